@@ -1,0 +1,207 @@
+//! The three commands: `run` (the daemon), `ingest` (one pass) and `status`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::config::Settings;
+use crate::pipeline::{self, lock_path, Mode, PipelineError, Progress, Summary};
+use crate::store::Store;
+
+/// How a command failed: bad settings exit 2, anything else 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl From<PipelineError> for CommandError {
+    fn from(e: PipelineError) -> CommandError {
+        match e {
+            PipelineError::WatchDir(_) | PipelineError::Filter(_) => {
+                CommandError::Usage(e.to_string())
+            }
+            other => CommandError::Runtime(other.to_string()),
+        }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into the shutdown signal every stage listens to.
+fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot install signal handlers");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = int.recv() => tracing::info!("SIGINT received"),
+        }
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// `sluice run`: watch until SIGINT/SIGTERM.
+pub async fn run(settings: &Settings) -> Result<(), CommandError> {
+    let shutdown = shutdown_on_signals();
+    let summary = pipeline::run(settings, Mode::Daemon, shutdown, Progress::default()).await?;
+    tracing::info!(
+        versions = summary.versions,
+        failed = summary.failed,
+        events = summary.events,
+        "sluice stopped"
+    );
+    Ok(())
+}
+
+/// `sluice ingest`: reconcile the folder once, commit every change, exit.
+pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
+    let shutdown = shutdown_on_signals();
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} changes ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        let (total, tick) = (bar.clone(), bar.clone());
+        Progress {
+            on_total: Some(Arc::new(move |n| total.set_length(n))),
+            on_commit: Some(Arc::new(move |n| tick.inc(n))),
+        }
+    } else {
+        Progress::default()
+    };
+    let summary = pipeline::run(settings, Mode::Once, shutdown, progress).await?;
+    tracing::info!(
+        versions = summary.versions,
+        failed = summary.failed,
+        events = summary.events,
+        commits = summary.commits,
+        tracked = summary.tracked,
+        elapsed_ms = summary.elapsed_ms,
+        peak_rss_kb = peak_rss_kb().unwrap_or(0),
+        "ingest done"
+    );
+    Ok(summary)
+}
+
+/// The process's peak resident set size (VmHWM), in KiB, where /proc tells it.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// What `sluice status` reports.
+#[derive(Debug, serde::Serialize)]
+pub struct Status {
+    pub state: String,
+    pub log: String,
+    pub files_tracked: u64,
+    pub ingested: u64,
+    pub failed: u64,
+    pub segments: u64,
+    pub last_sequence: Option<u64>,
+    pub log_bytes: u64,
+    pub committed_bytes: u64,
+    /// `ok`, `uncommitted_tail` (cut at next start) or `shorter_than_committed`.
+    pub log_health: String,
+    pub daemon_running: bool,
+}
+
+pub fn status(settings: &Settings) -> Result<Status, CommandError> {
+    let state_path = &settings.state.file;
+    if !state_path.exists() {
+        return Err(CommandError::Runtime(format!(
+            "no state database at {} (state.file): sluice has not run with these settings yet",
+            state_path.display()
+        )));
+    }
+    let store =
+        Store::open_read_only(state_path).map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let counts = store
+        .counts()
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let log = store
+        .log_state()
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let log_bytes = std::fs::metadata(&settings.output.file)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let log_health = match log_bytes.cmp(&log.offset) {
+        std::cmp::Ordering::Equal => "ok",
+        std::cmp::Ordering::Greater => "uncommitted_tail",
+        std::cmp::Ordering::Less => "shorter_than_committed",
+    };
+    let daemon_running = std::fs::File::open(lock_path(state_path))
+        .map(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
+        .unwrap_or(false);
+    Ok(Status {
+        state: state_path.display().to_string(),
+        log: settings.output.file.display().to_string(),
+        files_tracked: counts.files,
+        ingested: counts.ingested,
+        failed: counts.failed,
+        segments: counts.segments,
+        last_sequence: log.next_seq.checked_sub(1).filter(|s| *s > 0),
+        log_bytes,
+        committed_bytes: log.offset,
+        log_health: log_health.into(),
+        daemon_running,
+    })
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "state          {}", self.state)?;
+        writeln!(f, "log            {}", self.log)?;
+        writeln!(
+            f,
+            "files tracked  {} ({} ingested, {} failed)",
+            self.files_tracked, self.ingested, self.failed
+        )?;
+        writeln!(f, "segments       {}", self.segments)?;
+        match self.last_sequence {
+            Some(s) => writeln!(f, "last sequence  {s:020}")?,
+            None => writeln!(f, "last sequence  (none yet)")?,
+        }
+        writeln!(
+            f,
+            "log size       {} bytes ({} committed)",
+            self.log_bytes, self.committed_bytes
+        )?;
+        let health = match self.log_health.as_str() {
+            "ok" => "ok: the log ends where the state says".to_string(),
+            "uncommitted_tail" => format!(
+                "uncommitted tail of {} bytes (a crash left it; it is cut at the next start)",
+                self.log_bytes - self.committed_bytes
+            ),
+            _ => "the log is shorter than the state says (truncated outside sluice?)".to_string(),
+        };
+        writeln!(f, "log health     {health}")?;
+        write!(
+            f,
+            "daemon         {}",
+            if self.daemon_running {
+                "running"
+            } else {
+                "not running"
+            }
+        )
+    }
+}

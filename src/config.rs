@@ -1,0 +1,483 @@
+//! Settings: defaults, then `config/sluice.toml`, then `SLUICE_*` environment variables, then flags.
+//!
+//! Every setting has one dotted key (`watch.settle_ms`). The file uses the same keys as TOML tables,
+//! the environment uses `SLUICE_` + the key upper-cased with `.` turned into `_`
+//! (`SLUICE_WATCH_SETTLE_MS`), and a few flags set the most common keys. Every layer goes through
+//! [`Settings::set`], so a bad value gets the same message wherever it came from: the setting, where
+//! it was set, and what is allowed.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// A setting that cannot be used; the binary exits 2 with this message.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// When the event log is flushed to the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fsync {
+    /// fsync after every group commit, before the state records it (the default).
+    Always,
+    /// fsync at most every `output.fsync_interval_ms`.
+    Interval,
+    /// leave it to the kernel.
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchSettings {
+    pub dir: PathBuf,
+    pub settle_ms: u64,
+    pub max_wait_ms: u64,
+    pub rescan_interval_s: u64,
+    /// Scan interval used when the kernel refuses more watches (ENOSPC).
+    pub fallback_scan_ms: u64,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputSettings {
+    pub file: PathBuf,
+    pub fsync: Fsync,
+    pub fsync_interval_ms: u64,
+    pub rotate_bytes: u64,
+    pub tokens: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSettings {
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSettings {
+    /// Capacity of each channel between stages.
+    pub channel_capacity: usize,
+    /// Threads for CPU work (decode, segment); 0 means one per core.
+    pub workers: usize,
+    /// Files larger than this are hashed but not decoded (`document.failed`, kind `too_large`).
+    pub max_file_bytes: u64,
+    /// Most file versions written by one group commit.
+    pub group_commit_max: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub watch: WatchSettings,
+    pub output: OutputSettings,
+    pub state: StateSettings,
+    pub pipeline: PipelineSettings,
+    pub log: LogSettings,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        WatchSettings {
+            dir: PathBuf::from("seeds"),
+            settle_ms: 200,
+            max_wait_ms: 10_000,
+            rescan_interval_s: 300,
+            fallback_scan_ms: 2_000,
+            include: vec!["**".into()],
+            exclude: Vec::new(),
+        }
+    }
+}
+
+impl Default for OutputSettings {
+    fn default() -> Self {
+        OutputSettings {
+            file: PathBuf::from("output/events.ndjson"),
+            fsync: Fsync::Always,
+            fsync_interval_ms: 1_000,
+            rotate_bytes: 256 * 1024 * 1024,
+            tokens: false,
+        }
+    }
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        StateSettings {
+            file: PathBuf::from("output/sluice.db"),
+        }
+    }
+}
+
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        PipelineSettings {
+            channel_capacity: 256,
+            workers: 0,
+            max_file_bytes: 64 * 1024 * 1024,
+            group_commit_max: 512,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// Every key that [`Settings::set`] accepts, in file order.
+pub const KEYS: &[&str] = &[
+    "watch.dir",
+    "watch.settle_ms",
+    "watch.max_wait_ms",
+    "watch.rescan_interval_s",
+    "watch.fallback_scan_ms",
+    "watch.include",
+    "watch.exclude",
+    "output.file",
+    "output.fsync",
+    "output.fsync_interval_ms",
+    "output.rotate_bytes",
+    "output.tokens",
+    "state.file",
+    "pipeline.channel_capacity",
+    "pipeline.workers",
+    "pipeline.max_file_bytes",
+    "pipeline.group_commit_max",
+    "log.format",
+];
+
+/// Short environment names kept for the three paths everyone sets.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("SLUICE_WATCH", "watch.dir"),
+    ("SLUICE_OUTPUT", "output.file"),
+    ("SLUICE_STATE", "state.file"),
+];
+
+/// The environment variable that sets `key`.
+pub fn env_name(key: &str) -> String {
+    format!("SLUICE_{}", key.replace('.', "_").to_uppercase())
+}
+
+/// Where the settings file is looked for when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "config/sluice.toml";
+
+/// Values given on the command line; `None` leaves the lower layers in force.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Settings {
+    /// Builds the settings from all layers. `env` is passed in so tests need not touch the process.
+    pub fn load(
+        overrides: &Overrides,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let config_path = overrides
+            .config
+            .clone()
+            .or_else(|| {
+                env.iter()
+                    .find(|(k, _)| k == "SLUICE_CONFIG")
+                    .map(|(_, v)| PathBuf::from(v))
+            })
+            .map(|p| (p, true))
+            .unwrap_or_else(|| (PathBuf::from(DEFAULT_CONFIG), false));
+        let mut settings = Settings::from_file(&config_path.0, config_path.1)?;
+        for (name, value) in &env {
+            if name == "SLUICE_CONFIG" || !name.starts_with("SLUICE_") {
+                continue;
+            }
+            let key = ENV_ALIASES
+                .iter()
+                .find(|(alias, _)| alias == name)
+                .map(|(_, key)| key.to_string())
+                .or_else(|| {
+                    KEYS.iter()
+                        .find(|k| env_name(k) == *name)
+                        .map(|k| k.to_string())
+                });
+            match key {
+                Some(key) => settings
+                    .set(&key, value)
+                    .map_err(|e| ConfigError(format!("environment {name}={value:?}: {e}")))?,
+                None => tracing::warn!("ignoring unknown environment variable {name}"),
+            }
+        }
+        for (key, value) in &overrides.pairs {
+            settings
+                .set(key, value)
+                .map_err(|e| ConfigError(format!("flag for {key} = {value:?}: {e}")))?;
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn from_file(path: &Path, required: bool) -> Result<Settings, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                ConfigError(format!(
+                    "config file {}: {}Fix the setting named above; every setting and its \
+                     allowed values are listed in config/sluice.toml.",
+                    path.display(),
+                    e
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                Ok(Settings::default())
+            }
+            Err(e) => Err(ConfigError(format!(
+                "config file {}: cannot read it: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Sets one key from its text form; the error says what the key accepts.
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<(), String> {
+        fn num<T: std::str::FromStr>(key: &str, raw: &str) -> Result<T, String> {
+            raw.trim()
+                .replace('_', "")
+                .parse()
+                .map_err(|_| format!("{key} must be a whole number, not {raw:?}"))
+        }
+        fn list(raw: &str) -> Vec<String> {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        }
+        match key {
+            "watch.dir" => self.watch.dir = PathBuf::from(raw),
+            "watch.settle_ms" => self.watch.settle_ms = num(key, raw)?,
+            "watch.max_wait_ms" => self.watch.max_wait_ms = num(key, raw)?,
+            "watch.rescan_interval_s" => self.watch.rescan_interval_s = num(key, raw)?,
+            "watch.fallback_scan_ms" => self.watch.fallback_scan_ms = num(key, raw)?,
+            "watch.include" => self.watch.include = list(raw),
+            "watch.exclude" => self.watch.exclude = list(raw),
+            "output.file" => self.output.file = PathBuf::from(raw),
+            "output.fsync" => {
+                self.output.fsync = match raw {
+                    "always" => Fsync::Always,
+                    "interval" => Fsync::Interval,
+                    "never" => Fsync::Never,
+                    _ => {
+                        return Err(format!(
+                            "output.fsync must be one of always, interval, never; not {raw:?}"
+                        ))
+                    }
+                }
+            }
+            "output.fsync_interval_ms" => self.output.fsync_interval_ms = num(key, raw)?,
+            "output.rotate_bytes" => self.output.rotate_bytes = num(key, raw)?,
+            "output.tokens" => {
+                self.output.tokens = match raw {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => return Err(format!("output.tokens must be true or false, not {raw:?}")),
+                }
+            }
+            "state.file" => self.state.file = PathBuf::from(raw),
+            "pipeline.channel_capacity" => self.pipeline.channel_capacity = num(key, raw)?,
+            "pipeline.workers" => self.pipeline.workers = num(key, raw)?,
+            "pipeline.max_file_bytes" => self.pipeline.max_file_bytes = num(key, raw)?,
+            "pipeline.group_commit_max" => self.pipeline.group_commit_max = num(key, raw)?,
+            "log.format" => {
+                self.log.format = match raw {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => return Err(format!("log.format must be text or json, not {raw:?}")),
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "unknown setting {key:?}; known: {}",
+                    KEYS.join(", ")
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Range checks that no type can express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("setting {key}: {why}")));
+        if self.watch.settle_ms > 600_000 {
+            return bad("watch.settle_ms", "must be at most 600000 (10 minutes)");
+        }
+        if self.watch.max_wait_ms < self.watch.settle_ms {
+            return bad(
+                "watch.max_wait_ms",
+                "must be at least watch.settle_ms (it bounds how long a busy file may wait)",
+            );
+        }
+        if self.watch.rescan_interval_s == 0 {
+            return bad(
+                "watch.rescan_interval_s",
+                "must be at least 1 (seconds between full reconcile scans)",
+            );
+        }
+        if self.watch.fallback_scan_ms < 100 {
+            return bad("watch.fallback_scan_ms", "must be at least 100");
+        }
+        if self.output.rotate_bytes < 4096 {
+            return bad("output.rotate_bytes", "must be at least 4096 bytes");
+        }
+        if self.output.fsync == Fsync::Interval && self.output.fsync_interval_ms == 0 {
+            return bad(
+                "output.fsync_interval_ms",
+                "must be at least 1 with fsync = interval",
+            );
+        }
+        if self.pipeline.channel_capacity == 0 {
+            return bad("pipeline.channel_capacity", "must be at least 1");
+        }
+        if self.pipeline.group_commit_max == 0 {
+            return bad("pipeline.group_commit_max", "must be at least 1");
+        }
+        if self.pipeline.max_file_bytes == 0 {
+            return bad("pipeline.max_file_bytes", "must be at least 1");
+        }
+        for key in ["watch.include", "watch.exclude"] {
+            let globs = if key == "watch.include" {
+                &self.watch.include
+            } else {
+                &self.watch.exclude
+            };
+            for glob in globs {
+                if let Err(e) = globset::Glob::new(glob) {
+                    return bad(key, &format!("{glob:?} is not a valid glob: {e}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Worker threads to use for CPU stages.
+    pub fn workers(&self) -> usize {
+        if self.pipeline.workers == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        } else {
+            self.pipeline.workers
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)], env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let overrides = Overrides {
+            config: Some(PathBuf::from("/nonexistent-but-required.toml")),
+            pairs: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        Settings::load(
+            &overrides,
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn a_named_config_file_that_is_missing_is_an_error() {
+        let err = load(&[], &[]).unwrap_err();
+        assert!(err.0.contains("nonexistent-but-required.toml"), "{err}");
+    }
+
+    #[test]
+    fn flags_beat_environment_which_beats_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "[watch]\nsettle_ms = 10\nmax_wait_ms = 20000\n[output]\nfsync = \"never\"\n",
+        )
+        .unwrap();
+        let env = vec![
+            ("SLUICE_WATCH_SETTLE_MS".to_string(), "20".to_string()),
+            ("SLUICE_OUTPUT_FSYNC".to_string(), "interval".to_string()),
+        ];
+        let overrides = Overrides {
+            config: Some(file),
+            pairs: vec![("watch.settle_ms".into(), "30".into())],
+        };
+        let s = Settings::load(&overrides, env).unwrap();
+        assert_eq!(s.watch.settle_ms, 30);
+        assert_eq!(s.output.fsync, Fsync::Interval);
+        assert_eq!(s.watch.max_wait_ms, 20000);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_setting_and_the_allowed_values() {
+        let mut s = Settings::default();
+        let err = s.set("output.fsync", "sometimes").unwrap_err();
+        assert!(err.contains("output.fsync") && err.contains("always, interval, never"));
+        let err = s.set("watch.settle_ms", "soon").unwrap_err();
+        assert!(err.contains("watch.settle_ms"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_rejected_with_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "[watch]\nsettel_ms = 10\n").unwrap();
+        let overrides = Overrides {
+            config: Some(file),
+            pairs: vec![],
+        };
+        let err = Settings::load(&overrides, Vec::new()).unwrap_err();
+        assert!(err.0.contains("settel_ms"), "{err}");
+    }
+
+    #[test]
+    fn every_key_has_an_environment_name_and_is_settable() {
+        for key in KEYS {
+            assert!(env_name(key).starts_with("SLUICE_"));
+            let mut s = Settings::default();
+            // Every key must be known to `set`: a bad value is an error about the value, never
+            // "unknown setting".
+            if let Err(e) = s.set(key, "\u{1}") {
+                assert!(!e.contains("unknown setting"), "{key}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn max_wait_below_settle_is_refused() {
+        let err = load(&[], &[]).err();
+        assert!(err.is_some());
+        let mut s = Settings::default();
+        s.watch.max_wait_ms = 10;
+        let err = s.validate().unwrap_err();
+        assert!(err.0.contains("watch.max_wait_ms"));
+    }
+}

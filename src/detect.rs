@@ -1,0 +1,578 @@
+//! What happened to a path: added, changed, moved, removed, unchanged, or unreadable.
+//!
+//! The detector keeps an in-memory index of every tracked file as it will stand once everything it
+//! has handed on is committed. It looks at the disk cheaply first (stat: device, inode, size,
+//! mtime and ctime in ns) and reads a file only when that identity changed; the read hashes the
+//! bytes as they stream in, and keeps them for decoding when the file is small enough to be
+//! decoded at all. Same sha256 as before means a touch: the new identity is recorded, no event.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::{File, Metadata};
+use std::io::{ErrorKind, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::store::{FileRecord, FileStatus, StatIdentity};
+use crate::watch::filter::PathFilter;
+use crate::watch::scan::{list, relative};
+
+/// What the detector remembers of a tracked file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracked {
+    pub stat: StatIdentity,
+    pub sha256: Option<String>,
+    pub status: FileStatus,
+    pub fail_kind: Option<String>,
+}
+
+impl From<&FileRecord> for Tracked {
+    fn from(r: &FileRecord) -> Tracked {
+        Tracked {
+            stat: r.stat,
+            sha256: r.sha256.clone(),
+            status: r.status,
+            fail_kind: r.fail_kind.clone(),
+        }
+    }
+}
+
+/// A new version of a file's bytes, read and hashed, ready to be decoded.
+#[derive(Debug, Clone)]
+pub struct FileVersion {
+    pub path: String,
+    pub stat: StatIdentity,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+    /// The sha256 of the version this one replaces, when the path was tracked.
+    pub previous_sha256: Option<String>,
+}
+
+/// One thing for the pipeline to do, in the order the detector found them.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Version(FileVersion),
+    /// Same bytes under a new path: nothing is reprocessed.
+    Moved {
+        from: String,
+        to: String,
+        sha256: String,
+        stat: StatIdentity,
+    },
+    Removed {
+        path: String,
+        sha256: Option<String>,
+    },
+    /// New identity on disk, same bytes (a touch): recorded silently.
+    Restat {
+        path: String,
+        stat: StatIdentity,
+    },
+    Failed(Failure),
+}
+
+/// A file that could not be taken in; `kind` is the `error.kind` of `sluice.document.failed`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub path: String,
+    pub stage: &'static str,
+    pub kind: &'static str,
+    pub message: String,
+    pub sha256: Option<String>,
+    /// Present when the path exists and should be remembered (so the same failure is not
+    /// reported again until the file changes).
+    pub stat: Option<StatIdentity>,
+}
+
+pub struct Detector {
+    root: PathBuf,
+    filter: PathFilter,
+    tracked: BTreeMap<String, Tracked>,
+    max_file_bytes: u64,
+}
+
+/// What one look at one path found.
+enum Outcome {
+    Unchanged,
+    Gone,
+    Restat(StatIdentity),
+    Version(StatIdentity, String, Vec<u8>),
+    Failed(Failure),
+    Skip,
+}
+
+const ELOOP: i32 = 40;
+
+impl Detector {
+    pub fn new(
+        root: PathBuf,
+        filter: PathFilter,
+        records: impl IntoIterator<Item = (String, Tracked)>,
+        max_file_bytes: u64,
+    ) -> Detector {
+        Detector {
+            root,
+            filter,
+            tracked: records.into_iter().collect(),
+            max_file_bytes,
+        }
+    }
+
+    pub fn tracked_count(&self) -> usize {
+        self.tracked.len()
+    }
+
+    /// Full reconcile: everything on disk against everything tracked.
+    pub fn reconcile(&mut self) -> Vec<Job> {
+        let listing = list(&self.root, &self.root, &self.filter);
+        let mut candidates: BTreeSet<String> = listing.files.into_iter().map(|(r, _)| r).collect();
+        let unlisted = listing.unlisted;
+        for path in self.tracked.keys() {
+            let under_unlisted = unlisted
+                .iter()
+                .any(|u| u.is_empty() || path == u || path.starts_with(&format!("{u}/")));
+            if !under_unlisted {
+                candidates.insert(path.clone());
+            }
+        }
+        self.classify(candidates)
+    }
+
+    /// Looks at paths the watcher reported (absolute). A folder stands for everything in it and
+    /// everything tracked below it.
+    pub fn detect_paths(&mut self, paths: impl IntoIterator<Item = PathBuf>) -> Vec<Job> {
+        let mut candidates = BTreeSet::new();
+        for abs in paths {
+            let Some(rel) = relative(&self.root, &abs) else {
+                continue;
+            };
+            match std::fs::symlink_metadata(&abs) {
+                Ok(meta) if meta.is_dir() => {
+                    if !self.filter.accepts_dir(&rel) {
+                        continue;
+                    }
+                    let listing = list(&self.root, &abs, &self.filter);
+                    candidates.extend(listing.files.into_iter().map(|(r, _)| r));
+                    if listing.unlisted.is_empty() {
+                        candidates.extend(self.tracked_below(&rel));
+                    }
+                }
+                Ok(_) => {
+                    if self.filter.accepts_file(&rel, &abs) || self.tracked.contains_key(&rel) {
+                        candidates.insert(rel);
+                    }
+                }
+                Err(_) => {
+                    if self.tracked.contains_key(&rel) {
+                        candidates.insert(rel.clone());
+                    }
+                    candidates.extend(self.tracked_below(&rel));
+                }
+            }
+        }
+        self.classify(candidates)
+    }
+
+    fn tracked_below(&self, rel: &str) -> Vec<String> {
+        if rel.is_empty() {
+            return self.tracked.keys().cloned().collect();
+        }
+        let start = format!("{rel}/");
+        let end = format!("{rel}0"); // '0' follows '/'
+        self.tracked
+            .range(start..end)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    fn classify(&mut self, candidates: BTreeSet<String>) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        let mut gone: Vec<(String, Option<String>)> = Vec::new();
+        let mut found: Vec<(String, Outcome)> = Vec::new();
+        for rel in candidates {
+            let abs = self.root.join(&rel);
+            let outcome = self.inspect(&rel, &abs);
+            match outcome {
+                Outcome::Unchanged | Outcome::Skip => {}
+                Outcome::Gone => {
+                    if let Some(t) = self.tracked.get(&rel) {
+                        gone.push((rel, t.sha256.clone()));
+                    }
+                }
+                other => found.push((rel, other)),
+            }
+        }
+        // A path gone and a new path with the same bytes in the same look: a move.
+        let mut gone_by_sha: HashMap<String, Vec<String>> = HashMap::new();
+        for (path, sha) in &gone {
+            if let Some(sha) = sha {
+                gone_by_sha
+                    .entry(sha.clone())
+                    .or_default()
+                    .push(path.clone());
+            }
+        }
+        let mut moved_from = BTreeSet::new();
+        for (rel, outcome) in found {
+            match outcome {
+                Outcome::Version(stat, sha, bytes) => {
+                    let from = if self.tracked.contains_key(&rel) {
+                        None
+                    } else {
+                        gone_by_sha.get_mut(&sha).and_then(|v| v.pop())
+                    };
+                    if let Some(from) = from {
+                        let record = self.tracked.remove(&from);
+                        moved_from.insert(from.clone());
+                        if let Some(mut t) = record {
+                            t.stat = stat;
+                            self.tracked.insert(rel.clone(), t);
+                        }
+                        jobs.push(Job::Moved {
+                            from,
+                            to: rel,
+                            sha256: sha,
+                            stat,
+                        });
+                    } else {
+                        let previous_sha256 = self.tracked.get(&rel).and_then(|t| t.sha256.clone());
+                        self.tracked.insert(
+                            rel.clone(),
+                            Tracked {
+                                stat,
+                                sha256: Some(sha.clone()),
+                                status: FileStatus::Ingested,
+                                fail_kind: None,
+                            },
+                        );
+                        jobs.push(Job::Version(FileVersion {
+                            path: rel,
+                            stat,
+                            sha256: sha,
+                            bytes,
+                            previous_sha256,
+                        }));
+                    }
+                }
+                Outcome::Restat(stat) => {
+                    if let Some(t) = self.tracked.get_mut(&rel) {
+                        t.stat = stat;
+                    }
+                    jobs.push(Job::Restat { path: rel, stat });
+                }
+                Outcome::Failed(failure) => {
+                    match failure.stat {
+                        Some(stat) => {
+                            self.tracked.insert(
+                                rel,
+                                Tracked {
+                                    stat,
+                                    sha256: failure.sha256.clone(),
+                                    status: FileStatus::Failed,
+                                    fail_kind: Some(failure.kind.to_string()),
+                                },
+                            );
+                        }
+                        None => {
+                            self.tracked.remove(&rel);
+                        }
+                    }
+                    jobs.push(Job::Failed(failure));
+                }
+                Outcome::Unchanged | Outcome::Skip | Outcome::Gone => {}
+            }
+        }
+        for (path, sha256) in gone {
+            if moved_from.contains(&path) {
+                continue;
+            }
+            self.tracked.remove(&path);
+            jobs.push(Job::Removed { path, sha256 });
+        }
+        jobs
+    }
+
+    fn inspect(&self, rel: &str, abs: &Path) -> Outcome {
+        let previous = self.tracked.get(rel);
+        let meta = match std::fs::metadata(abs) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Outcome::Gone,
+            Err(e) => {
+                let failure = io_failure(rel, "stat", &e, None);
+                // The same failure already reported: stay quiet until something changes.
+                if previous.and_then(|p| p.fail_kind.as_deref()) == Some(failure.kind) {
+                    return Outcome::Unchanged;
+                }
+                // Remember it by its link's identity, so a rescan does not report it again.
+                let stat = std::fs::symlink_metadata(abs).ok().map(|m| identity(&m));
+                return Outcome::Failed(Failure { stat, ..failure });
+            }
+        };
+        if meta.is_dir() {
+            return Outcome::Skip;
+        }
+        if !meta.is_file() {
+            tracing::warn!(
+                path = rel,
+                "not a regular file (fifo, socket or device): skipped"
+            );
+            return Outcome::Skip;
+        }
+        let stat = identity(&meta);
+        if let Some(p) = previous {
+            if p.stat == stat {
+                return Outcome::Unchanged;
+            }
+        }
+        match read_version(abs, rel, stat, self.max_file_bytes) {
+            Ok((sha, bytes)) => {
+                if let Some(p) = previous {
+                    // Same bytes: a touch. A file refused as too large is tried again once it fits
+                    // (after pipeline.max_file_bytes was raised); other outcomes cannot differ.
+                    let retry_too_large =
+                        p.fail_kind.as_deref() == Some("too_large") && bytes.is_some();
+                    if p.sha256.as_deref() == Some(sha.as_str()) && !retry_too_large {
+                        return Outcome::Restat(stat);
+                    }
+                }
+                match bytes {
+                    Some(bytes) => Outcome::Version(stat, sha, bytes),
+                    None => Outcome::Failed(Failure {
+                        path: rel.to_string(),
+                        stage: "read",
+                        kind: "too_large",
+                        message: format!(
+                            "{} bytes is over pipeline.max_file_bytes ({}); raise that setting to \
+                             ingest it",
+                            stat.size, self.max_file_bytes
+                        ),
+                        sha256: Some(sha),
+                        stat: Some(stat),
+                    }),
+                }
+            }
+            Err(failure) if failure.kind == "vanished" && previous.is_some() => Outcome::Gone,
+            Err(failure) => Outcome::Failed(*failure),
+        }
+    }
+}
+
+/// The identity of a file on disk, from its metadata.
+pub fn identity(m: &Metadata) -> StatIdentity {
+    StatIdentity {
+        dev: m.dev(),
+        ino: m.ino(),
+        size: m.size(),
+        mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+        ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+    }
+}
+
+const CHUNK: usize = 256 * 1024;
+
+/// Reads and hashes a file in one streaming pass. Returns the sha256, and the bytes when the file
+/// is at most `max_bytes` long (larger files are hashed without being held).
+pub fn read_version(
+    abs: &Path,
+    rel: &str,
+    stat: StatIdentity,
+    max_bytes: u64,
+) -> Result<(String, Option<Vec<u8>>), Box<Failure>> {
+    let mut file =
+        File::open(abs).map_err(|e| Box::new(io_failure(rel, "read", &e, Some(stat))))?;
+    let keep = stat.size <= max_bytes;
+    let mut hasher = Sha256::new();
+    let mut bytes = Vec::with_capacity(if keep { stat.size as usize } else { 0 });
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Box::new(io_failure(rel, "read", &e, Some(stat)))),
+        };
+        hasher.update(&buf[..n]);
+        if keep {
+            if bytes.len() as u64 + n as u64 > max_bytes {
+                // It grew past the limit while we read: hash on, keep nothing.
+                return read_version(
+                    abs,
+                    rel,
+                    StatIdentity {
+                        size: u64::MAX,
+                        ..stat
+                    },
+                    max_bytes,
+                )
+                .map(|(sha, _)| (sha, None));
+            }
+            bytes.extend_from_slice(&buf[..n]);
+        }
+    }
+    Ok((hex::encode(hasher.finalize()), keep.then_some(bytes)))
+}
+
+/// Streaming sha256 of a whole file (for benchmarks and tools).
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn io_failure(
+    rel: &str,
+    stage: &'static str,
+    e: &std::io::Error,
+    stat: Option<StatIdentity>,
+) -> Failure {
+    let (kind, what) = match e.kind() {
+        ErrorKind::NotFound => ("vanished", "the file vanished before it could be read"),
+        ErrorKind::PermissionDenied => (
+            "permission_denied",
+            "sluice may not read this file; grant read permission and it is picked up",
+        ),
+        _ if e.raw_os_error() == Some(ELOOP) => (
+            "symlink_loop",
+            "the path is a symbolic link that loops back on itself",
+        ),
+        _ => ("io_error", "reading the file failed"),
+    };
+    Failure {
+        path: rel.to_string(),
+        stage,
+        kind,
+        message: format!("{what} ({e})"),
+        sha256: None,
+        stat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector(root: &Path) -> Detector {
+        let filter = PathFilter::new(
+            &["**".into()],
+            &[],
+            &root.join("out/events.ndjson"),
+            &root.join("out/s.db"),
+        )
+        .unwrap();
+        Detector::new(root.to_path_buf(), filter, Vec::new(), 1024)
+    }
+
+    fn kinds(jobs: &[Job]) -> Vec<String> {
+        jobs.iter()
+            .map(|j| match j {
+                Job::Version(v) if v.previous_sha256.is_some() => format!("changed {}", v.path),
+                Job::Version(v) => format!("added {}", v.path),
+                Job::Moved { from, to, .. } => format!("moved {from} {to}"),
+                Job::Removed { path, .. } => format!("removed {path}"),
+                Job::Restat { path, .. } => format!("restat {path}"),
+                Job::Failed(f) => format!("failed {} {}", f.kind, f.path),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn add_touch_change_move_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut d = detector(root);
+        std::fs::write(root.join("a.txt"), "one").unwrap();
+        assert_eq!(kinds(&d.reconcile()), ["added a.txt"]);
+        assert!(d.reconcile().is_empty(), "nothing changed, nothing to do");
+
+        let f = File::options()
+            .write(true)
+            .open(root.join("a.txt"))
+            .unwrap();
+        f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(kinds(&d.reconcile()), ["restat a.txt"], "touch: same bytes");
+
+        std::fs::write(root.join("a.txt"), "two").unwrap();
+        assert_eq!(kinds(&d.reconcile()), ["changed a.txt"]);
+
+        std::fs::rename(root.join("a.txt"), root.join("b.txt")).unwrap();
+        assert_eq!(kinds(&d.reconcile()), ["moved a.txt b.txt"]);
+
+        std::fs::remove_file(root.join("b.txt")).unwrap();
+        assert_eq!(kinds(&d.reconcile()), ["removed b.txt"]);
+    }
+
+    #[test]
+    fn delete_and_recreate_with_new_content_is_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut d = detector(root);
+        std::fs::write(root.join("a.txt"), "one").unwrap();
+        d.reconcile();
+        std::fs::remove_file(root.join("a.txt")).unwrap();
+        std::fs::write(root.join("a.txt"), "uno").unwrap();
+        assert_eq!(
+            kinds(&d.detect_paths([root.join("a.txt")])),
+            ["changed a.txt"]
+        );
+    }
+
+    #[test]
+    fn a_removed_folder_removes_everything_tracked_below_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut d = detector(root);
+        std::fs::create_dir_all(root.join("x/y")).unwrap();
+        std::fs::write(root.join("x/y/1.txt"), "1").unwrap();
+        std::fs::write(root.join("x/2.txt"), "2").unwrap();
+        std::fs::write(root.join("x0.txt"), "3").unwrap();
+        assert_eq!(
+            d.detect_paths([root.join("x"), root.join("x0.txt")]).len(),
+            3
+        );
+        std::fs::remove_dir_all(root.join("x")).unwrap();
+        assert_eq!(
+            kinds(&d.detect_paths([root.join("x")])),
+            ["removed x/2.txt", "removed x/y/1.txt"]
+        );
+    }
+
+    #[test]
+    fn a_file_that_vanishes_between_stat_and_read_is_reported_as_vanished() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.txt");
+        std::fs::write(&path, "soon gone").unwrap();
+        let stat = identity(&std::fs::metadata(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        let failure = read_version(&path, "gone.txt", stat, 1024).unwrap_err();
+        assert_eq!(failure.kind, "vanished");
+    }
+
+    #[test]
+    fn large_files_are_hashed_without_being_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut d = detector(root);
+        std::fs::write(root.join("big.txt"), vec![b'a'; 4096]).unwrap();
+        let jobs = d.reconcile();
+        assert_eq!(kinds(&jobs), ["failed too_large big.txt"]);
+        let Job::Failed(f) = &jobs[0] else { panic!() };
+        assert_eq!(
+            f.sha256.as_deref(),
+            Some(sha256_file(&root.join("big.txt")).unwrap().as_str())
+        );
+        assert!(
+            d.reconcile().is_empty(),
+            "the same failure is not reported twice"
+        );
+    }
+}

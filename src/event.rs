@@ -1,0 +1,163 @@
+//! The output contract: CloudEvents 1.0 envelopes around sluice's payloads.
+//!
+//! An [`Event`] is built by the pipeline without a sequence number or a time; the sink stamps both
+//! when it writes the line, so the sequence is assigned in log order by a single writer.
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const FILE_ADDED: &str = "sluice.file.added";
+pub const FILE_CHANGED: &str = "sluice.file.changed";
+pub const FILE_MOVED: &str = "sluice.file.moved";
+pub const FILE_REMOVED: &str = "sluice.file.removed";
+pub const SEGMENT: &str = "sluice.segment";
+pub const DOCUMENT_INGESTED: &str = "sluice.document.ingested";
+pub const DOCUMENT_FAILED: &str = "sluice.document.failed";
+
+/// One event before the sink gives it a place in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub kind: &'static str,
+    /// Path relative to the watched folder, `/`-separated.
+    pub subject: String,
+    pub id: String,
+    pub data: Value,
+}
+
+impl Event {
+    /// `index` tells apart several events of one type for the same file version (segments).
+    pub fn new(
+        kind: &'static str,
+        subject: &str,
+        sha256: Option<&str>,
+        index: u64,
+        data: Value,
+    ) -> Event {
+        Event {
+            kind,
+            subject: subject.to_string(),
+            id: event_id(kind, subject, sha256.unwrap_or(""), index),
+            data,
+        }
+    }
+}
+
+/// Deterministic id of an event: re-emitting it after a crash gives the same id.
+pub fn event_id(kind: &str, subject: &str, sha256: &str, index: u64) -> String {
+    let mut h = Sha256::new();
+    for part in [kind, subject, sha256] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.update(index.to_be_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Stable id of a document: derived from its path relative to the watched folder.
+pub fn document_id(subject: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"sluice.document\0");
+    h.update(subject.as_bytes());
+    hex::encode(&h.finalize()[..12])
+}
+
+/// Formats a sequence number the way the log carries it: 20 digits, zero-padded.
+pub fn format_sequence(seq: u64) -> String {
+    format!("{seq:020}")
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    specversion: &'static str,
+    id: &'a str,
+    source: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    subject: &'a str,
+    time: &'a str,
+    sequence: String,
+    datacontenttype: &'static str,
+    data: &'a Value,
+}
+
+/// Appends the event's line (with its `\n`) to `out`.
+pub fn write_line(out: &mut Vec<u8>, event: &Event, source: &str, time: &str, sequence: u64) {
+    let envelope = Envelope {
+        specversion: "1.0",
+        id: &event.id,
+        source,
+        kind: event.kind,
+        subject: &event.subject,
+        time,
+        sequence: format_sequence(sequence),
+        datacontenttype: "application/json",
+        data: &event.data,
+    };
+    // Serializing a Value-backed struct into a Vec cannot fail.
+    serde_json::to_writer(&mut *out, &envelope).expect("serialize event");
+    out.push(b'\n');
+}
+
+/// RFC 3339 time in UTC with milliseconds, as CloudEvents wants it.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+}
+
+/// The `source` attribute: this host and the watched folder.
+pub fn source_uri(watch_dir: &std::path::Path) -> String {
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let path = watch_dir.to_string_lossy().replace('\\', "/");
+    let path = path.trim_start_matches('/');
+    format!("sluice://{host}/{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_deterministic_and_depend_on_every_part() {
+        let a = event_id(SEGMENT, "a.txt", "abc", 1);
+        assert_eq!(a, event_id(SEGMENT, "a.txt", "abc", 1));
+        assert_ne!(a, event_id(SEGMENT, "a.txt", "abc", 2));
+        assert_ne!(a, event_id(SEGMENT, "b.txt", "abc", 1));
+        assert_ne!(a, event_id(SEGMENT, "a.txt", "abd", 1));
+        assert_ne!(a, event_id(FILE_ADDED, "a.txt", "abc", 1));
+        // parts cannot run into each other
+        assert_ne!(event_id("t", "ab", "c", 0), event_id("t", "a", "bc", 0));
+    }
+
+    #[test]
+    fn a_line_is_one_cloudevent_with_a_twenty_digit_sequence() {
+        let e = Event::new(
+            FILE_ADDED,
+            "news/a.txt",
+            Some("ff"),
+            0,
+            serde_json::json!({"x": 1}),
+        );
+        let mut out = Vec::new();
+        write_line(&mut out, &e, "sluice://h/w", "2026-01-01T00:00:00.000Z", 42);
+        assert_eq!(out.last(), Some(&b'\n'));
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["specversion"], "1.0");
+        assert_eq!(v["sequence"], "00000000000000000042");
+        assert_eq!(v["type"], FILE_ADDED);
+        assert_eq!(v["subject"], "news/a.txt");
+        assert_eq!(v["data"]["x"], 1);
+        assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1);
+    }
+
+    #[test]
+    fn time_is_rfc3339_utc_with_milliseconds() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(t.ends_with('Z'));
+    }
+}

@@ -1,0 +1,25 @@
+//! sluice: a streaming ingestion daemon.
+//!
+//! A map of the crate, in the order a file version travels through it:
+//!
+//! - [`config`]: settings from defaults, `config/sluice.toml`, `SLUICE_*` and flags.
+//! - [`watch`]: kernel notifications, settle, and reconcile scans → paths to look at.
+//! - [`detect`]: stat, then streaming sha256 → added / changed / moved / removed / unchanged.
+//! - [`process`]: one detected job → its events and the state change that commits it.
+//! - [`text`]: decoding and segmentation (pure functions).
+//! - [`pipeline`]: the stages wired with bounded channels; group commit.
+//! - [`sink`]: the durable NDJSON log.
+//! - [`store`]: the SQLite state (tracked files, the log's committed end).
+//! - [`event`]: the CloudEvents envelope and deterministic ids.
+//! - [`commands`]: `run`, `ingest` and `status`, called by the thin binary.
+
+pub mod commands;
+pub mod config;
+pub mod detect;
+pub mod event;
+pub mod pipeline;
+pub mod process;
+pub mod sink;
+pub mod store;
+pub mod text;
+pub mod watch;

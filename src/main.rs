@@ -1,0 +1,159 @@
+//! The `sluice` binary: parses the command line and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use sluice::commands::{self, CommandError};
+use sluice::config::{LogFormat, Overrides, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Watch a folder, ingest every change, append NDJSON events"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Watch the folder and ingest every change until SIGINT/SIGTERM.
+    Run(Common),
+    /// Reconcile the folder against the state once, ingest every change, and exit.
+    Ingest(Common),
+    /// Show what the state holds and whether the log is healthy.
+    Status {
+        #[command(flatten)]
+        common: Common,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Settings file (default config/sluice.toml, if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder to watch (watch.dir).
+    #[arg(long, value_name = "DIR")]
+    watch: Option<PathBuf>,
+    /// Event log (output.file).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// State database (state.file).
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Quiet time before a file is processed (watch.settle_ms).
+    #[arg(long, value_name = "N")]
+    settle_ms: Option<u64>,
+    /// Log format on stderr: text or json (log.format).
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
+    /// Any setting as KEY=VALUE (for example output.fsync=never); may be repeated.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+impl Common {
+    fn overrides(&self) -> Result<Overrides, CommandError> {
+        let mut pairs = Vec::new();
+        let mut push = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                pairs.push((k.to_string(), v));
+            }
+        };
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        push("watch.dir", path(&self.watch));
+        push("output.file", path(&self.output));
+        push("state.file", path(&self.state));
+        push("watch.settle_ms", self.settle_ms.map(|n| n.to_string()));
+        push("log.format", self.log_format.clone());
+        for kv in &self.set {
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                CommandError::Usage(format!(
+                    "--set {kv:?}: expected KEY=VALUE, e.g. output.fsync=never"
+                ))
+            })?;
+            pairs.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        Ok(Overrides {
+            config: self.config.clone(),
+            pairs,
+        })
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (common, json) = match &cli.command {
+        Command::Run(c) | Command::Ingest(c) => (c.clone(), false),
+        Command::Status { common, json } => (common.clone(), *json),
+    };
+    let settings = common
+        .overrides()
+        .and_then(|o| Settings::load(&o, std::env::vars()).map_err(|e| CommandError::Usage(e.0)));
+    let settings = match settings {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sluice: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(settings.log.format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sluice: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(_) => commands::run(&settings).await,
+            Command::Ingest(_) => commands::ingest(&settings).await.map(|_| ()),
+            Command::Status { .. } => commands::status(&settings).map(|s| {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+                } else {
+                    println!("{s}");
+                }
+            }),
+        }
+    });
+    // Blocking threads (a read in flight at shutdown) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CommandError::Usage(m)) => {
+            tracing::error!("{m}");
+            eprintln!("sluice: {m}");
+            ExitCode::from(2)
+        }
+        Err(CommandError::Runtime(m)) => {
+            tracing::error!("{m}");
+            eprintln!("sluice: {m}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! The stages, wired. Nothing here does a stage's work; it only connects them:
+//!
+//! ```text
+//! watcher (async) --WatchMsg--> detector (thread) --Job--> processor (async, N blocking workers,
+//!   results kept in order) --Committable--> committer (thread: dedup fix-ups, one write, one sync,
+//!   one SQLite transaction per group)
+//! ```
+//!
+//! Every channel is bounded (`pipeline.channel_capacity`), so a slow stage slows intake instead of
+//! growing a queue. The processor keeps job order, so the versions of one file are committed in
+//! the order they were detected, and one job's events are written contiguously.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{Fsync, Settings};
+use crate::detect::{Detector, Job, Tracked};
+use crate::event::{now_rfc3339, source_uri, write_line};
+use crate::process::{complete, process, Committable};
+use crate::sink::ndjson::{EventLog, Recovery};
+use crate::store::Store;
+use crate::watch::{filter::PathFilter, WatchMsg};
+
+/// Errors that stop the pipeline. Each names the file or setting involved.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("setting watch.dir: {0}")]
+    WatchDir(String),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("event log {path}: {source}")]
+    Log {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "another sluice holds the state {0} (its lock file is locked); stop it first or give this \
+         one another state.file"
+    )]
+    Locked(String),
+    #[error("lock file {path}: {source}")]
+    Lock {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("settings: {0}")]
+    Filter(String),
+}
+
+/// Run until stopped (`Daemon`) or until one reconcile pass is committed (`Once`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Daemon,
+    Once,
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Summary {
+    pub versions: u64,
+    pub failed: u64,
+    pub events: u64,
+    pub commits: u64,
+    pub elapsed_ms: u64,
+    pub tracked: u64,
+}
+
+/// Counters shared by the stages.
+#[derive(Default)]
+struct Counters {
+    versions: AtomicU64,
+    failed: AtomicU64,
+    events: AtomicU64,
+    commits: AtomicU64,
+    tracked: AtomicU64,
+}
+
+/// Hooks for a terminal progress bar: total known after the reconcile, one tick per committed job.
+#[derive(Clone, Default)]
+pub struct Progress {
+    pub on_total: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    pub on_commit: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+/// Time the pipeline gets to drain after a stop signal before in-flight work is abandoned (it is
+/// re-derived at the next start, since nothing uncommitted survives in the log).
+const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
+
+/// Holds the state's lock file for as long as it lives.
+pub struct StateLock {
+    _file: std::fs::File,
+}
+
+pub fn lock_path(state: &Path) -> PathBuf {
+    let mut s = state.as_os_str().to_owned();
+    s.push(".lock");
+    PathBuf::from(s)
+}
+
+/// Takes the exclusive lock that keeps two daemons off one state.
+pub fn lock_state(state: &Path) -> Result<StateLock, PipelineError> {
+    let path = lock_path(state);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| PipelineError::Lock {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| PipelineError::Lock {
+            path: path.display().to_string(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(StateLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(PipelineError::Locked(state.display().to_string()))
+        }
+        Err(std::fs::TryLockError::Error(source)) => Err(PipelineError::Lock {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// Runs the pipeline. Returns when `Once` has committed everything, or when `shutdown` turns true
+/// and the pipeline has drained (or the drain deadline passed).
+pub async fn run(
+    settings: &Settings,
+    mode: Mode,
+    mut shutdown: watch::Receiver<bool>,
+    progress: Progress,
+) -> Result<Summary, PipelineError> {
+    let started = Instant::now();
+    let root = std::path::absolute(&settings.watch.dir)
+        .map_err(|e| PipelineError::WatchDir(format!("{}: {e}", settings.watch.dir.display())))?;
+    match std::fs::metadata(&root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(PipelineError::WatchDir(format!(
+                "{} is not a folder",
+                root.display()
+            )))
+        }
+        Err(e) => {
+            return Err(PipelineError::WatchDir(format!(
+                "{}: {e}; create it or point watch.dir (--watch, SLUICE_WATCH) at a folder",
+                root.display()
+            )))
+        }
+    }
+    let _lock = lock_state(&settings.state.file)?;
+    let mut store = Store::open(&settings.state.file)?;
+    let (log, log_state) = open_log(settings, &mut store)?;
+    let records = store.load_files()?;
+    tracing::info!(
+        watch = %root.display(),
+        tracked = records.len(),
+        next_sequence = log_state.next_seq,
+        "sluice starting"
+    );
+    let filter = PathFilter::new(
+        &settings.watch.include,
+        &settings.watch.exclude,
+        &settings.output.file,
+        &settings.state.file,
+    )
+    .map_err(|e| PipelineError::Filter(e.to_string()))?;
+    let detector = Detector::new(
+        root.clone(),
+        filter,
+        records.iter().map(|r| (r.path.clone(), Tracked::from(r))),
+        settings.pipeline.max_file_bytes,
+    );
+    drop(records);
+
+    let cap = settings.pipeline.channel_capacity;
+    let (watch_tx, watch_rx) = mpsc::channel::<WatchMsg>(4);
+    let (job_tx, job_rx) = mpsc::channel::<Job>(cap);
+    let (commit_tx, commit_rx) = mpsc::channel::<Committable>(cap);
+    let counters = Arc::new(Counters::default());
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let watcher = match mode {
+        Mode::Daemon => Some(tokio::spawn(crate::watch::run(
+            root.clone(),
+            settings.watch.clone(),
+            watch_tx,
+            shutdown.clone(),
+        ))),
+        Mode::Once => {
+            // The only message: the detector stops once it is handled and the sender is gone.
+            let once = watch_tx;
+            let _ = once.send(WatchMsg::FullScan).await;
+            None
+        }
+    };
+    let detect_thread = spawn_detector(
+        detector,
+        watch_rx,
+        job_tx,
+        stop.clone(),
+        counters.clone(),
+        progress.clone(),
+    );
+    let processor = tokio::spawn(run_processor(
+        job_rx,
+        commit_tx,
+        settings.workers(),
+        stop.clone(),
+    ));
+    let committer = Committer {
+        log,
+        log_path: settings.output.file.display().to_string(),
+        store,
+        source: source_uri(&root),
+        group_max: settings.pipeline.group_commit_max,
+        fsync: settings.output.fsync,
+        fsync_interval: Duration::from_millis(settings.output.fsync_interval_ms),
+        counters: counters.clone(),
+        progress,
+    };
+    let handle = tokio::runtime::Handle::current();
+    let (done_tx, mut done_rx) = mpsc::channel::<Result<(), PipelineError>>(1);
+    let commit_thread = std::thread::Builder::new()
+        .name("sluice-commit".into())
+        .spawn(move || {
+            let result = committer.run(commit_rx, handle);
+            let _ = done_tx.blocking_send(result);
+        })
+        .expect("spawn committer thread");
+
+    let result = tokio::select! {
+        r = done_rx.recv() => r.unwrap_or(Ok(())),
+        _ = shutdown.wait_for(|s| *s) => {
+            tracing::info!("stop requested: finishing in-flight versions");
+            stop.store(true, Ordering::SeqCst);
+            match tokio::time::timeout(DRAIN_DEADLINE, done_rx.recv()).await {
+                Ok(r) => r.unwrap_or(Ok(())),
+                Err(_) => {
+                    tracing::warn!("drain deadline passed: abandoning in-flight versions (they are re-derived at the next start)");
+                    Ok(())
+                }
+            }
+        }
+    };
+    stop.store(true, Ordering::SeqCst);
+    if let Some(w) = watcher {
+        w.abort();
+    }
+    processor.abort();
+    if commit_thread.is_finished() {
+        let _ = commit_thread.join();
+    }
+    if detect_thread.is_finished() {
+        let _ = detect_thread.join();
+    }
+    result?;
+    Ok(Summary {
+        versions: counters.versions.load(Ordering::Relaxed),
+        failed: counters.failed.load(Ordering::Relaxed),
+        events: counters.events.load(Ordering::Relaxed),
+        commits: counters.commits.load(Ordering::Relaxed),
+        tracked: counters.tracked.load(Ordering::Relaxed),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+fn open_log(
+    settings: &Settings,
+    store: &mut Store,
+) -> Result<(EventLog, crate::store::LogState), PipelineError> {
+    let committed = store.log_state()?;
+    let path = &settings.output.file;
+    let (log, state, recovery) = EventLog::open(
+        path,
+        committed,
+        settings.output.fsync,
+        Duration::from_millis(settings.output.fsync_interval_ms),
+        settings.output.rotate_bytes,
+    )
+    .map_err(|source| PipelineError::Log {
+        path: path.display().to_string(),
+        source,
+    })?;
+    match recovery {
+        Recovery::Clean => {}
+        Recovery::CutTail(n) => tracing::warn!(
+            log = %path.display(),
+            "cut {n} uncommitted bytes off the end of the event log (left by a crash); \
+             their versions are re-derived"
+        ),
+        Recovery::FinishedRotation => {
+            tracing::info!("finishing a log rotation interrupted by a crash");
+            store.commit(&[], state)?;
+        }
+        Recovery::Shorter { expected, found } => {
+            tracing::error!(
+                log = %path.display(),
+                "the event log is shorter than committed ({found} < {expected} bytes): it was \
+                 truncated outside sluice or lost unsynced data (output.fsync = never?). \
+                 Continuing at its end; sequences continue from the state."
+            );
+            store.commit(&[], state)?;
+        }
+    }
+    Ok((log, state))
+}
+
+fn spawn_detector(
+    mut detector: Detector,
+    mut rx: mpsc::Receiver<WatchMsg>,
+    tx: mpsc::Sender<Job>,
+    stop: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+    progress: Progress,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("sluice-detect".into())
+        .spawn(move || {
+            while let Some(msg) = rx.blocking_recv() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let started = Instant::now();
+                let (jobs, what) = match msg {
+                    WatchMsg::FullScan => (detector.reconcile(), "reconcile"),
+                    WatchMsg::Paths(paths) => (detector.detect_paths(paths), "paths"),
+                };
+                counters
+                    .tracked
+                    .store(detector.tracked_count() as u64, Ordering::Relaxed);
+                if what == "reconcile" {
+                    tracing::info!(
+                        changes = jobs.len(),
+                        tracked = detector.tracked_count(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "reconcile scan done"
+                    );
+                    if let Some(f) = &progress.on_total {
+                        f(jobs.len() as u64);
+                    }
+                }
+                for job in jobs {
+                    if stop.load(Ordering::SeqCst) || tx.blocking_send(job).is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+        .expect("spawn detector thread")
+}
+
+/// Runs `process` on up to `workers` jobs at once, off the async threads, and passes the results
+/// on in job order.
+async fn run_processor(
+    rx: mpsc::Receiver<Job>,
+    tx: mpsc::Sender<Committable>,
+    workers: usize,
+    stop: Arc<AtomicBool>,
+) {
+    let jobs = futures::stream::unfold(rx, move |mut rx| {
+        let stop = stop.clone();
+        async move {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
+            rx.recv().await.map(|job| (job, rx))
+        }
+    });
+    let results = jobs
+        .map(|job| async move {
+            let path = job_path(&job).to_string();
+            match tokio::task::spawn_blocking(move || process(job)).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(path, "processing panicked: {e}");
+                    process(Job::Failed(crate::detect::Failure {
+                        path,
+                        stage: "process",
+                        kind: "internal_error",
+                        message: format!("processing failed unexpectedly: {e}"),
+                        sha256: None,
+                        stat: None,
+                    }))
+                }
+            }
+        })
+        .buffered(workers.max(1));
+    let mut results = std::pin::pin!(results);
+    while let Some(c) = results.next().await {
+        if tx.send(c).await.is_err() {
+            break;
+        }
+    }
+}
+
+fn log_err(path: &str) -> impl Fn(std::io::Error) -> PipelineError + '_ {
+    move |source| PipelineError::Log {
+        path: path.to_string(),
+        source,
+    }
+}
+
+fn job_path(job: &Job) -> &str {
+    match job {
+        Job::Version(v) => &v.path,
+        Job::Moved { to, .. } => to,
+        Job::Removed { path, .. } | Job::Restat { path, .. } => path,
+        Job::Failed(f) => &f.path,
+    }
+}
+
+/// The single writer: group commit of log bytes and state.
+struct Committer {
+    log: EventLog,
+    log_path: String,
+    store: Store,
+    source: String,
+    group_max: usize,
+    fsync: Fsync,
+    fsync_interval: Duration,
+    counters: Arc<Counters>,
+    progress: Progress,
+}
+
+impl Committer {
+    fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Committable>,
+        handle: tokio::runtime::Handle,
+    ) -> Result<(), PipelineError> {
+        loop {
+            let first = if self.fsync == Fsync::Interval {
+                match handle.block_on(tokio::time::timeout(self.fsync_interval, rx.recv())) {
+                    Ok(item) => item,
+                    Err(_) => {
+                        self.log
+                            .sync_if_interval_passed()
+                            .map_err(log_err(&self.log_path))?;
+                        continue;
+                    }
+                }
+            } else {
+                rx.blocking_recv()
+            };
+            let Some(first) = first else { break };
+            let mut group = vec![first];
+            while group.len() < self.group_max {
+                match rx.try_recv() {
+                    Ok(c) => group.push(c),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(group)?;
+        }
+        self.log.sync_now().map_err(log_err(&self.log_path))?;
+        Ok(())
+    }
+
+    /// One write, one sync, one transaction for the whole group.
+    fn commit_group(&mut self, mut group: Vec<Committable>) -> Result<(), PipelineError> {
+        let time = now_rfc3339();
+        let mut seq = self.log.state().next_seq;
+        let mut buf = Vec::with_capacity(group.len() * 4096);
+        let (mut versions, mut failed) = (0, 0);
+        let tx = self.store.begin()?;
+        for c in &mut group {
+            if !matches!(c.pending, crate::process::Pending::Nothing) {
+                let previous = tx.segments_of(&c.path)?;
+                complete(c, previous.as_deref());
+            }
+            for op in &c.ops {
+                tx.apply(op)?;
+            }
+            for e in &c.events {
+                write_line(&mut buf, e, &self.source, &time, seq);
+                seq += 1;
+                if e.kind == crate::event::DOCUMENT_FAILED {
+                    failed += 1;
+                }
+            }
+            versions += u64::from(c.is_version);
+        }
+        let lines = seq - self.log.state().next_seq;
+        let state = self
+            .log
+            .append(&buf, lines)
+            .map_err(log_err(&self.log_path))?;
+        tx.set_log(state)?;
+        tx.commit()?;
+        if let Some(rotated) = self.log.rotate_if_full().map_err(log_err(&self.log_path))? {
+            self.store.commit(&[], rotated)?;
+        }
+        self.counters
+            .versions
+            .fetch_add(versions, Ordering::Relaxed);
+        self.counters.failed.fetch_add(failed, Ordering::Relaxed);
+        self.counters.events.fetch_add(lines, Ordering::Relaxed);
+        self.counters.commits.fetch_add(1, Ordering::Relaxed);
+        if let Some(f) = &self.progress.on_commit {
+            f(group.len() as u64);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,352 @@
+//! What the pipeline makes of each detector [`Job`]: the events of one file version (or move,
+//! removal, failure) and the state change that commits it. One job gives one [`Committable`],
+//! whose events are written contiguously.
+
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use crate::detect::{Failure, FileVersion, Job};
+use crate::event::{self, document_id, Event};
+use crate::store::{FileRecord, FileStatus, StatIdentity, StateOp};
+use crate::text::{self, decode::decode};
+
+/// What the commit step must complete from the committed state before writing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    Nothing,
+    /// Mark segments that the previous version had as `unchanged`, and list the gone ones as
+    /// `retracted` in the document event (the last event).
+    Version {
+        segments: Vec<String>,
+    },
+    /// List every committed segment of the path as `retracted` (in the only event).
+    Removal,
+}
+
+/// The events and state change of one job, ready for the commit step.
+#[derive(Debug, Clone)]
+pub struct Committable {
+    pub path: String,
+    pub events: Vec<Event>,
+    pub ops: Vec<StateOp>,
+    pub pending: Pending,
+    /// Counted as a file version taken in (for progress and summaries).
+    pub is_version: bool,
+}
+
+/// Turns one job into its committable form. CPU-bound for versions: run it off the async threads.
+pub fn process(job: Job) -> Committable {
+    match job {
+        Job::Version(v) => process_version(v),
+        Job::Moved {
+            from,
+            to,
+            sha256,
+            stat,
+        } => {
+            let document = document_id(&to);
+            let data = json!({
+                "from": from, "to": to, "sha256": sha256,
+                "document": document, "previous_document": document_id(&from),
+            });
+            Committable {
+                events: vec![Event::new(event::FILE_MOVED, &to, Some(&sha256), 0, data)],
+                ops: vec![StateOp::Rename {
+                    from,
+                    to: to.clone(),
+                    stat,
+                    document,
+                }],
+                path: to,
+                pending: Pending::Nothing,
+                is_version: false,
+            }
+        }
+        Job::Removed { path, sha256 } => {
+            let data = json!({
+                "path": path, "sha256": sha256, "document": document_id(&path), "retracted": [],
+            });
+            Committable {
+                events: vec![Event::new(
+                    event::FILE_REMOVED,
+                    &path,
+                    sha256.as_deref(),
+                    0,
+                    data,
+                )],
+                ops: vec![StateOp::Delete(path.clone())],
+                path,
+                pending: Pending::Removal,
+                is_version: false,
+            }
+        }
+        Job::Restat { path, stat } => Committable {
+            events: Vec::new(),
+            ops: vec![StateOp::Restat {
+                path: path.clone(),
+                stat,
+            }],
+            path,
+            pending: Pending::Nothing,
+            is_version: false,
+        },
+        Job::Failed(f) => failed(f),
+    }
+}
+
+fn failed(f: Failure) -> Committable {
+    let data = json!({
+        "path": f.path, "document": document_id(&f.path), "sha256": f.sha256, "stage": f.stage,
+        "error": {"kind": f.kind, "message": f.message},
+    });
+    tracing::warn!(path = %f.path, kind = f.kind, "{}", f.message);
+    let ops = match f.stat {
+        Some(stat) => vec![StateOp::Upsert(FileRecord {
+            path: f.path.clone(),
+            stat,
+            sha256: f.sha256.clone(),
+            status: FileStatus::Failed,
+            fail_kind: Some(f.kind.to_string()),
+            document: document_id(&f.path),
+            segments: Vec::new(),
+        })],
+        None => Vec::new(),
+    };
+    Committable {
+        events: vec![Event::new(
+            event::DOCUMENT_FAILED,
+            &f.path,
+            f.sha256.as_deref(),
+            0,
+            data,
+        )],
+        ops,
+        path: f.path,
+        pending: Pending::Nothing,
+        is_version: true,
+    }
+}
+
+fn process_version(v: FileVersion) -> Committable {
+    let started = Instant::now();
+    let decoded = match decode(&v.bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            return failed(Failure {
+                path: v.path,
+                stage: "decode",
+                kind: e.kind,
+                message: e.message,
+                sha256: Some(v.sha256),
+                stat: Some(v.stat),
+            })
+        }
+    };
+    let decoded_at = Instant::now();
+    let segments = text::segment(&decoded.text);
+    let segmented_at = Instant::now();
+
+    let document = document_id(&v.path);
+    let subject = v.path.as_str();
+    let sha = Some(v.sha256.as_str());
+    let mut events = Vec::with_capacity(segments.len() + 2);
+    let file_type = match v.previous_sha256 {
+        Some(_) => event::FILE_CHANGED,
+        None => event::FILE_ADDED,
+    };
+    let mut file_data = json!({
+        "path": v.path, "size": v.stat.size, "mtime": rfc3339_ns(v.stat.mtime_ns),
+        "sha256": v.sha256,
+    });
+    if let Some(prev) = &v.previous_sha256 {
+        file_data["previous_sha256"] = json!(prev);
+    }
+    events.push(Event::new(file_type, subject, sha, 0, file_data));
+
+    let mut ids = Vec::with_capacity(segments.len());
+    for (index, seg) in segments.iter().enumerate() {
+        let id = seg.id();
+        events.push(Event::new(
+            event::SEGMENT,
+            subject,
+            sha,
+            index as u64,
+            json!({
+                "document": document, "version": v.sha256, "segment": id, "index": index,
+                "article": seg.article, "kind": seg.kind, "text": seg.text, "span": seg.span,
+                "sentences": [], "entities": [], "figures": [], "dates": [],
+                "dedup": {"status": "new", "of": null, "similarity": null},
+            }),
+        ));
+        ids.push(id);
+    }
+
+    let articles = articles_table(&segments);
+    let done = Instant::now();
+    let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
+    events.push(Event::new(
+        event::DOCUMENT_INGESTED,
+        subject,
+        sha,
+        0,
+        json!({
+            "document": document, "path": v.path, "version": v.sha256,
+            "previous_version": v.previous_sha256, "size": v.stat.size,
+            "encoding": decoded.encoding, "language": text::language(&decoded.text),
+            "articles": articles,
+            "counts": {
+                "segments": segments.len(),
+                "articles": articles.as_array().map_or(0, Vec::len),
+                "chars": decoded.text.chars().count(),
+            },
+            "dedup": {"status": "new", "of": null, "similarity": null},
+            "retracted": [],
+            "timings_ms": {
+                "decode": ms(started, decoded_at), "segment": ms(decoded_at, segmented_at),
+                "total": ms(started, done),
+            },
+        }),
+    ));
+
+    Committable {
+        ops: vec![StateOp::Upsert(FileRecord {
+            path: v.path.clone(),
+            stat: v.stat,
+            sha256: Some(v.sha256.clone()),
+            status: FileStatus::Ingested,
+            fail_kind: None,
+            document,
+            segments: ids.clone(),
+        })],
+        path: v.path,
+        events,
+        pending: Pending::Version { segments: ids },
+        is_version: true,
+    }
+}
+
+/// The article table of the document event: one entry per article, with its segment range.
+fn articles_table(segments: &[text::Segment]) -> Value {
+    let mut articles: Vec<Value> = Vec::new();
+    for (i, seg) in segments.iter().enumerate() {
+        let Some(a) = seg.article else { continue };
+        while articles.len() <= a {
+            articles.push(json!({
+                "index": articles.len(), "title": null, "authors": [], "dateline": null,
+                "photo_credit": null, "keywords": [], "segments": [i, i],
+                "dedup": {"status": "new", "of": null, "similarity": null},
+            }));
+        }
+        articles[a]["segments"][1] = json!(i);
+    }
+    Value::Array(articles)
+}
+
+/// Completes a committable from the committed segments of its path (`previous`, None when the
+/// path was not tracked): `unchanged` marks and `retracted` lists.
+pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
+    let previous = previous.unwrap_or(&[]);
+    match &c.pending {
+        Pending::Nothing => {}
+        Pending::Removal => {
+            if let Some(e) = c.events.first_mut() {
+                e.data["retracted"] = json!(previous);
+            }
+        }
+        Pending::Version { segments } => {
+            let before: std::collections::HashSet<&str> =
+                previous.iter().map(String::as_str).collect();
+            let now: std::collections::HashSet<&str> =
+                segments.iter().map(String::as_str).collect();
+            for e in c.events.iter_mut().filter(|e| e.kind == event::SEGMENT) {
+                let id = e.data["segment"].as_str().unwrap_or_default();
+                if before.contains(id) {
+                    e.data["dedup"]["status"] = json!("unchanged");
+                }
+            }
+            let retracted: Vec<&str> = previous
+                .iter()
+                .map(String::as_str)
+                .filter(|id| !now.contains(id))
+                .collect();
+            if let Some(doc) = c.events.last_mut() {
+                doc.data["retracted"] = json!(retracted);
+            }
+        }
+    }
+}
+
+fn rfc3339_ns(ns: i64) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(ns as i128)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Stat identity of nothing (for tests and synthetic jobs).
+pub fn no_stat() -> StatIdentity {
+    StatIdentity::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(text: &str, previous: Option<&str>) -> FileVersion {
+        FileVersion {
+            path: "news/a.txt".into(),
+            stat: no_stat(),
+            sha256: format!("{:x}", text.len()),
+            bytes: text.as_bytes().to_vec(),
+            previous_sha256: previous.map(String::from),
+        }
+    }
+
+    #[test]
+    fn a_version_is_file_event_then_segments_then_document_event() {
+        let c = process(Job::Version(version("一段。\n\n二段。\n", None)));
+        let kinds: Vec<&str> = c.events.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                event::FILE_ADDED,
+                event::SEGMENT,
+                event::SEGMENT,
+                event::DOCUMENT_INGESTED
+            ]
+        );
+        assert_eq!(c.events[2].data["index"], 1);
+        assert_eq!(c.events[3].data["articles"][0]["segments"], json!([0, 1]));
+        assert_eq!(c.events[3].data["language"], "zh");
+    }
+
+    #[test]
+    fn an_edit_marks_kept_segments_unchanged_and_retracts_the_gone_one() {
+        let old = process(Job::Version(version("甲。\n\n乙。\n", None)));
+        let Pending::Version { segments: old_ids } = old.pending.clone() else {
+            panic!()
+        };
+        let mut new = process(Job::Version(version("甲。\n\n丙。\n", Some("x"))));
+        complete(&mut new, Some(&old_ids));
+        assert_eq!(new.events[0].kind, event::FILE_CHANGED);
+        assert_eq!(new.events[0].data["previous_sha256"], "x");
+        assert_eq!(new.events[1].data["dedup"]["status"], "unchanged");
+        assert_eq!(new.events[2].data["dedup"]["status"], "new");
+        assert_eq!(new.events[3].data["retracted"], json!([old_ids[1]]));
+    }
+
+    #[test]
+    fn undecodable_bytes_give_one_failed_event() {
+        let c = process(Job::Version(FileVersion {
+            bytes: vec![0, 1, 2, 3, 0, 0, 0xFF, 0xFE, 0x00, 0x00, 0x10],
+            ..version("", None)
+        }));
+        assert_eq!(c.events.len(), 1);
+        assert_eq!(c.events[0].kind, event::DOCUMENT_FAILED);
+        assert_eq!(c.events[0].data["error"]["kind"], "not_text");
+    }
+}

@@ -1,0 +1,469 @@
+//! The state database: what sluice has committed, in one SQLite file (WAL mode).
+//!
+//! It holds the files sluice tracks (their identity on disk, their sha256 and their segments) and
+//! the log's committed end (offset and next sequence). Both change only together, in one
+//! transaction per group commit, right after the log bytes they describe were written: so on start
+//! the state says exactly which prefix of the log is committed.
+
+mod schema;
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+/// Errors of the state database, with the file they concern.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state database {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "state database {path} has schema version {found}, newer than this sluice knows ({known}); \
+         run a newer sluice or point state.file elsewhere"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+}
+
+/// Where the file stands after its last committed version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    Ingested,
+    Failed,
+}
+
+impl FileStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Ingested => "ingested",
+            FileStatus::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> FileStatus {
+        if s == "ingested" {
+            FileStatus::Ingested
+        } else {
+            FileStatus::Failed
+        }
+    }
+}
+
+/// What identifies a file's bytes on disk without reading them. Any difference means "hash again".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatIdentity {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+}
+
+/// One tracked path as committed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRecord {
+    /// Path relative to the watched folder, `/`-separated.
+    pub path: String,
+    pub stat: StatIdentity,
+    /// None when the file could not be read at all.
+    pub sha256: Option<String>,
+    pub status: FileStatus,
+    /// The `error.kind` of the last failure, for failed files.
+    pub fail_kind: Option<String>,
+    pub document: String,
+    /// Segment ids of the committed version, in document order.
+    pub segments: Vec<String>,
+}
+
+/// The committed end of the event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogState {
+    /// Sequence of the first line in the current (not yet rotated) log file.
+    pub file_first_seq: u64,
+    /// Bytes of the current log file that are committed.
+    pub offset: u64,
+    /// Sequence the next line will carry.
+    pub next_seq: u64,
+}
+
+/// A change to the tracked files, applied in the same transaction as the log position.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateOp {
+    Upsert(FileRecord),
+    Delete(String),
+    /// Same bytes under a new path (and so a new document id).
+    Rename {
+        from: String,
+        to: String,
+        stat: StatIdentity,
+        document: String,
+    },
+    /// Same bytes, new identity on disk (a touch).
+    Restat {
+        path: String,
+        stat: StatIdentity,
+    },
+}
+
+/// Counts for `sluice status`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StoreCounts {
+    pub files: u64,
+    pub ingested: u64,
+    pub failed: u64,
+    pub segments: u64,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+impl Store {
+    /// Opens (creating and migrating) the state database for writing.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let name = path.display().to_string();
+        let err = |source| StoreError::Sqlite {
+            path: name.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        // WAL + NORMAL: a commit survives a process crash; after a power loss the state can only
+        // lag the log, and the log is cut back to the state on start, so the two stay consistent.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        let mut store = Store { conn, path: name };
+        schema::migrate(&mut store.conn, &store.path)?;
+        Ok(store)
+    }
+
+    /// Opens an existing state database without changing it (for `status`).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+            |source| StoreError::Sqlite {
+                path: name.clone(),
+                source,
+            },
+        )?;
+        Ok(Store { conn, path: name })
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub fn log_state(&self) -> Result<LogState, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT file_first_seq, committed_offset, next_sequence FROM log WHERE id = 1",
+                [],
+                |r| {
+                    Ok(LogState {
+                        file_first_seq: r.get::<_, i64>(0)? as u64,
+                        offset: r.get::<_, i64>(1)? as u64,
+                        next_seq: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .optional()
+            .map_err(self.err())
+            .map(|s| {
+                s.unwrap_or(LogState {
+                    file_first_seq: 1,
+                    offset: 0,
+                    next_seq: 1,
+                })
+            })
+    }
+
+    /// Every tracked file, for the detector's in-memory index.
+    pub fn load_files(&self) -> Result<Vec<FileRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT path, dev, ino, size, mtime_ns, ctime_ns, sha256, status, fail_kind, \
+                 document, segments FROM files",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                let segments: String = r.get(10)?;
+                Ok(FileRecord {
+                    path: r.get(0)?,
+                    stat: StatIdentity {
+                        dev: r.get::<_, i64>(1)? as u64,
+                        ino: r.get::<_, i64>(2)? as u64,
+                        size: r.get::<_, i64>(3)? as u64,
+                        mtime_ns: r.get(4)?,
+                        ctime_ns: r.get(5)?,
+                    },
+                    sha256: r.get(6)?,
+                    status: FileStatus::parse(&r.get::<_, String>(7)?),
+                    fail_kind: r.get(8)?,
+                    document: r.get(9)?,
+                    segments: segments
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.err())
+    }
+
+    /// Starts the transaction of one group commit.
+    pub fn begin(&mut self) -> Result<StoreTx<'_>, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(StoreTx { tx, path })
+    }
+
+    /// Applies `ops` and records the log position, atomically.
+    pub fn commit(&mut self, ops: &[StateOp], log: LogState) -> Result<(), StoreError> {
+        let tx = self.begin()?;
+        for op in ops {
+            tx.apply(op)?;
+        }
+        tx.set_log(log)?;
+        tx.commit()
+    }
+
+    pub fn counts(&self) -> Result<StoreCounts, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*), \
+                 COALESCE(SUM(status = 'ingested'), 0), \
+                 COALESCE(SUM(status = 'failed'), 0), \
+                 COALESCE(SUM(CASE WHEN segments = '' THEN 0 \
+                   ELSE length(segments) - length(replace(segments, ' ', '')) + 1 END), 0) \
+                 FROM files",
+                [],
+                |r| {
+                    Ok(StoreCounts {
+                        files: r.get::<_, i64>(0)? as u64,
+                        ingested: r.get::<_, i64>(1)? as u64,
+                        failed: r.get::<_, i64>(2)? as u64,
+                        segments: r.get::<_, i64>(3)? as u64,
+                    })
+                },
+            )
+            .map_err(self.err())
+    }
+}
+
+/// The open transaction of one group commit: reads see the writes made before them in it.
+pub struct StoreTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: String,
+}
+
+impl StoreTx<'_> {
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The committed segment ids of `path`, or None when it is not tracked.
+    pub fn segments_of(&self, path: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let found: Option<String> = self
+            .tx
+            .prepare_cached("SELECT segments FROM files WHERE path = ?1")
+            .and_then(|mut s| s.query_row(params![path], |r| r.get(0)).optional())
+            .map_err(self.err())?;
+        Ok(found.map(|s| {
+            s.split(' ')
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        }))
+    }
+
+    pub fn apply(&self, op: &StateOp) -> Result<(), StoreError> {
+        let result = match op {
+            StateOp::Upsert(f) => self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO files (path, dev, ino, size, mtime_ns, ctime_ns, sha256, status, \
+                     fail_kind, document, segments) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) \
+                     ON CONFLICT(path) DO UPDATE SET dev=?2, ino=?3, size=?4, mtime_ns=?5, \
+                     ctime_ns=?6, sha256=?7, status=?8, fail_kind=?9, document=?10, segments=?11",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        f.path,
+                        f.stat.dev as i64,
+                        f.stat.ino as i64,
+                        f.stat.size as i64,
+                        f.stat.mtime_ns,
+                        f.stat.ctime_ns,
+                        f.sha256,
+                        f.status.as_str(),
+                        f.fail_kind,
+                        f.document,
+                        f.segments.join(" "),
+                    ])
+                }),
+            StateOp::Delete(p) => self
+                .tx
+                .prepare_cached("DELETE FROM files WHERE path = ?1")
+                .and_then(|mut s| s.execute(params![p])),
+            StateOp::Rename {
+                from,
+                to,
+                stat,
+                document,
+            } => self
+                .tx
+                .prepare_cached("DELETE FROM files WHERE path = ?1")
+                .and_then(|mut s| s.execute(params![to]))
+                .and_then(|_| {
+                    self.tx.prepare_cached(
+                        "UPDATE files SET path=?2, dev=?3, ino=?4, size=?5, mtime_ns=?6, \
+                         ctime_ns=?7, document=?8 WHERE path=?1",
+                    )
+                })
+                .and_then(|mut s| {
+                    s.execute(params![
+                        from,
+                        to,
+                        stat.dev as i64,
+                        stat.ino as i64,
+                        stat.size as i64,
+                        stat.mtime_ns,
+                        stat.ctime_ns,
+                        document
+                    ])
+                }),
+            StateOp::Restat { path, stat } => self
+                .tx
+                .prepare_cached(
+                    "UPDATE files SET dev=?2, ino=?3, size=?4, mtime_ns=?5, ctime_ns=?6 \
+                     WHERE path=?1",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        path,
+                        stat.dev as i64,
+                        stat.ino as i64,
+                        stat.size as i64,
+                        stat.mtime_ns,
+                        stat.ctime_ns
+                    ])
+                }),
+        };
+        result.map(|_| ()).map_err(self.err())
+    }
+
+    pub fn set_log(&self, log: LogState) -> Result<(), StoreError> {
+        self.tx
+            .execute(
+                "INSERT INTO log (id, file_first_seq, committed_offset, next_sequence) \
+                 VALUES (1, ?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET file_first_seq=?1, \
+                 committed_offset=?2, next_sequence=?3",
+                params![
+                    log.file_first_seq as i64,
+                    log.offset as i64,
+                    log.next_seq as i64
+                ],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    pub fn commit(self) -> Result<(), StoreError> {
+        let path = self.path;
+        self.tx
+            .commit()
+            .map_err(|source| StoreError::Sqlite { path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str, sha: &str) -> FileRecord {
+        FileRecord {
+            path: path.into(),
+            stat: StatIdentity {
+                dev: 1,
+                ino: 2,
+                size: 3,
+                mtime_ns: 4,
+                ctime_ns: 5,
+            },
+            sha256: Some(sha.into()),
+            status: FileStatus::Ingested,
+            fail_kind: None,
+            document: "doc".into(),
+            segments: vec!["s1".into(), "s2".into()],
+        }
+    }
+
+    #[test]
+    fn commits_survive_reopening_with_the_log_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        {
+            let mut store = Store::open(&db).unwrap();
+            assert_eq!(store.log_state().unwrap().next_seq, 1);
+            let log = LogState {
+                file_first_seq: 1,
+                offset: 120,
+                next_seq: 7,
+            };
+            store
+                .commit(
+                    &[
+                        StateOp::Upsert(record("a.txt", "aa")),
+                        StateOp::Upsert(record("b.txt", "bb")),
+                    ],
+                    log,
+                )
+                .unwrap();
+            store
+                .commit(&[StateOp::Delete("a.txt".into())], log)
+                .unwrap();
+        }
+        let store = Store::open(&db).unwrap();
+        assert_eq!(store.log_state().unwrap().offset, 120);
+        let files = store.load_files().unwrap();
+        assert_eq!(files, vec![record("b.txt", "bb")]);
+        let counts = store.counts().unwrap();
+        assert_eq!((counts.files, counts.segments), (1, 2));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("state.db");
+        {
+            let conn = Connection::open(&db).unwrap();
+            conn.pragma_update(None, "user_version", 999).unwrap();
+        }
+        let err = Store::open(&db).err().unwrap().to_string();
+        assert!(err.contains("newer"), "{err}");
+    }
+}

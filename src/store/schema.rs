@@ -1,0 +1,56 @@
+//! Versioned schema: `PRAGMA user_version` counts the migrations applied. Each migration runs in
+//! its own transaction; later issues append to `MIGRATIONS`, never edit a shipped one.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: tracked files and the log's committed end.
+    "CREATE TABLE files (
+        path      TEXT PRIMARY KEY,
+        dev       INTEGER NOT NULL,
+        ino       INTEGER NOT NULL,
+        size      INTEGER NOT NULL,
+        mtime_ns  INTEGER NOT NULL,
+        ctime_ns  INTEGER NOT NULL,
+        sha256    TEXT,
+        status    TEXT NOT NULL,
+        fail_kind TEXT,
+        document  TEXT NOT NULL,
+        segments  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX files_sha256 ON files(sha256);
+    CREATE TABLE log (
+        id               INTEGER PRIMARY KEY CHECK (id = 1),
+        file_first_seq   INTEGER NOT NULL,
+        committed_offset INTEGER NOT NULL,
+        next_sequence    INTEGER NOT NULL
+    );",
+];
+
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let err = |source| StoreError::Sqlite {
+        path: path.to_string(),
+        source,
+    };
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(sql).map_err(err)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+    }
+    Ok(())
+}
