@@ -84,6 +84,10 @@ pub async fn run(
                             tracing::warn!("kernel event queue overflowed; scanning the whole folder");
                             scan_wanted = true;
                         }
+                        tracing::trace!(kind = ?event.kind, paths = ?event.paths, "notification");
+                        if !changes_content(&event.kind) {
+                            continue;
+                        }
                         for path in event.paths {
                             settle.touch(path, now);
                         }
@@ -130,6 +134,16 @@ pub async fn run(
         }
     }
     tracing::debug!(pending = settle.len(), "watcher stopped");
+}
+
+/// Opening and reading (sluice's own reads among them) change nothing; everything else may.
+fn changes_content(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode};
+    match kind {
+        notify::EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        notify::EventKind::Access(_) => false,
+        _ => true,
+    }
 }
 
 fn report_watch_failure(root: &std::path::Path, e: &notify::Error, every_ms: u64) {
