@@ -90,6 +90,25 @@ pub struct Detector {
     filter: PathFilter,
     tracked: BTreeMap<String, Tracked>,
     max_file_bytes: u64,
+    /// In the daemon: files found by a walk (not by their own notifications) whose mtime is this
+    /// recent are still being written; they are handed back to settle instead of read now.
+    defer_recent: Option<std::time::Duration>,
+}
+
+/// What one look found: the jobs, and the paths handed back to settle.
+#[derive(Debug, Default)]
+pub struct Detected {
+    pub jobs: Vec<Job>,
+    pub deferred: Vec<PathBuf>,
+}
+
+/// How a path came to be looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Its own notifications settled (or it is tracked and must be checked).
+    Settled,
+    /// A walk of a folder found it.
+    Walk,
 }
 
 /// What one look at one path found.
@@ -100,6 +119,7 @@ enum Outcome {
     Version(StatIdentity, String, Vec<u8>),
     Failed(Failure),
     Skip,
+    Defer,
 }
 
 const ELOOP: i32 = 40;
@@ -116,7 +136,14 @@ impl Detector {
             filter,
             tracked: records.into_iter().collect(),
             max_file_bytes,
+            defer_recent: None,
         }
+    }
+
+    /// Daemon mode: hand files that a walk finds mid-write back to settle (see `defer_recent`).
+    pub fn defer_recent(mut self, quiet: std::time::Duration) -> Detector {
+        self.defer_recent = Some(quiet);
+        self
     }
 
     pub fn tracked_count(&self) -> usize {
@@ -124,16 +151,20 @@ impl Detector {
     }
 
     /// Full reconcile: everything on disk against everything tracked.
-    pub fn reconcile(&mut self) -> Vec<Job> {
+    pub fn reconcile(&mut self) -> Detected {
         let listing = list(&self.root, &self.root, &self.filter);
-        let mut candidates: BTreeSet<String> = listing.files.into_iter().map(|(r, _)| r).collect();
+        let mut candidates: BTreeMap<String, Source> = listing
+            .files
+            .into_iter()
+            .map(|(r, _)| (r, Source::Walk))
+            .collect();
         let unlisted = listing.unlisted;
         for path in self.tracked.keys() {
             let under_unlisted = unlisted
                 .iter()
                 .any(|u| u.is_empty() || path == u || path.starts_with(&format!("{u}/")));
             if !under_unlisted {
-                candidates.insert(path.clone());
+                candidates.entry(path.clone()).or_insert(Source::Walk);
             }
         }
         self.classify(candidates)
@@ -141,8 +172,8 @@ impl Detector {
 
     /// Looks at paths the watcher reported (absolute). A folder stands for everything in it and
     /// everything tracked below it.
-    pub fn detect_paths(&mut self, paths: impl IntoIterator<Item = PathBuf>) -> Vec<Job> {
-        let mut candidates = BTreeSet::new();
+    pub fn detect_paths(&mut self, paths: impl IntoIterator<Item = PathBuf>) -> Detected {
+        let mut candidates: BTreeMap<String, Source> = BTreeMap::new();
         for abs in paths {
             let Some(rel) = relative(&self.root, &abs) else {
                 continue;
@@ -153,21 +184,27 @@ impl Detector {
                         continue;
                     }
                     let listing = list(&self.root, &abs, &self.filter);
-                    candidates.extend(listing.files.into_iter().map(|(r, _)| r));
+                    for (r, _) in listing.files {
+                        candidates.entry(r).or_insert(Source::Walk);
+                    }
                     if listing.unlisted.is_empty() {
-                        candidates.extend(self.tracked_below(&rel));
+                        for r in self.tracked_below(&rel) {
+                            candidates.entry(r).or_insert(Source::Walk);
+                        }
                     }
                 }
                 Ok(_) => {
                     if self.filter.accepts_file(&rel, &abs) || self.tracked.contains_key(&rel) {
-                        candidates.insert(rel);
+                        candidates.insert(rel, Source::Settled);
                     }
                 }
                 Err(_) => {
                     if self.tracked.contains_key(&rel) {
-                        candidates.insert(rel.clone());
+                        candidates.insert(rel.clone(), Source::Settled);
                     }
-                    candidates.extend(self.tracked_below(&rel));
+                    for r in self.tracked_below(&rel) {
+                        candidates.entry(r).or_insert(Source::Settled);
+                    }
                 }
             }
         }
@@ -186,15 +223,17 @@ impl Detector {
             .collect()
     }
 
-    fn classify(&mut self, candidates: BTreeSet<String>) -> Vec<Job> {
+    fn classify(&mut self, candidates: BTreeMap<String, Source>) -> Detected {
         let mut jobs = Vec::new();
+        let mut deferred = Vec::new();
         let mut gone: Vec<(String, Option<String>)> = Vec::new();
         let mut found: Vec<(String, Outcome)> = Vec::new();
-        for rel in candidates {
+        for (rel, source) in candidates {
             let abs = self.root.join(&rel);
-            let outcome = self.inspect(&rel, &abs);
+            let outcome = self.inspect(&rel, &abs, source);
             match outcome {
                 Outcome::Unchanged | Outcome::Skip => {}
+                Outcome::Defer => deferred.push(abs),
                 Outcome::Gone => {
                     if let Some(t) = self.tracked.get(&rel) {
                         gone.push((rel, t.sha256.clone()));
@@ -280,7 +319,7 @@ impl Detector {
                     }
                     jobs.push(Job::Failed(failure));
                 }
-                Outcome::Unchanged | Outcome::Skip | Outcome::Gone => {}
+                Outcome::Unchanged | Outcome::Skip | Outcome::Gone | Outcome::Defer => {}
             }
         }
         for (path, sha256) in gone {
@@ -290,10 +329,10 @@ impl Detector {
             self.tracked.remove(&path);
             jobs.push(Job::Removed { path, sha256 });
         }
-        jobs
+        Detected { jobs, deferred }
     }
 
-    fn inspect(&self, rel: &str, abs: &Path) -> Outcome {
+    fn inspect(&self, rel: &str, abs: &Path, source: Source) -> Outcome {
         let previous = self.tracked.get(rel);
         let meta = match std::fs::metadata(abs) {
             Ok(m) => m,
@@ -325,6 +364,9 @@ impl Detector {
                 return Outcome::Unchanged;
             }
         }
+        if source == Source::Walk && self.is_being_written(&meta) {
+            return Outcome::Defer;
+        }
         match read_version(abs, rel, stat, self.max_file_bytes) {
             Ok((sha, bytes)) => {
                 if let Some(p) = previous {
@@ -354,6 +396,21 @@ impl Detector {
             }
             Err(failure) if failure.kind == "vanished" && previous.is_some() => Outcome::Gone,
             Err(failure) => Outcome::Failed(*failure),
+        }
+    }
+}
+
+impl Detector {
+    /// Modified within `defer_recent` (and not stamped far in the future): a walk caught it
+    /// mid-write, and its own notifications will say when it is done.
+    fn is_being_written(&self, meta: &Metadata) -> bool {
+        let (Some(quiet), Ok(mtime)) = (self.defer_recent, meta.modified()) else {
+            return false;
+        };
+        let now = std::time::SystemTime::now();
+        match now.duration_since(mtime) {
+            Ok(age) => age < quiet,
+            Err(ahead) => ahead.duration() < std::time::Duration::from_secs(1),
         }
     }
 }
@@ -490,8 +547,11 @@ mod tests {
         let root = dir.path();
         let mut d = detector(root);
         std::fs::write(root.join("a.txt"), "one").unwrap();
-        assert_eq!(kinds(&d.reconcile()), ["added a.txt"]);
-        assert!(d.reconcile().is_empty(), "nothing changed, nothing to do");
+        assert_eq!(kinds(&d.reconcile().jobs), ["added a.txt"]);
+        assert!(
+            d.reconcile().jobs.is_empty(),
+            "nothing changed, nothing to do"
+        );
 
         let f = File::options()
             .write(true)
@@ -499,16 +559,20 @@ mod tests {
             .unwrap();
         f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
             .unwrap();
-        assert_eq!(kinds(&d.reconcile()), ["restat a.txt"], "touch: same bytes");
+        assert_eq!(
+            kinds(&d.reconcile().jobs),
+            ["restat a.txt"],
+            "touch: same bytes"
+        );
 
         std::fs::write(root.join("a.txt"), "two").unwrap();
-        assert_eq!(kinds(&d.reconcile()), ["changed a.txt"]);
+        assert_eq!(kinds(&d.reconcile().jobs), ["changed a.txt"]);
 
         std::fs::rename(root.join("a.txt"), root.join("b.txt")).unwrap();
-        assert_eq!(kinds(&d.reconcile()), ["moved a.txt b.txt"]);
+        assert_eq!(kinds(&d.reconcile().jobs), ["moved a.txt b.txt"]);
 
         std::fs::remove_file(root.join("b.txt")).unwrap();
-        assert_eq!(kinds(&d.reconcile()), ["removed b.txt"]);
+        assert_eq!(kinds(&d.reconcile().jobs), ["removed b.txt"]);
     }
 
     #[test]
@@ -521,7 +585,7 @@ mod tests {
         std::fs::remove_file(root.join("a.txt")).unwrap();
         std::fs::write(root.join("a.txt"), "uno").unwrap();
         assert_eq!(
-            kinds(&d.detect_paths([root.join("a.txt")])),
+            kinds(&d.detect_paths([root.join("a.txt")]).jobs),
             ["changed a.txt"]
         );
     }
@@ -536,14 +600,31 @@ mod tests {
         std::fs::write(root.join("x/2.txt"), "2").unwrap();
         std::fs::write(root.join("x0.txt"), "3").unwrap();
         assert_eq!(
-            d.detect_paths([root.join("x"), root.join("x0.txt")]).len(),
+            d.detect_paths([root.join("x"), root.join("x0.txt")])
+                .jobs
+                .len(),
             3
         );
         std::fs::remove_dir_all(root.join("x")).unwrap();
         assert_eq!(
-            kinds(&d.detect_paths([root.join("x")])),
+            kinds(&d.detect_paths([root.join("x")]).jobs),
             ["removed x/2.txt", "removed x/y/1.txt"]
         );
+    }
+
+    #[test]
+    fn a_walk_hands_back_files_still_being_written_but_settled_paths_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut d = detector(root).defer_recent(std::time::Duration::from_secs(30));
+        std::fs::create_dir_all(root.join("new")).unwrap();
+        std::fs::write(root.join("new/fresh.txt"), "half of it").unwrap();
+        let found = d.detect_paths([root.join("new")]);
+        assert!(found.jobs.is_empty());
+        assert_eq!(found.deferred, vec![root.join("new/fresh.txt")]);
+        // Once its own notifications have settled, it is read whatever its mtime.
+        let found = d.detect_paths([root.join("new/fresh.txt")]);
+        assert_eq!(kinds(&found.jobs), ["added new/fresh.txt"]);
     }
 
     #[test]
@@ -563,7 +644,7 @@ mod tests {
         let root = dir.path();
         let mut d = detector(root);
         std::fs::write(root.join("big.txt"), vec![b'a'; 4096]).unwrap();
-        let jobs = d.reconcile();
+        let jobs = d.reconcile().jobs;
         assert_eq!(kinds(&jobs), ["failed too_large big.txt"]);
         let Job::Failed(f) = &jobs[0] else { panic!() };
         assert_eq!(
@@ -571,7 +652,7 @@ mod tests {
             Some(sha256_file(&root.join("big.txt")).unwrap().as_str())
         );
         assert!(
-            d.reconcile().is_empty(),
+            d.reconcile().jobs.is_empty(),
             "the same failure is not reported twice"
         );
     }

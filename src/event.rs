@@ -113,8 +113,15 @@ pub fn now_rfc3339() -> String {
 pub fn source_uri(watch_dir: &std::path::Path) -> String {
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let path = watch_dir.to_string_lossy().replace('\\', "/");
-    let path = path.trim_start_matches('/');
-    format!("sluice://{host}/{path}")
+    let mut escaped = String::new();
+    for b in path.trim_start_matches('/').bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            escaped.push(b as char);
+        } else {
+            escaped.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("sluice://{host}/{escaped}")
 }
 
 #[cfg(test)]
@@ -152,6 +159,15 @@ mod tests {
         assert_eq!(v["subject"], "news/a.txt");
         assert_eq!(v["data"]["x"], 1);
         assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1);
+    }
+
+    #[test]
+    fn the_source_is_a_valid_uri_whatever_the_folder_name() {
+        let s = source_uri(std::path::Path::new("/data/新闻 稿#1"));
+        assert!(
+            s.ends_with("/data/%E6%96%B0%E9%97%BB%20%E7%A8%BF%231"),
+            "{s}"
+        );
     }
 
     #[test]

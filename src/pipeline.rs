@@ -177,16 +177,21 @@ pub async fn run(
         &settings.state.file,
     )
     .map_err(|e| PipelineError::Filter(e.to_string()))?;
-    let detector = Detector::new(
+    let mut detector = Detector::new(
         root.clone(),
         filter,
         records.iter().map(|r| (r.path.clone(), Tracked::from(r))),
         settings.pipeline.max_file_bytes,
     );
+    if mode == Mode::Daemon {
+        detector = detector.defer_recent(Duration::from_millis(settings.watch.settle_ms));
+    }
     drop(records);
 
     let cap = settings.pipeline.channel_capacity;
     let (watch_tx, watch_rx) = mpsc::channel::<WatchMsg>(4);
+    // Files a walk found mid-write go back to settle; at most one entry per file found.
+    let (defer_tx, defer_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let (job_tx, job_rx) = mpsc::channel::<Job>(cap);
     let (commit_tx, commit_rx) = mpsc::channel::<Committable>(cap);
     let counters = Arc::new(Counters::default());
@@ -197,6 +202,7 @@ pub async fn run(
             root.clone(),
             settings.watch.clone(),
             watch_tx,
+            defer_rx,
             shutdown.clone(),
         ))),
         Mode::Once => {
@@ -210,6 +216,7 @@ pub async fn run(
         detector,
         watch_rx,
         job_tx,
+        defer_tx,
         stop.clone(),
         counters.clone(),
         progress.clone(),
@@ -322,6 +329,7 @@ fn spawn_detector(
     mut detector: Detector,
     mut rx: mpsc::Receiver<WatchMsg>,
     tx: mpsc::Sender<Job>,
+    defer: mpsc::UnboundedSender<Vec<PathBuf>>,
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
     progress: Progress,
@@ -334,10 +342,18 @@ fn spawn_detector(
                     break;
                 }
                 let started = Instant::now();
-                let (jobs, what) = match msg {
+                let (detected, what) = match msg {
                     WatchMsg::FullScan => (detector.reconcile(), "reconcile"),
                     WatchMsg::Paths(paths) => (detector.detect_paths(paths), "paths"),
                 };
+                let jobs = detected.jobs;
+                if !detected.deferred.is_empty() {
+                    tracing::debug!(
+                        files = detected.deferred.len(),
+                        "still being written: back to settle"
+                    );
+                    let _ = defer.send(detected.deferred);
+                }
                 counters
                     .tracked
                     .store(detector.tracked_count() as u64, Ordering::Relaxed);

@@ -20,8 +20,9 @@ pub enum Pending {
     Version {
         segments: Vec<String>,
     },
-    /// List every committed segment of the path as `retracted` (in the only event).
-    Removal,
+    /// List every committed segment of the path as `retracted` (in the only event): the file is
+    /// gone, or its new version could not be taken in.
+    RetractAll,
 }
 
 /// The events and state change of one job, ready for the commit step.
@@ -77,7 +78,7 @@ pub fn process(job: Job) -> Committable {
                 )],
                 ops: vec![StateOp::Delete(path.clone())],
                 path,
-                pending: Pending::Removal,
+                pending: Pending::RetractAll,
                 is_version: false,
             }
         }
@@ -98,7 +99,7 @@ pub fn process(job: Job) -> Committable {
 fn failed(f: Failure) -> Committable {
     let data = json!({
         "path": f.path, "document": document_id(&f.path), "sha256": f.sha256, "stage": f.stage,
-        "error": {"kind": f.kind, "message": f.message},
+        "error": {"kind": f.kind, "message": f.message}, "retracted": [],
     });
     tracing::warn!(path = %f.path, kind = f.kind, "{}", f.message);
     let ops = match f.stat {
@@ -123,7 +124,7 @@ fn failed(f: Failure) -> Committable {
         )],
         ops,
         path: f.path,
-        pending: Pending::Nothing,
+        pending: Pending::RetractAll,
         is_version: true,
     }
 }
@@ -149,7 +150,13 @@ fn process_version(v: FileVersion) -> Committable {
 
     let document = document_id(&v.path);
     let subject = v.path.as_str();
-    let sha = Some(v.sha256.as_str());
+    // Ids hash the version and the one it replaced: A -> B -> A gives new ids the second time,
+    // while a re-emission after a crash (same state, same version) gives the same ids.
+    let version_key = match &v.previous_sha256 {
+        Some(prev) => format!("{}<{prev}", v.sha256),
+        None => v.sha256.clone(),
+    };
+    let sha = Some(version_key.as_str());
     let mut events = Vec::with_capacity(segments.len() + 2);
     let file_type = match v.previous_sha256 {
         Some(_) => event::FILE_CHANGED,
@@ -249,7 +256,7 @@ pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
     let previous = previous.unwrap_or(&[]);
     match &c.pending {
         Pending::Nothing => {}
-        Pending::Removal => {
+        Pending::RetractAll => {
             if let Some(e) = c.events.first_mut() {
                 e.data["retracted"] = json!(previous);
             }
@@ -284,7 +291,7 @@ fn rfc3339_ns(ns: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(ns as i128)
         .ok()
         .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000000000Z".into())
 }
 
 /// Stat identity of nothing (for tests and synthetic jobs).

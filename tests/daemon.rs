@@ -187,6 +187,13 @@ fn changes_made_while_stopped_are_caught_up_and_nothing_committed_is_emitted_aga
     env.write("new.txt", article(5));
 
     let daemon = env.start();
+    env.wait_for(T, |e| {
+        e[first..]
+            .iter()
+            .filter(|x| x["type"].as_str().unwrap().starts_with("sluice.file."))
+            .count()
+            >= 4
+    });
     let events = env.wait_quiet(Duration::from_millis(700));
     let later = &events[first..];
     let mut seen: Vec<String> = later

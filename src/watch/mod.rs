@@ -2,6 +2,9 @@
 //! full reconcile scans at start, after an overflow, every `watch.rescan_interval_s`, and every
 //! `watch.fallback_scan_ms` when the kernel refuses more watches.
 //!
+//! Files that a walk of a new folder (or a reconcile) found still being written come back from the
+//! detector and are settled like any other path.
+//!
 //! The output is a stream of [`WatchMsg`]: settled paths, or "scan everything". Sending never
 //! blocks this task: paths that cannot be handed on yet stay in a pending list (bounded by the
 //! number of distinct paths), while notifications keep being absorbed.
@@ -38,6 +41,7 @@ pub async fn run(
     root: PathBuf,
     settings: WatchSettings,
     tx: mpsc::Sender<WatchMsg>,
+    mut deferred: mpsc::UnboundedReceiver<Vec<PathBuf>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let (ntx, mut nrx) = mpsc::channel::<notify::Result<notify::Event>>(NOTIFY_QUEUE);
@@ -103,6 +107,12 @@ pub async fn run(
                         tracing::warn!("file notification error ({e}); scanning the whole folder");
                         scan_wanted = true;
                     }
+                }
+            }
+            Some(paths) = deferred.recv() => {
+                let now = Instant::now();
+                for path in paths {
+                    settle.touch(path, now);
                 }
             }
             _ = ticker.tick() => {
