@@ -74,6 +74,8 @@ pub struct PipelineSettings {
     pub max_file_bytes: u64,
     /// Most file versions written by one group commit.
     pub group_commit_max: usize,
+    /// File content held between reading and processing, at most (a larger file passes alone).
+    pub max_inflight_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,6 +135,7 @@ impl Default for PipelineSettings {
             workers: 0,
             max_file_bytes: 64 * 1024 * 1024,
             group_commit_max: 512,
+            max_inflight_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -164,6 +167,7 @@ pub const KEYS: &[&str] = &[
     "pipeline.workers",
     "pipeline.max_file_bytes",
     "pipeline.group_commit_max",
+    "pipeline.max_inflight_bytes",
     "log.format",
 ];
 
@@ -306,6 +310,7 @@ impl Settings {
             "pipeline.workers" => self.pipeline.workers = num(key, raw)?,
             "pipeline.max_file_bytes" => self.pipeline.max_file_bytes = num(key, raw)?,
             "pipeline.group_commit_max" => self.pipeline.group_commit_max = num(key, raw)?,
+            "pipeline.max_inflight_bytes" => self.pipeline.max_inflight_bytes = num(key, raw)?,
             "log.format" => {
                 self.log.format = match raw {
                     "text" => LogFormat::Text,
@@ -358,6 +363,9 @@ impl Settings {
         }
         if self.pipeline.group_commit_max == 0 {
             return bad("pipeline.group_commit_max", "must be at least 1");
+        }
+        if self.pipeline.max_inflight_bytes == 0 {
+            return bad("pipeline.max_inflight_bytes", "must be at least 1");
         }
         if self.pipeline.max_file_bytes == 0 {
             return bad("pipeline.max_file_bytes", "must be at least 1");

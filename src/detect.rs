@@ -39,18 +39,21 @@ impl From<&FileRecord> for Tracked {
 }
 
 /// A new version of a file's bytes, read and hashed, ready to be decoded.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct FileVersion {
     pub path: String,
     pub stat: StatIdentity,
     pub sha256: String,
-    pub bytes: Vec<u8>,
+    /// None until [`Detector::load`] has read them (large batches are not held in memory).
+    pub bytes: Option<Vec<u8>>,
     /// The sha256 of the version this one replaces, when the path was tracked.
     pub previous_sha256: Option<String>,
+    /// Its share of the byte budget, given back when the version is dropped.
+    pub permit: Option<crate::budget::Permit>,
 }
 
 /// One thing for the pipeline to do, in the order the detector found them.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Job {
     Version(FileVersion),
     /// Same bytes under a new path: nothing is reprocessed.
@@ -93,7 +96,12 @@ pub struct Detector {
     /// In the daemon: files found by a walk (not by their own notifications) whose mtime is this
     /// recent are still being written; they are handed back to settle instead of read now.
     defer_recent: Option<std::time::Duration>,
+    /// Bytes kept by the look in progress (bounded by [`BATCH_KEEP_BYTES`]).
+    kept: std::cell::Cell<u64>,
 }
+
+/// File content one look keeps in memory; past it, versions are read again when handed on.
+const BATCH_KEEP_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What one look found: the jobs, and the paths handed back to settle.
 #[derive(Debug, Default)]
@@ -116,7 +124,8 @@ enum Outcome {
     Unchanged,
     Gone,
     Restat(StatIdentity),
-    Version(StatIdentity, String, Vec<u8>),
+    /// The bytes, when they were kept.
+    Version(StatIdentity, String, Option<Vec<u8>>),
     Failed(Failure),
     Skip,
     Defer,
@@ -137,6 +146,7 @@ impl Detector {
             tracked: records.into_iter().collect(),
             max_file_bytes,
             defer_recent: None,
+            kept: std::cell::Cell::new(0),
         }
     }
 
@@ -226,6 +236,7 @@ impl Detector {
     fn classify(&mut self, candidates: BTreeMap<String, Source>) -> Detected {
         let mut jobs = Vec::new();
         let mut deferred = Vec::new();
+        self.kept.set(0);
         let mut gone: Vec<(String, Option<String>)> = Vec::new();
         let mut found: Vec<(String, Outcome)> = Vec::new();
         for (rel, source) in candidates {
@@ -291,6 +302,7 @@ impl Detector {
                             sha256: sha,
                             bytes,
                             previous_sha256,
+                            permit: None,
                         }));
                     }
                 }
@@ -322,8 +334,15 @@ impl Detector {
                 Outcome::Unchanged | Outcome::Skip | Outcome::Gone | Outcome::Defer => {}
             }
         }
+        // A file handed back to settle may be where a gone one went (a move of a fresh file):
+        // hold the removals back with it, so both are looked at again in one batch.
+        let hold_removals = !deferred.is_empty();
         for (path, sha256) in gone {
             if moved_from.contains(&path) {
+                continue;
+            }
+            if hold_removals {
+                deferred.push(self.root.join(&path));
                 continue;
             }
             self.tracked.remove(&path);
@@ -367,20 +386,25 @@ impl Detector {
         if source == Source::Walk && self.is_being_written(&meta) {
             return Outcome::Defer;
         }
-        match read_version(abs, rel, stat, self.max_file_bytes) {
-            Ok((sha, bytes)) => {
+        let keep = self.kept.get() + stat.size <= BATCH_KEEP_BYTES;
+        match read_version(abs, rel, stat, self.max_file_bytes, keep) {
+            Ok((sha, content)) => {
                 if let Some(p) = previous {
                     // Same bytes: a touch. A file refused as too large is tried again once it fits
                     // (after pipeline.max_file_bytes was raised); other outcomes cannot differ.
                     let retry_too_large =
-                        p.fail_kind.as_deref() == Some("too_large") && bytes.is_some();
+                        p.fail_kind.as_deref() == Some("too_large") && content != Content::TooLarge;
                     if p.sha256.as_deref() == Some(sha.as_str()) && !retry_too_large {
                         return Outcome::Restat(stat);
                     }
                 }
-                match bytes {
-                    Some(bytes) => Outcome::Version(stat, sha, bytes),
-                    None => Outcome::Failed(Failure {
+                match content {
+                    Content::Bytes(bytes) => {
+                        self.kept.set(self.kept.get() + bytes.len() as u64);
+                        Outcome::Version(stat, sha, Some(bytes))
+                    }
+                    Content::Unread => Outcome::Version(stat, sha, None),
+                    Content::TooLarge => Outcome::Failed(Failure {
                         path: rel.to_string(),
                         stage: "read",
                         kind: "too_large",
@@ -401,6 +425,62 @@ impl Detector {
 }
 
 impl Detector {
+    /// Makes sure a version holds its bytes, reading the file again when the look did not keep
+    /// them. If the file changed meanwhile, the version becomes what was read now (and the index
+    /// follows), so what is committed is always bytes that were really there.
+    pub fn load(&mut self, mut v: FileVersion) -> Job {
+        if v.bytes.is_some() {
+            return Job::Version(v);
+        }
+        let abs = self.root.join(&v.path);
+        let stat = std::fs::metadata(&abs)
+            .map(|m| identity(&m))
+            .unwrap_or(v.stat);
+        match read_version(&abs, &v.path, stat, self.max_file_bytes, true) {
+            Ok((sha, Content::Bytes(bytes))) => {
+                if sha != v.sha256 {
+                    if let Some(t) = self.tracked.get_mut(&v.path) {
+                        t.sha256 = Some(sha.clone());
+                        t.stat = stat;
+                    }
+                    v.sha256 = sha;
+                    v.stat = stat;
+                }
+                v.bytes = Some(bytes);
+                Job::Version(v)
+            }
+            Ok(_) => {
+                // It grew past the limit since the look: the next notification handles it.
+                self.tracked.remove(&v.path);
+                Job::Failed(Failure {
+                    path: v.path,
+                    stage: "read",
+                    kind: "too_large",
+                    message: format!(
+                        "the file grew over pipeline.max_file_bytes ({}) while it was read",
+                        self.max_file_bytes
+                    ),
+                    sha256: None,
+                    stat: None,
+                })
+            }
+            Err(failure) => {
+                self.tracked.remove(&v.path);
+                if failure.kind == "vanished" && v.previous_sha256.is_some() {
+                    Job::Removed {
+                        path: v.path,
+                        sha256: v.previous_sha256,
+                    }
+                } else {
+                    Job::Failed(Failure {
+                        stat: None,
+                        ..*failure
+                    })
+                }
+            }
+        }
+    }
+
     /// Modified within `defer_recent` (and not stamped far in the future): a walk caught it
     /// mid-write, and its own notifications will say when it is done.
     fn is_being_written(&self, meta: &Metadata) -> bool {
@@ -426,48 +506,58 @@ pub fn identity(m: &Metadata) -> StatIdentity {
     }
 }
 
-const CHUNK: usize = 256 * 1024;
+/// What a read kept of a file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    /// Small enough to decode, but not kept now (the batch's memory is spent): read again later.
+    Unread,
+    /// Over `pipeline.max_file_bytes`: hashed only.
+    TooLarge,
+}
 
-/// Reads and hashes a file in one streaming pass. Returns the sha256, and the bytes when the file
-/// is at most `max_bytes` long (larger files are hashed without being held).
+/// Reads and hashes a file in one pass. Keeps the bytes when `keep` and the file is at most
+/// `max_bytes` long; otherwise streams them through the hash without holding them.
 pub fn read_version(
     abs: &Path,
     rel: &str,
     stat: StatIdentity,
     max_bytes: u64,
-) -> Result<(String, Option<Vec<u8>>), Box<Failure>> {
-    let mut file =
-        File::open(abs).map_err(|e| Box::new(io_failure(rel, "read", &e, Some(stat))))?;
-    let keep = stat.size <= max_bytes;
+    keep: bool,
+) -> Result<(String, Content), Box<Failure>> {
+    let fail = |e: std::io::Error| Box::new(io_failure(rel, "read", &e, Some(stat)));
+    let mut file = File::open(abs).map_err(fail)?;
     let mut hasher = Sha256::new();
-    let mut bytes = Vec::with_capacity(if keep { stat.size as usize } else { 0 });
-    let mut buf = vec![0u8; CHUNK];
+    if keep && stat.size <= max_bytes {
+        let mut bytes = Vec::with_capacity(stat.size as usize + 1);
+        (&mut file)
+            .take(max_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(fail)?;
+        hasher.update(&bytes);
+        if bytes.len() as u64 <= max_bytes {
+            return Ok((hex::encode(hasher.finalize()), Content::Bytes(bytes)));
+        }
+        // It grew past the limit while we read: hash the rest, keep nothing.
+    }
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Box::new(io_failure(rel, "read", &e, Some(stat)))),
+            Err(e) => return Err(fail(e)),
         };
         hasher.update(&buf[..n]);
-        if keep {
-            if bytes.len() as u64 + n as u64 > max_bytes {
-                // It grew past the limit while we read: hash on, keep nothing.
-                return read_version(
-                    abs,
-                    rel,
-                    StatIdentity {
-                        size: u64::MAX,
-                        ..stat
-                    },
-                    max_bytes,
-                )
-                .map(|(sha, _)| (sha, None));
-            }
-            bytes.extend_from_slice(&buf[..n]);
-        }
+        total += n as u64;
     }
-    Ok((hex::encode(hasher.finalize()), keep.then_some(bytes)))
+    let content = if total > max_bytes || stat.size > max_bytes {
+        Content::TooLarge
+    } else {
+        Content::Unread
+    };
+    Ok((hex::encode(hasher.finalize()), content))
 }
 
 /// Streaming sha256 of a whole file (for benchmarks and tools).
@@ -625,6 +715,48 @@ mod tests {
         // Once its own notifications have settled, it is read whatever its mtime.
         let found = d.detect_paths([root.join("new/fresh.txt")]);
         assert_eq!(kinds(&found.jobs), ["added new/fresh.txt"]);
+        // A fresh file moved while a walk looks: the removal waits for the deferred file, and
+        // the two pair up as a move when they come back together.
+        std::fs::rename(root.join("new/fresh.txt"), root.join("new/renamed.txt")).unwrap();
+        let found = d.reconcile();
+        assert!(found.jobs.is_empty());
+        assert_eq!(found.deferred.len(), 2);
+        assert_eq!(
+            kinds(&d.detect_paths(found.deferred).jobs),
+            ["moved new/fresh.txt new/renamed.txt"]
+        );
+    }
+
+    #[test]
+    fn a_version_not_kept_is_loaded_as_it_is_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut d = detector(root);
+        std::fs::write(root.join("a.txt"), "first").unwrap();
+        let Job::Version(mut v) = d.reconcile().jobs.remove(0) else {
+            panic!("expected a version")
+        };
+        v.bytes = None; // as if the look had run out of memory to keep it
+        std::fs::write(root.join("a.txt"), "second").unwrap();
+        let Job::Version(v) = d.load(v) else {
+            panic!("expected a version")
+        };
+        assert_eq!(v.bytes.as_deref(), Some(&b"second"[..]));
+        assert_eq!(v.sha256, sha256_file(&root.join("a.txt")).unwrap());
+        assert!(
+            d.reconcile().jobs.is_empty(),
+            "the index follows what was loaded"
+        );
+        std::fs::remove_file(root.join("a.txt")).unwrap();
+        let v = FileVersion {
+            path: "a.txt".into(),
+            stat: StatIdentity::default(),
+            sha256: "x".into(),
+            bytes: None,
+            previous_sha256: None,
+            permit: None,
+        };
+        assert!(matches!(d.load(v), Job::Failed(f) if f.kind == "vanished"));
     }
 
     #[test]
@@ -634,7 +766,7 @@ mod tests {
         std::fs::write(&path, "soon gone").unwrap();
         let stat = identity(&std::fs::metadata(&path).unwrap());
         std::fs::remove_file(&path).unwrap();
-        let failure = read_version(&path, "gone.txt", stat, 1024).unwrap_err();
+        let failure = read_version(&path, "gone.txt", stat, 1024, true).unwrap_err();
         assert_eq!(failure.kind, "vanished");
     }
 

@@ -8,11 +8,13 @@
 //! - [`process`]: one detected job → its events and the state change that commits it.
 //! - [`text`]: decoding and segmentation (pure functions).
 //! - [`pipeline`]: the stages wired with bounded channels; group commit.
+//! - [`budget`]: the byte budget that bounds file content in flight.
 //! - [`sink`]: the durable NDJSON log.
 //! - [`store`]: the SQLite state (tracked files, the log's committed end).
 //! - [`event`]: the CloudEvents envelope and deterministic ids.
 //! - [`commands`]: `run`, `ingest` and `status`, called by the thin binary.
 
+pub mod budget;
 pub mod commands;
 pub mod config;
 pub mod detect;

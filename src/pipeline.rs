@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 
+use crate::budget::ByteBudget;
 use crate::config::{Fsync, Settings};
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::{now_rfc3339, source_uri, write_line};
@@ -212,15 +213,17 @@ pub async fn run(
             None
         }
     };
-    let detect_thread = spawn_detector(
+    let detect_thread = DetectStage {
         detector,
-        watch_rx,
-        job_tx,
-        defer_tx,
-        stop.clone(),
-        counters.clone(),
-        progress.clone(),
-    );
+        rx: watch_rx,
+        tx: job_tx,
+        defer: defer_tx,
+        budget: ByteBudget::new(settings.pipeline.max_inflight_bytes),
+        stop: stop.clone(),
+        counters: counters.clone(),
+        progress: progress.clone(),
+    }
+    .spawn();
     let processor = tokio::spawn(run_processor(
         job_rx,
         commit_tx,
@@ -325,57 +328,77 @@ fn open_log(
     Ok((log, state))
 }
 
-fn spawn_detector(
-    mut detector: Detector,
-    mut rx: mpsc::Receiver<WatchMsg>,
+/// The detector stage: its own thread, since it stats, walks and reads (blocking I/O).
+struct DetectStage {
+    detector: Detector,
+    rx: mpsc::Receiver<WatchMsg>,
     tx: mpsc::Sender<Job>,
+    /// Files found mid-write go back to the watcher's settle.
     defer: mpsc::UnboundedSender<Vec<PathBuf>>,
+    budget: ByteBudget,
     stop: Arc<AtomicBool>,
     counters: Arc<Counters>,
     progress: Progress,
-) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("sluice-detect".into())
-        .spawn(move || {
-            while let Some(msg) = rx.blocking_recv() {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let started = Instant::now();
-                let (detected, what) = match msg {
-                    WatchMsg::FullScan => (detector.reconcile(), "reconcile"),
-                    WatchMsg::Paths(paths) => (detector.detect_paths(paths), "paths"),
-                };
-                let jobs = detected.jobs;
-                if !detected.deferred.is_empty() {
-                    tracing::debug!(
-                        files = detected.deferred.len(),
-                        "still being written: back to settle"
-                    );
-                    let _ = defer.send(detected.deferred);
-                }
-                counters
-                    .tracked
-                    .store(detector.tracked_count() as u64, Ordering::Relaxed);
-                if what == "reconcile" {
-                    tracing::info!(
-                        changes = jobs.len(),
-                        tracked = detector.tracked_count(),
-                        ms = started.elapsed().as_millis() as u64,
-                        "reconcile scan done"
-                    );
-                    if let Some(f) = &progress.on_total {
-                        f(jobs.len() as u64);
-                    }
-                }
-                for job in jobs {
-                    if stop.load(Ordering::SeqCst) || tx.blocking_send(job).is_err() {
-                        return;
-                    }
+}
+
+impl DetectStage {
+    fn spawn(self) -> std::thread::JoinHandle<()> {
+        std::thread::Builder::new()
+            .name("sluice-detect".into())
+            .spawn(move || self.run())
+            .expect("spawn detector thread")
+    }
+
+    fn run(mut self) {
+        while let Some(msg) = self.rx.blocking_recv() {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let started = Instant::now();
+            let full_scan = msg == WatchMsg::FullScan;
+            let detected = match msg {
+                WatchMsg::FullScan => self.detector.reconcile(),
+                WatchMsg::Paths(paths) => self.detector.detect_paths(paths),
+            };
+            if !detected.deferred.is_empty() {
+                tracing::debug!(
+                    files = detected.deferred.len(),
+                    "still being written: back to settle"
+                );
+                let _ = self.defer.send(detected.deferred);
+            }
+            let tracked = self.detector.tracked_count() as u64;
+            self.counters.tracked.store(tracked, Ordering::Relaxed);
+            if full_scan {
+                tracing::info!(
+                    changes = detected.jobs.len(),
+                    tracked,
+                    ms = started.elapsed().as_millis() as u64,
+                    "reconcile scan done"
+                );
+                if let Some(f) = &self.progress.on_total {
+                    f(detected.jobs.len() as u64);
                 }
             }
-        })
-        .expect("spawn detector thread")
+            for job in detected.jobs {
+                if self.stop.load(Ordering::SeqCst) || !self.hand_on(job) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends one job on; a version first waits for room in the byte budget and gets its bytes.
+    fn hand_on(&mut self, job: Job) -> bool {
+        let job = match job {
+            Job::Version(mut v) => {
+                v.permit = Some(self.budget.acquire(v.stat.size));
+                self.detector.load(v)
+            }
+            other => other,
+        };
+        self.tx.blocking_send(job).is_ok()
+    }
 }
 
 /// Runs `process` on up to `workers` jobs at once, off the async threads, and passes the results

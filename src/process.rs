@@ -131,7 +131,17 @@ fn failed(f: Failure) -> Committable {
 
 fn process_version(v: FileVersion) -> Committable {
     let started = Instant::now();
-    let decoded = match decode(&v.bytes) {
+    let Some(bytes) = v.bytes.as_deref() else {
+        return failed(Failure {
+            path: v.path,
+            stage: "read",
+            kind: "internal_error",
+            message: "the version reached decoding without its bytes".into(),
+            sha256: Some(v.sha256),
+            stat: None,
+        });
+    };
+    let decoded = match decode(bytes) {
         Ok(d) => d,
         Err(e) => {
             return failed(Failure {
@@ -308,8 +318,9 @@ mod tests {
             path: "news/a.txt".into(),
             stat: no_stat(),
             sha256: format!("{:x}", text.len()),
-            bytes: text.as_bytes().to_vec(),
+            bytes: Some(text.as_bytes().to_vec()),
             previous_sha256: previous.map(String::from),
+            permit: None,
         }
     }
 
@@ -349,7 +360,7 @@ mod tests {
     #[test]
     fn undecodable_bytes_give_one_failed_event() {
         let c = process(Job::Version(FileVersion {
-            bytes: vec![0, 1, 2, 3, 0, 0, 0xFF, 0xFE, 0x00, 0x00, 0x10],
+            bytes: Some(vec![0, 1, 2, 3, 0, 0, 0xFF, 0xFE, 0x00, 0x00, 0x10]),
             ..version("", None)
         }));
         assert_eq!(c.events.len(), 1);

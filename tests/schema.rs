@@ -46,8 +46,9 @@ fn version(path: &str, bytes: &[u8], previous_sha256: Option<String>) -> Job {
         path: path.into(),
         stat: stat(bytes.len()),
         sha256: sha256(bytes),
-        bytes: bytes.to_vec(),
+        bytes: Some(bytes.to_vec()),
         previous_sha256,
+        permit: None,
     })
 }
 
