@@ -437,3 +437,29 @@ fn sigint_stops_the_daemon_with_exit_0_within_10_seconds() {
     assert_eq!(of_type(&events, "sluice.document.ingested").len(), 300);
     assert_sequences_gap_free(&events);
 }
+
+#[test]
+fn every_fsync_policy_commits_the_same_events() {
+    let mut counts = Vec::new();
+    for policy in ["always", "interval", "never"] {
+        let env = Env::new()
+            .with(&format!("output.fsync={policy}"))
+            .with("output.fsync_interval_ms=50")
+            .with("watch.settle_ms=30");
+        for i in 0..20 {
+            env.write(&format!("f{i}.txt"), article(i));
+        }
+        env.ingest();
+        let daemon = env.start();
+        env.write("late.txt", article(99));
+        env.wait_for(T, |e| ingested_count(e, "late.txt") == 1);
+        assert!(daemon.stop().0.success());
+        let events = env.events();
+        assert_sequences_gap_free(&events);
+        let out = env.command("status").arg("--json").output().unwrap();
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["log_health"], "ok", "{policy}");
+        counts.push(events.len());
+    }
+    assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+}
