@@ -53,6 +53,8 @@ pub enum PipelineError {
     },
     #[error("settings: {0}")]
     Filter(String),
+    #[error("{0} stopped unexpectedly (a bug: the log above says where); nothing uncommitted was kept, rerun to resume")]
+    Internal(&'static str),
 }
 
 /// Run until stopped (`Daemon`) or until one reconcile pass is committed (`Once`).
@@ -252,12 +254,12 @@ pub async fn run(
         .expect("spawn committer thread");
 
     let result = tokio::select! {
-        r = done_rx.recv() => r.unwrap_or(Ok(())),
+        r = done_rx.recv() => r.unwrap_or(Err(PipelineError::Internal("the commit thread"))),
         _ = shutdown.wait_for(|s| *s) => {
             tracing::info!("stop requested: finishing in-flight versions");
             stop.store(true, Ordering::SeqCst);
             match tokio::time::timeout(DRAIN_DEADLINE, done_rx.recv()).await {
-                Ok(r) => r.unwrap_or(Ok(())),
+                Ok(r) => r.unwrap_or(Err(PipelineError::Internal("the commit thread"))),
                 Err(_) => {
                     tracing::warn!("drain deadline passed: abandoning in-flight versions (they are re-derived at the next start)");
                     Ok(())
@@ -270,11 +272,11 @@ pub async fn run(
         w.abort();
     }
     processor.abort();
-    if commit_thread.is_finished() {
-        let _ = commit_thread.join();
+    if commit_thread.is_finished() && commit_thread.join().is_err() {
+        return Err(PipelineError::Internal("the commit thread"));
     }
-    if detect_thread.is_finished() {
-        let _ = detect_thread.join();
+    if detect_thread.is_finished() && detect_thread.join().is_err() {
+        return Err(PipelineError::Internal("the detector thread"));
     }
     result?;
     Ok(Summary {
@@ -482,7 +484,8 @@ impl Committer {
     ) -> Result<(), PipelineError> {
         loop {
             let first = if self.fsync == Fsync::Interval {
-                match handle.block_on(tokio::time::timeout(self.fsync_interval, rx.recv())) {
+                let interval = self.fsync_interval;
+                match handle.block_on(async { tokio::time::timeout(interval, rx.recv()).await }) {
                     Ok(item) => item,
                     Err(_) => {
                         self.log
