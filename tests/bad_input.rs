@@ -38,7 +38,7 @@ fn each_bad_file_gives_one_failed_event_of_its_kind_and_the_daemon_keeps_serving
         .with("pipeline.max_file_bytes=2000");
     // Root reads everything: run the daemon as `nobody` so permissions mean something.
     if running_as_root() {
-        env.as_nobody = true;
+        env.as_nobody();
         for dir in [env.dir.path().to_path_buf(), env.watch.clone()] {
             fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
         }

@@ -18,8 +18,8 @@ pub struct Env {
     pub state: PathBuf,
     /// Extra `--set KEY=VALUE` settings for every command.
     pub settings: Vec<String>,
-    /// Run the binary as `nobody` (to test permissions when the tests run as root).
-    pub as_nobody: bool,
+    /// A command the binary runs under (`setpriv …` to run as nobody, `unshare …` for limits).
+    pub prefix: Vec<String>,
 }
 
 impl Env {
@@ -33,8 +33,20 @@ impl Env {
             watch,
             dir,
             settings: Vec::new(),
-            as_nobody: false,
+            prefix: Vec::new(),
         }
+    }
+
+    /// Runs the binary as `nobody` (to test permissions when the tests run as root).
+    pub fn as_nobody(&mut self) {
+        self.prefix = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ]
+        .map(String::from)
+        .to_vec();
     }
 
     pub fn with(mut self, setting: &str) -> Env {
@@ -56,12 +68,13 @@ impl Env {
 
     /// A command for `sub` with this environment's paths and settings.
     pub fn command(&self, sub: &str) -> Command {
-        let mut cmd = if self.as_nobody {
-            let mut c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
-            c
-        } else {
-            Command::new(BIN)
+        let mut cmd = match self.prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
         };
         cmd.arg(sub)
             .arg("--config")
