@@ -98,6 +98,8 @@ pub struct Detector {
     defer_recent: Option<std::time::Duration>,
     /// Bytes kept by the look in progress (bounded by [`BATCH_KEEP_BYTES`]).
     kept: std::cell::Cell<u64>,
+    /// Set on shutdown: a long look stops early (its results are abandoned with the process).
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// File content one look keeps in memory; past it, versions are read again when handed on.
@@ -147,7 +149,14 @@ impl Detector {
             max_file_bytes,
             defer_recent: None,
             kept: std::cell::Cell::new(0),
+            stop: None,
         }
+    }
+
+    /// Lets a long look end early when `stop` is set.
+    pub fn stop_on(mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Detector {
+        self.stop = Some(stop);
+        self
     }
 
     /// Daemon mode: hand files that a walk finds mid-write back to settle (see `defer_recent`).
@@ -240,6 +249,13 @@ impl Detector {
         let mut gone: Vec<(String, Option<String>)> = Vec::new();
         let mut found: Vec<(String, Outcome)> = Vec::new();
         for (rel, source) in candidates {
+            if self
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                return Detected::default();
+            }
             let abs = self.root.join(&rel);
             let outcome = self.inspect(&rel, &abs, source);
             match outcome {

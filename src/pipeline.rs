@@ -189,6 +189,8 @@ pub async fn run(
     if mode == Mode::Daemon {
         detector = detector.defer_recent(Duration::from_millis(settings.watch.settle_ms));
     }
+    let stop = Arc::new(AtomicBool::new(false));
+    detector = detector.stop_on(stop.clone());
     drop(records);
 
     let cap = settings.pipeline.channel_capacity;
@@ -198,7 +200,6 @@ pub async fn run(
     let (job_tx, job_rx) = mpsc::channel::<Job>(cap);
     let (commit_tx, commit_rx) = mpsc::channel::<Committable>(cap);
     let counters = Arc::new(Counters::default());
-    let stop = Arc::new(AtomicBool::new(false));
 
     let watcher = match mode {
         Mode::Daemon => Some(tokio::spawn(crate::watch::run(
@@ -230,7 +231,7 @@ pub async fn run(
         job_rx,
         commit_tx,
         settings.workers(),
-        stop.clone(),
+        shutdown.clone(),
     ));
     let committer = Committer {
         log,
@@ -409,16 +410,16 @@ async fn run_processor(
     rx: mpsc::Receiver<Job>,
     tx: mpsc::Sender<Committable>,
     workers: usize,
-    stop: Arc<AtomicBool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let jobs = futures::stream::unfold(rx, move |mut rx| {
-        let stop = stop.clone();
-        async move {
-            if stop.load(Ordering::SeqCst) {
-                return None;
-            }
-            rx.recv().await.map(|job| (job, rx))
-        }
+    // On a stop signal no new job is taken; the ones in flight finish and are committed.
+    let jobs = futures::stream::unfold((rx, shutdown), |(mut rx, mut shutdown)| async move {
+        let job = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|s| *s) => None,
+            job = rx.recv() => job,
+        };
+        job.map(|job| (job, (rx, shutdown)))
     });
     let results = jobs
         .map(|job| async move {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::detect::{Failure, FileVersion, Job};
 use crate::event::{self, document_id, Event};
-use crate::store::{FileRecord, FileStatus, StatIdentity, StateOp};
+use crate::store::{FileRecord, FileStatus, StateOp};
 use crate::text::{self, decode::decode};
 
 /// What the commit step must complete from the committed state before writing.
@@ -304,19 +304,15 @@ fn rfc3339_ns(ns: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00.000000000Z".into())
 }
 
-/// Stat identity of nothing (for tests and synthetic jobs).
-pub fn no_stat() -> StatIdentity {
-    StatIdentity::default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::StatIdentity;
 
     fn version(text: &str, previous: Option<&str>) -> FileVersion {
         FileVersion {
             path: "news/a.txt".into(),
-            stat: no_stat(),
+            stat: StatIdentity::default(),
             sha256: format!("{:x}", text.len()),
             bytes: Some(text.as_bytes().to_vec()),
             previous_sha256: previous.map(String::from),
