@@ -643,7 +643,7 @@ mod tests {
         assert_eq!(kinds(&l), [(Title, "标题在此"), (Paragraph, joined.as_str())]);
         let span = l.blocks[1].span;
         assert_eq!(span.char_start, 6);
-        assert_eq!(span.char_end, 6 + first.chars().count() + 2 + 16);
+        assert_eq!(span.char_end, 6 + first.chars().count() + 2 + 15);
         assert_eq!(span.byte_end, text.trim_end().len());
     }
 
