@@ -66,11 +66,25 @@ fn the_sample_page_has_the_gold_articles_and_segments() {
 fn the_sample_page_has_the_gold_article_metadata() {
     let (text, gold) = gold();
     let page = analyze(&text);
-    for (got, want) in page.articles.iter().zip(gold["articles"].as_array().expect("articles")) {
+    for (got, want) in page
+        .articles
+        .iter()
+        .zip(gold["articles"].as_array().expect("articles"))
+    {
         let s = |v: &Value| v.as_str().map(String::from);
         assert_eq!(got.title, s(&want["title"]), "title of {}", got.index);
-        assert_eq!(got.dateline, s(&want["dateline"]), "dateline of {}", got.index);
-        assert_eq!(got.photo_credit, s(&want["photo_credit"]), "photo credit of {}", got.index);
+        assert_eq!(
+            got.dateline,
+            s(&want["dateline"]),
+            "dateline of {}",
+            got.index
+        );
+        assert_eq!(
+            got.photo_credit,
+            s(&want["photo_credit"]),
+            "photo credit of {}",
+            got.index
+        );
         let authors: Vec<String> = want["authors"]
             .as_array()
             .expect("authors")

@@ -152,7 +152,9 @@ fn typical_gap(units: &[Unit]) -> usize {
     for u in units.iter().skip(1) {
         counts[u.gap_before.min(3)] += 1;
     }
-    (0..4).max_by_key(|&g| (counts[g], usize::MAX - g)).unwrap_or(0)
+    (0..4)
+        .max_by_key(|&g| (counts[g], usize::MAX - g))
+        .unwrap_or(0)
 }
 
 /// Joins the lines of one block when the page separates paragraphs with blank lines.
@@ -231,7 +233,10 @@ fn shape(unit: &Unit) -> Shape {
 
 fn looks_like_heading(text: &str, norm: &str) -> bool {
     // Headlines carry at most one clause break; a piece with more is the start of a sentence.
-    let clauses = norm.chars().filter(|c| matches!(c, ',' | ';' | '、')).count();
+    let clauses = norm
+        .chars()
+        .filter(|c| matches!(c, ',' | ';' | '、'))
+        .count();
     if ends_sentence(text) || norm.contains('。') || clauses > 1 || dateline(norm).is_some() {
         return false;
     }
@@ -270,8 +275,27 @@ fn starts_mid_sentence(text: &str) -> bool {
         c.is_lowercase()
             || matches!(
                 c,
-                '，' | ',' | '、' | '。' | '.' | '；' | ';' | '：' | ':' | '！' | '!' | '？' | '?'
-                    | '）' | ')' | '”' | '’' | '」' | '』' | '》' | '%' | '％'
+                '，' | ','
+                    | '、'
+                    | '。'
+                    | '.'
+                    | '；'
+                    | ';'
+                    | '：'
+                    | ':'
+                    | '！'
+                    | '!'
+                    | '？'
+                    | '?'
+                    | '）'
+                    | ')'
+                    | '”'
+                    | '’'
+                    | '」'
+                    | '』'
+                    | '》'
+                    | '%'
+                    | '％'
             )
     })
 }
@@ -543,7 +567,10 @@ fn dateline(norm: &str) -> Option<(usize, Vec<String>)> {
         })
         .or_else(|| DATELINE_LATIN.captures(norm))?;
     let whole = found.get(0)?;
-    let names = found.get(1).map(|m| names_in(m.as_str())).unwrap_or_default();
+    let names = found
+        .get(1)
+        .map(|m| names_in(m.as_str()))
+        .unwrap_or_default();
     Some((norm[..whole.end()].chars().count(), names))
 }
 
@@ -616,7 +643,7 @@ fn byline_names(norm: &str) -> Option<Vec<String>> {
     }
     let c = BYLINE_LATIN.captures(norm)?;
     Some(
-        c[1].split(|ch| ch == ',')
+        c[1].split(',')
             .flat_map(|p| p.split(" and "))
             .map(|p| p.trim().to_string())
             .filter(|p| !p.is_empty())
@@ -640,7 +667,10 @@ mod tests {
         let text = format!("标题在此\n\n{first}\n\n题,为全盟节水指标腾出了空间。\n");
         let l = layout(&text);
         let joined = format!("{first}题,为全盟节水指标腾出了空间。");
-        assert_eq!(kinds(&l), [(Title, "标题在此"), (Paragraph, joined.as_str())]);
+        assert_eq!(
+            kinds(&l),
+            [(Title, "标题在此"), (Paragraph, joined.as_str())]
+        );
         let span = l.blocks[1].span;
         assert_eq!(span.char_start, 6);
         assert_eq!(span.char_end, 6 + first.chars().count() + 2 + 15);
@@ -667,7 +697,10 @@ mod tests {
         assert_eq!(b.dateline.as_deref(), Some("新华社北京3月3日电(记者王五)"));
         assert_eq!(b.authors, ["王五", "赵六"]);
         assert_eq!(l.blocks[4].kind, Byline);
-        assert_eq!(l.blocks[1].text, "本报讯 (记者 张三) 3月5日,某地召开会议。 李四");
+        assert_eq!(
+            l.blocks[1].text,
+            "本报讯 (记者 张三) 3月5日,某地召开会议。 李四"
+        );
     }
 
     #[test]
@@ -696,7 +729,9 @@ mod tests {
 
     #[test]
     fn hard_wrapped_english_lines_join_with_a_space() {
-        let l = layout("A Title\n\nThe quick brown fox\njumps over the lazy dog.\n\nSecond paragraph here.\n");
+        let l = layout(
+            "A Title\n\nThe quick brown fox\njumps over the lazy dog.\n\nSecond paragraph here.\n",
+        );
         assert_eq!(
             kinds(&l),
             [
@@ -709,7 +744,8 @@ mod tests {
 
     #[test]
     fn markdown_top_headings_open_articles() {
-        let l = layout("# One\n\nText one.\n\n## Part\n\nMore text.\n\n# Two\n\n- item a\n- item b\n");
+        let l =
+            layout("# One\n\nText one.\n\n## Part\n\nMore text.\n\n# Two\n\n- item a\n- item b\n");
         assert_eq!(l.articles.len(), 2);
         assert_eq!(l.articles[1].title.as_deref(), Some("Two"));
         assert_eq!(l.blocks[2].kind, Subheading);

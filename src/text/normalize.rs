@@ -38,10 +38,10 @@ pub fn normalize(text: &str) -> Normalized {
     let mut cluster_start = 0;
     let mut total = 0;
     let flush = |cluster: &mut String,
-                     start: usize,
-                     out: &mut String,
-                     origin: &mut Vec<usize>,
-                     pending: &mut Option<usize>| {
+                 start: usize,
+                 out: &mut String,
+                 origin: &mut Vec<usize>,
+                 pending: &mut Option<usize>| {
         for c in cluster.nfkc() {
             if c.is_whitespace() {
                 pending.get_or_insert(start);

@@ -114,8 +114,8 @@ fn cjk_ends(chars: &[char], track_depth: bool) -> Vec<usize> {
 const ABBREVIATIONS: &[&str] = &[
     "mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "jr.", "sr.", "vs.", "etc.", "e.g.", "i.e.",
     "u.s.", "u.k.", "u.n.", "inc.", "ltd.", "co.", "corp.", "no.", "fig.", "gen.", "gov.", "sen.",
-    "rep.", "jan.", "feb.", "mar.", "apr.", "aug.", "sept.", "sep.", "oct.", "nov.", "dec.", "a.m.",
-    "p.m.", "approx.", "dept.", "est.", "mt.", "ft.",
+    "rep.", "jan.", "feb.", "mar.", "apr.", "aug.", "sept.", "sep.", "oct.", "nov.", "dec.",
+    "a.m.", "p.m.", "approx.", "dept.", "est.", "mt.", "ft.",
 ];
 
 /// Whether a sentence candidate ends with an abbreviation (or an initial like `J.`), so the
@@ -149,10 +149,7 @@ fn latin_ends(text: &str) -> Vec<usize> {
 fn spans_from_ends(chars: &[char], ends: &[usize]) -> Vec<(usize, usize)> {
     let mut out = Vec::with_capacity(ends.len() + 1);
     let mut start = 0;
-    let all_ends = ends
-        .iter()
-        .copied()
-        .chain(std::iter::once(chars.len()));
+    let all_ends = ends.iter().copied().chain(std::iter::once(chars.len()));
     for end in all_ends {
         let end = end.min(chars.len());
         if end <= start {
@@ -188,7 +185,10 @@ mod tests {
 
     #[test]
     fn chinese_splits_after_full_stops_and_marks() {
-        assert_eq!(split("今天下雨。明天呢？晴天！好"), ["今天下雨。", "明天呢？", "晴天！", "好"]);
+        assert_eq!(
+            split("今天下雨。明天呢？晴天！好"),
+            ["今天下雨。", "明天呢？", "晴天！", "好"]
+        );
     }
 
     #[test]

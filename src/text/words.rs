@@ -8,6 +8,7 @@
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
@@ -100,41 +101,40 @@ impl Default for Words {
     }
 }
 
-/// Settings of the word stage, given once at start (see [`configure`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WordsConfig {
-    /// A jieba-format user dictionary; `None` uses `config/dict.txt` when it exists.
-    pub user_dict: Option<PathBuf>,
-    /// Put tokens in segment events (`output.tokens`).
-    pub emit_tokens: bool,
-}
-
-static CONFIG: OnceLock<WordsConfig> = OnceLock::new();
+// Process-wide word settings. The segmenter is loaded once per process (its dictionary costs
+// ~100 ms), so its user dictionary is fixed by the first use; whether tokens are emitted is a
+// plain switch that each pipeline run sets from `output.tokens`.
+static USER_DICT: OnceLock<Option<PathBuf>> = OnceLock::new();
 static SHARED: OnceLock<Words> = OnceLock::new();
+static EMIT_TOKENS: AtomicBool = AtomicBool::new(false);
 
 /// The default user dictionary, relative to the directory sluice is started in.
 pub const DEFAULT_USER_DICT: &str = "config/dict.txt";
 
-/// Sets the word stage's settings; the first call wins (later calls return false). Call it
-/// before the first document is processed.
-pub fn configure(config: WordsConfig) -> bool {
-    CONFIG.set(config).is_ok()
+/// Chooses the user dictionary of the shared segmenter; only the first call, before the first
+/// use of [`shared`], has an effect (it returns whether it did).
+pub fn set_user_dict(path: Option<PathBuf>) -> bool {
+    USER_DICT.set(path).is_ok() && SHARED.get().is_none()
 }
 
-/// The word settings in force.
-pub fn config() -> &'static WordsConfig {
-    CONFIG.get_or_init(WordsConfig::default)
+/// Whether segment events carry tokens (`output.tokens`).
+pub fn set_emit_tokens(on: bool) {
+    EMIT_TOKENS.store(on, Ordering::Relaxed);
+}
+
+/// See [`set_emit_tokens`].
+pub fn emit_tokens() -> bool {
+    EMIT_TOKENS.load(Ordering::Relaxed)
 }
 
 /// The shared segmenter, loaded on first use. A user dictionary that cannot be read is logged
-/// and skipped (the daemon keeps going with the default dictionary).
+/// and skipped (the daemon keeps going with the default dictionary). Without a chosen one,
+/// `config/dict.txt` is used when it exists.
 pub fn shared() -> &'static Words {
     SHARED.get_or_init(|| {
-        let cfg = config();
-        let path = match &cfg.user_dict {
-            Some(p) => Some(p.clone()),
-            None => Some(PathBuf::from(DEFAULT_USER_DICT)).filter(|p| p.is_file()),
-        };
+        let chosen = USER_DICT.get_or_init(|| None).clone();
+        let path =
+            chosen.or_else(|| Some(PathBuf::from(DEFAULT_USER_DICT)).filter(|p| p.is_file()));
         match path {
             None => Words::new(),
             Some(p) => Words::with_user_dict(&p).unwrap_or_else(|e| {
@@ -174,7 +174,9 @@ mod tests {
 
     #[test]
     fn a_broken_user_dictionary_is_an_error_naming_the_line() {
-        let err = Words::with_user_dict_text("词 notanumber\n").err().unwrap_or_default();
+        let err = Words::with_user_dict_text("词 notanumber\n")
+            .err()
+            .unwrap_or_default();
         assert!(err.contains("line 1"), "{err}");
     }
 }
