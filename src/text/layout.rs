@@ -222,7 +222,9 @@ fn shape(unit: &Unit) -> Shape {
         return Shape::PhotoCredit(c[1].trim().to_string());
     }
     if let Some(c) = SIGN_OFF_LINE.captures(&norm) {
-        return Shape::SignOff(names_in(&c[1]));
+        // One of the two alternatives matched: take whichever group took part.
+        let names = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+        return Shape::SignOff(names_in(names));
     }
     if unit.markdown == Markdown::None && looks_like_heading(&unit.text, &norm) {
         Shape::Heading
@@ -709,6 +711,14 @@ mod tests {
         assert_eq!(l.articles.len(), 2);
         assert_eq!(l.articles[1].title, None);
         assert_eq!(l.articles[1].photo_credit.as_deref(), Some("某地"));
+    }
+
+    #[test]
+    fn a_reporter_line_signs_off_an_article() {
+        let l = layout("标题一\n\n正文。\n\n(记者 张三)\n\n标题二\n\n正文。\n");
+        assert_eq!(l.blocks[2].kind, Byline);
+        assert_eq!(l.articles.len(), 2);
+        assert_eq!(l.articles[0].authors, ["张三"]);
     }
 
     #[test]
