@@ -182,7 +182,8 @@ fn append(unit: &mut Unit, next: &Unit) {
     let a = unit.text.chars().next_back();
     let b = next.text.chars().next();
     if let (Some(a), Some(b)) = (a, b) {
-        if !is_cjk(a) && !is_cjk(b) {
+        let han = |t: &str| t.chars().any(is_han);
+        if !is_cjk(a) && !is_cjk(b) && !han(&unit.text) && !han(&next.text) {
             unit.text.push(' ');
         }
     }
@@ -316,6 +317,13 @@ fn rejoin(units: Vec<Unit>, typical_gap: usize) -> Vec<Shaped> {
     for unit in units {
         let shape = shape(&unit);
         let near = unit.gap_before <= typical_gap;
+        // Whether the unit before the previous one is running body text (not signed off): only
+        // there can a short line be the first piece of a broken paragraph.
+        let after_body = out.len() >= 2 && {
+            let before = &out[out.len() - 2];
+            before.shape == Shape::Paragraph
+                && signature(&normalize(&before.unit.text).text).is_none()
+        };
         if let Some(prev) = out.last_mut() {
             let continues = matches!(shape, Shape::Paragraph | Shape::Heading)
                 && dateline(&normalize(&unit.text).text).is_none()
@@ -324,7 +332,11 @@ fn rejoin(units: Vec<Unit>, typical_gap: usize) -> Vec<Shaped> {
                 && prev.unit.markdown == Markdown::None
                 && !ends_sentence(&prev.unit.text)
                 && (shape == Shape::Paragraph || starts_mid_sentence(&unit.text));
-            let broken_heading = prev.shape == Shape::Heading && starts_mid_sentence(&unit.text);
+            let broken_heading = prev.shape == Shape::Heading
+                && (starts_mid_sentence(&unit.text)
+                    || shape == Shape::Paragraph
+                        && after_body
+                        && piece_of_sentence(&prev.unit.text, &unit.text));
             if continues && (broken_paragraph || broken_heading) {
                 append(&mut prev.unit, &unit);
                 prev.shape = Shape::Paragraph;
@@ -334,6 +346,35 @@ fn rejoin(units: Vec<Unit>, typical_gap: usize) -> Vec<Shaped> {
         out.push(Shaped { unit, shape });
     }
     out
+}
+
+/// Whether a short line `head` followed by paragraph text `next` reads as one sentence broken in
+/// two: it has clause breaks (headlines rarely do), it is a lone character, or a dictionary
+/// word runs across the break (`东京都知` + `事小池…`: 知事).
+fn piece_of_sentence(head: &str, next: &str) -> bool {
+    let clause = head.chars().any(|c| matches!(c, '，' | ',' | '；' | ';'));
+    clause || head.chars().count() == 1 || word_across(head, next)
+}
+
+/// Whether jieba (dictionary words only, no HMM guesses) cuts a word across the end of `a`
+/// and the start of `b`.
+fn word_across(a: &str, b: &str) -> bool {
+    const SIDE: usize = 4;
+    let tail: Vec<char> = a.chars().rev().take(SIDE).collect();
+    let (Some(&last), Some(first)) = (tail.first(), b.chars().next()) else {
+        return false;
+    };
+    if !is_han(last) || !is_han(first) {
+        return false;
+    }
+    let joint = tail.len();
+    let mut probe: String = tail.into_iter().rev().collect();
+    probe.extend(b.chars().take(SIDE));
+    super::words::shared()
+        .jieba()
+        .cut(&probe, false)
+        .iter()
+        .any(|t| t.start < joint && t.end > joint)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -761,6 +802,13 @@ mod tests {
         assert_eq!(l.blocks[2].kind, Subheading);
         assert_eq!(l.blocks[2].text, "Part");
         assert_eq!(l.blocks.len(), 7);
+    }
+
+    #[test]
+    fn a_short_piece_that_splits_a_word_is_a_paragraph() {
+        let l = layout("标题\n\n正文开始。\n\n东京都知\n\n事小池百合子对此表示欢迎。\n");
+        assert_eq!(l.blocks.len(), 3);
+        assert_eq!(l.blocks[2].text, "东京都知事小池百合子对此表示欢迎。");
     }
 
     #[test]
