@@ -25,7 +25,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::normalize::normalize;
+use super::normalize::{normalize, Normalized};
 use super::sentence::is_han;
 use super::{SegmentKind, Span};
 
@@ -83,6 +83,47 @@ struct Unit {
     /// Blank lines between this unit and the one before (usize::MAX for the first).
     gap_before: usize,
     markdown: Markdown,
+    probe: Probe,
+}
+
+/// Normalized views of a unit's two ends: every pattern looks at a start (datelines, credits,
+/// headings) or an end (signatures), so long paragraphs are never normalized whole.
+#[derive(Debug, Clone)]
+struct Probe {
+    head: Normalized,
+    tail: String,
+    /// The head is the whole unit.
+    whole: bool,
+}
+
+/// Units up to this many chars are normalized whole (every heading, credit and sign-off fits).
+const PROBE_WHOLE: usize = 128;
+/// Of longer units, this many chars at the start (the longest dateline) and at the end (the
+/// longest signature).
+const PROBE_HEAD: usize = 64;
+const PROBE_TAIL: usize = 40;
+
+fn probe(text: &str) -> Probe {
+    let whole = text.len() <= PROBE_WHOLE || text.chars().nth(PROBE_WHOLE).is_none();
+    let head_end = if whole {
+        text.len()
+    } else {
+        text.char_indices()
+            .nth(PROBE_HEAD)
+            .map_or(text.len(), |(b, _)| b)
+    };
+    let head = normalize(&text[..head_end]);
+    let tail = if whole {
+        head.text.clone()
+    } else {
+        let start = text
+            .char_indices()
+            .rev()
+            .nth(PROBE_TAIL - 1)
+            .map_or(0, |(b, _)| b);
+        normalize(&text[start..]).text
+    };
+    Probe { head, tail, whole }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +162,7 @@ fn units(text: &str) -> Vec<Unit> {
                 },
                 gap_before: if out.is_empty() { usize::MAX } else { blanks },
                 markdown,
+                probe: probe(trimmed),
             });
             blanks = 0;
         }
@@ -190,6 +232,7 @@ fn append(unit: &mut Unit, next: &Unit) {
     unit.text.push_str(&next.text);
     unit.span.byte_end = next.span.byte_end;
     unit.span.char_end = next.span.char_end;
+    unit.probe = probe(&unit.text);
 }
 
 /// Han characters and the full-width punctuation written around them.
@@ -218,16 +261,19 @@ fn shape(unit: &Unit) -> Shape {
     if let Markdown::Heading(level) = unit.markdown {
         return Shape::MarkdownHeading(level);
     }
-    let norm = normalize(&unit.text).text;
-    if let Some(c) = PHOTO_CREDIT.captures(&norm) {
+    if !unit.probe.whole {
+        return Shape::Paragraph;
+    }
+    let norm = unit.probe.head.text.as_str();
+    if let Some(c) = PHOTO_CREDIT.captures(norm) {
         return Shape::PhotoCredit(c[1].trim().to_string());
     }
-    if let Some(c) = SIGN_OFF_LINE.captures(&norm) {
+    if let Some(c) = SIGN_OFF_LINE.captures(norm) {
         // One of the two alternatives matched: take whichever group took part.
         let names = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
         return Shape::SignOff(names_in(names));
     }
-    if unit.markdown == Markdown::None && looks_like_heading(&unit.text, &norm) {
+    if unit.markdown == Markdown::None && looks_like_heading(&unit.text, norm) {
         Shape::Heading
     } else {
         Shape::Paragraph
@@ -240,7 +286,8 @@ fn looks_like_heading(text: &str, norm: &str) -> bool {
         .chars()
         .filter(|c| matches!(c, ',' | ';' | '、'))
         .count();
-    if ends_sentence(text) || norm.contains('。') || clauses > 1 || dateline(norm).is_some() {
+    if ends_sentence(text, norm) || norm.contains('。') || clauses > 1 || dateline(norm).is_some()
+    {
         return false;
     }
     let chars = text.chars().count();
@@ -256,8 +303,8 @@ fn looks_like_heading(text: &str, norm: &str) -> bool {
 
 /// Whether text ends a sentence: its last char, past closing quotes and brackets, is
 /// sentence-final punctuation (a colon or semicolon also ends a paragraph), or it ends with a
-/// signature.
-fn ends_sentence(text: &str) -> bool {
+/// signature (`tail`: the normalized end of the text).
+fn ends_sentence(text: &str, tail: &str) -> bool {
     let core = text.trim_end().trim_end_matches(|c: char| {
         matches!(
             c,
@@ -269,7 +316,7 @@ fn ends_sentence(text: &str) -> bool {
             c,
             '。' | '！' | '？' | '!' | '?' | '.' | '…' | '；' | ';' | '：' | ':'
         )
-    }) || signature(&normalize(text).text).is_some()
+    }) || signature(tail).is_some()
 }
 
 /// Whether text starts the way only a sentence's continuation does.
@@ -321,16 +368,15 @@ fn rejoin(units: Vec<Unit>, typical_gap: usize) -> Vec<Shaped> {
         // there can a short line be the first piece of a broken paragraph.
         let after_body = out.len() >= 2 && {
             let before = &out[out.len() - 2];
-            before.shape == Shape::Paragraph
-                && signature(&normalize(&before.unit.text).text).is_none()
+            before.shape == Shape::Paragraph && signature(&before.unit.probe.tail).is_none()
         };
         if let Some(prev) = out.last_mut() {
             let continues = matches!(shape, Shape::Paragraph | Shape::Heading)
-                && dateline(&normalize(&unit.text).text).is_none()
+                && dateline(&unit.probe.head.text).is_none()
                 && near;
             let broken_paragraph = prev.shape == Shape::Paragraph
                 && prev.unit.markdown == Markdown::None
-                && !ends_sentence(&prev.unit.text)
+                && !ends_sentence(&prev.unit.text, &prev.unit.probe.tail)
                 && (shape == Shape::Paragraph || starts_mid_sentence(&unit.text));
             let broken_heading = prev.shape == Shape::Heading
                 && (starts_mid_sentence(&unit.text)
@@ -462,10 +508,10 @@ fn assemble(units: Vec<Shaped>, typical_gap: usize) -> Layout {
                 }
             }
             Shape::Heading => {
-                let norm = normalize(&text).text;
+                let norm = unit.probe.head.text.as_str();
                 let under_title = matches!(b.last_kind(), Some(SegmentKind::Title));
                 if under_title && !b.has_body {
-                    if let Some(names) = byline_names(&norm) {
+                    if let Some(names) = byline_names(norm) {
                         b.article().authors.extend(names);
                         b.push(SegmentKind::Byline, text, unit.span);
                         continue;
@@ -498,7 +544,7 @@ fn assemble(units: Vec<Shaped>, typical_gap: usize) -> Layout {
 }
 
 fn paragraph(b: &mut Builder, unit: &Unit) {
-    let norm = normalize(&unit.text);
+    let norm = &unit.probe.head;
     let opening = dateline(&norm.text);
     if opening.is_some() && (b.has_body || b.closed) {
         b.open();
@@ -512,7 +558,7 @@ fn paragraph(b: &mut Builder, unit: &Unit) {
             article.authors.extend(names);
         }
     }
-    if let Some(names) = signature(&norm.text) {
+    if let Some(names) = signature(&unit.probe.tail) {
         b.article().authors.extend(names);
         b.closed = true;
     }
@@ -544,15 +590,14 @@ fn opens_article(rest: &[Shaped]) -> bool {
         match &next.shape {
             Shape::PhotoCredit(_) => return true,
             Shape::Heading => {
-                let norm = normalize(&next.unit.text).text;
-                if k == 0 && byline_names(&norm).is_some() {
+                if k == 0 && byline_names(&next.unit.probe.head.text).is_some() {
                     return true;
                 }
                 if k >= 2 {
                     return false;
                 }
             }
-            Shape::Paragraph => return dateline(&normalize(&next.unit.text).text).is_some(),
+            Shape::Paragraph => return dateline(&next.unit.probe.head.text).is_some(),
             Shape::MarkdownHeading(_) | Shape::SignOff(_) => return false,
         }
     }

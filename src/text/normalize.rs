@@ -60,8 +60,21 @@ pub fn normalize(text: &str) -> Normalized {
     };
     for (i, c) in text.chars().enumerate() {
         total = i + 1;
+        if c == ' ' || c == '\n' {
+            if !cluster.is_empty() {
+                flush(
+                    &mut cluster,
+                    cluster_start,
+                    &mut out,
+                    &mut origin,
+                    &mut pending_space,
+                );
+            }
+            pending_space.get_or_insert(i);
+            continue;
+        }
         // A combining mark stays with its base so that NFKC can compose them.
-        if canonical_combining_class(c) == 0 && !cluster.is_empty() {
+        if (is_stable(c) || canonical_combining_class(c) == 0) && !cluster.is_empty() {
             flush(
                 &mut cluster,
                 cluster_start,
@@ -84,6 +97,13 @@ pub fn normalize(text: &str) -> Normalized {
     );
     origin.push(total);
     Normalized { text: out, origin }
+}
+
+/// Chars that NFKC leaves alone and that no combining mark follows into a new char when alone:
+/// printable ASCII and the common Han block (the bulk of the text), a fast path.
+fn is_stable(c: char) -> bool {
+    matches!(c, '!'..='~' | '\u{4e00}'..='\u{9fff}' | '\u{3001}'..='\u{3003}'
+        | '\u{3008}'..='\u{3011}' | '\u{2018}'..='\u{201d}')
 }
 
 /// The normalized text alone (for hashing).
