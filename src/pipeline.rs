@@ -146,6 +146,7 @@ pub async fn run(
     progress: Progress,
 ) -> Result<Summary, PipelineError> {
     let started = Instant::now();
+    crate::text::words::set_emit_tokens(settings.output.tokens);
     let root = std::path::absolute(&settings.watch.dir)
         .map_err(|e| PipelineError::WatchDir(format!("{}: {e}", settings.watch.dir.display())))?;
     match std::fs::metadata(&root) {

@@ -155,8 +155,10 @@ fn process_version(v: FileVersion) -> Committable {
         }
     };
     let decoded_at = Instant::now();
-    let segments = text::segment(&decoded.text);
+    let page = text::analyze(&decoded.text);
+    let segments = &page.segments;
     let segmented_at = Instant::now();
+    let emit_tokens = text::words::emit_tokens();
 
     let document = document_id(&v.path);
     let subject = v.path.as_str();
@@ -184,22 +186,25 @@ fn process_version(v: FileVersion) -> Committable {
     let mut ids = Vec::with_capacity(segments.len());
     for (index, seg) in segments.iter().enumerate() {
         let id = seg.id();
-        events.push(Event::new(
-            event::SEGMENT,
-            subject,
-            sha,
-            index as u64,
-            json!({
-                "document": document, "version": v.sha256, "segment": id, "index": index,
-                "article": seg.article, "kind": seg.kind, "text": seg.text, "span": seg.span,
-                "sentences": [], "entities": [], "figures": [], "dates": [],
-                "dedup": {"status": "new", "of": null, "similarity": null},
-            }),
-        ));
+        let sentences: Vec<Value> = seg
+            .sentences
+            .iter()
+            .map(|&(start, end)| json!({"char_start": start, "char_end": end}))
+            .collect();
+        let mut data = json!({
+            "document": document, "version": v.sha256, "segment": id, "index": index,
+            "article": seg.article, "kind": seg.kind, "text": seg.text, "span": seg.span,
+            "sentences": sentences, "entities": [], "figures": [], "dates": [],
+            "dedup": {"status": "new", "of": null, "similarity": null},
+        });
+        if emit_tokens {
+            data["tokens"] = json!(text::words::shared().tokens(&seg.text));
+        }
+        events.push(Event::new(event::SEGMENT, subject, sha, index as u64, data));
         ids.push(id);
     }
 
-    let articles = articles_table(&segments);
+    let articles = articles_table(&page.articles);
     let done = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
     events.push(Event::new(
@@ -244,20 +249,19 @@ fn process_version(v: FileVersion) -> Committable {
 }
 
 /// The article table of the document event: one entry per article, with its segment range.
-fn articles_table(segments: &[text::Segment]) -> Value {
-    let mut articles: Vec<Value> = Vec::new();
-    for (i, seg) in segments.iter().enumerate() {
-        let Some(a) = seg.article else { continue };
-        while articles.len() <= a {
-            articles.push(json!({
-                "index": articles.len(), "title": null, "authors": [], "dateline": null,
-                "photo_credit": null, "keywords": [], "segments": [i, i],
+fn articles_table(articles: &[text::Article]) -> Value {
+    let rows: Vec<Value> = articles
+        .iter()
+        .map(|a| {
+            json!({
+                "index": a.index, "title": a.title, "authors": a.authors, "dateline": a.dateline,
+                "photo_credit": a.photo_credit, "keywords": [],
+                "segments": [a.segments.0, a.segments.1],
                 "dedup": {"status": "new", "of": null, "similarity": null},
-            }));
-        }
-        articles[a]["segments"][1] = json!(i);
-    }
-    Value::Array(articles)
+            })
+        })
+        .collect();
+    Value::Array(rows)
 }
 
 /// Completes a committable from the committed segments of its path (`previous`, None when the
@@ -351,6 +355,24 @@ mod tests {
         assert_eq!(new.events[1].data["dedup"]["status"], "unchanged");
         assert_eq!(new.events[2].data["dedup"]["status"], "new");
         assert_eq!(new.events[3].data["retracted"], json!([old_ids[1]]));
+    }
+
+    #[test]
+    fn segments_carry_sentences_and_articles_their_metadata() {
+        let text = "会议召开\n\n本报讯 (记者 张三) 3月5日,会议召开。代表发言。\n";
+        let c = process(Job::Version(version(text, None)));
+        let para = &c.events[2].data;
+        assert_eq!(para["kind"], "paragraph");
+        assert_eq!(
+            para["sentences"],
+            json!([{"char_start": 0, "char_end": 22}, {"char_start": 22, "char_end": 27}])
+        );
+        assert!(para.get("tokens").is_none());
+        let article = &c.events[3].data["articles"][0];
+        assert_eq!(article["title"], "会议召开");
+        assert_eq!(article["dateline"], "本报讯 (记者 张三) 3月5日");
+        assert_eq!(article["authors"], json!(["张三"]));
+        assert_eq!(article["segments"], json!([0, 1]));
     }
 
     #[test]

@@ -1,6 +1,18 @@
 //! Text work: bytes to text, text to segments. Pure functions over `&str`; no I/O here.
+//!
+//! - [`decode`]: bytes to text (encoding detection).
+//! - [`normalize`]: the form used for hashing and matching, with offsets back to the original.
+//! - [`layout`]: articles and blocks; broken paragraphs rejoined; datelines, bylines, credits.
+//! - [`sentence`]: sentence bounds inside a segment.
+//! - [`words`]: the shared word segmenter (jieba) and its user dictionary.
 
 pub mod decode;
+pub mod layout;
+pub mod normalize;
+pub mod sentence;
+pub mod words;
+
+pub use layout::Article;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -30,8 +42,12 @@ pub struct Span {
 pub struct Segment {
     pub kind: SegmentKind,
     pub article: Option<usize>,
+    /// The segment's text, with lines broken by page layout rejoined.
     pub text: String,
+    /// The source region, from its first line's start to its last line's end.
     pub span: Span,
+    /// Sentences as half-open char ranges into `text`.
+    pub sentences: Vec<(usize, usize)>,
 }
 
 impl Segment {
@@ -41,14 +57,34 @@ impl Segment {
     }
 }
 
-/// Whitespace-insensitive fingerprint of a segment's text.
+/// Fingerprint of a segment's normalized text (NFKC, width-folded, whitespace collapsed).
 pub fn segment_id(text: &str) -> String {
     let mut h = Sha256::new();
-    for word in text.split_whitespace() {
-        h.update(word.as_bytes());
-        h.update(b" ");
-    }
+    h.update(normalize::normalized(text).as_bytes());
     hex::encode(&h.finalize()[..12])
+}
+
+/// A document laid out: its segments in order and its articles.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    pub segments: Vec<Segment>,
+    pub articles: Vec<Article>,
+}
+
+/// Lays out a decoded document into articles and segments, each with its sentences.
+pub fn analyze(text: &str) -> Page {
+    let layout::Layout { blocks, articles } = layout::layout(text);
+    let segments = blocks
+        .into_iter()
+        .map(|b| Segment {
+            sentences: sentence::sentences(&b.text),
+            kind: b.kind,
+            article: b.article,
+            text: b.text,
+            span: b.span,
+        })
+        .collect();
+    Page { segments, articles }
 }
 
 /// The language of a document: `zh` when Han characters dominate its letters, `en` when Latin
@@ -72,47 +108,9 @@ pub fn language(text: &str) -> &'static str {
     }
 }
 
-/// Splits a document into one paragraph per block of non-blank lines.
+/// The segments of a document (see [`analyze`] for its articles too).
 pub fn segment(text: &str) -> Vec<Segment> {
-    let mut segments = Vec::new();
-    let mut block: Option<(usize, usize)> = None; // byte range of the current block
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        if content.trim().is_empty() {
-            if let Some((start, end)) = block.take() {
-                segments.push(make_segment(text, start, end));
-            }
-        } else {
-            let start = pos + (content.len() - content.trim_start().len());
-            let end = pos + content.trim_end().len();
-            block = Some(match block {
-                Some((s, _)) => (s, end),
-                None => (start, end),
-            });
-        }
-        pos += line.len();
-    }
-    if let Some((start, end)) = block {
-        segments.push(make_segment(text, start, end));
-    }
-    segments
-}
-
-fn make_segment(text: &str, start: usize, end: usize) -> Segment {
-    let char_start = text[..start].chars().count();
-    let body = &text[start..end];
-    Segment {
-        kind: SegmentKind::Paragraph,
-        article: Some(0),
-        text: body.to_string(),
-        span: Span {
-            byte_start: start,
-            byte_end: end,
-            char_start,
-            char_end: char_start + body.chars().count(),
-        },
-    }
+    analyze(text).segments
 }
 
 #[cfg(test)]
@@ -121,11 +119,12 @@ mod tests {
 
     #[test]
     fn blank_lines_separate_paragraphs_and_spans_point_back() {
-        let text = "\n标题\n\n第一段,\n续行。\n\n  second para  \n";
+        let text = "\n标题\n\n第一段。\n\n  second para.  \n";
         let segs = segment(text);
         assert_eq!(segs.len(), 3);
-        assert_eq!(segs[1].text, "第一段,\n续行。");
-        assert_eq!(segs[2].text, "second para");
+        assert_eq!(segs[0].kind, SegmentKind::Title);
+        assert_eq!(segs[1].text, "第一段。");
+        assert_eq!(segs[2].text, "second para.");
         for s in &segs {
             assert_eq!(&text[s.span.byte_start..s.span.byte_end], s.text);
             let by_chars: String = text
@@ -138,8 +137,9 @@ mod tests {
     }
 
     #[test]
-    fn segment_ids_ignore_whitespace_only() {
+    fn segment_ids_hash_the_normalized_text() {
         assert_eq!(segment_id("a  b\nc"), segment_id("a b c"));
+        assert_eq!(segment_id("图片来源：ＡＢ"), segment_id("图片来源:AB"));
         assert_ne!(segment_id("a b c"), segment_id("a b d"));
     }
 

@@ -1,0 +1,140 @@
+//! The normalized form of a text: what hashing and matching look at, never what is emitted.
+//!
+//! NFKC (which also folds full-width ASCII such as `：（３` to `:(3` and half-width katakana to
+//! full width), then every run of whitespace collapsed to one ASCII space and trimmed at both
+//! ends. Each normalized char remembers the original char it came from, so a match found in the
+//! normalized form can be mapped back to offsets in the decoded original.
+
+use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::UnicodeNormalization;
+
+/// A normalized text with a map back to the original's char offsets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalized {
+    pub text: String,
+    /// `origin[i]` is the original char offset of normalized char `i`; one extra entry at the
+    /// end holds the original length, so an exclusive end maps too.
+    origin: Vec<usize>,
+}
+
+impl Normalized {
+    /// Original char offset of normalized char offset `i` (an exclusive end maps to the end of
+    /// the original char it follows).
+    pub fn original_char(&self, i: usize) -> usize {
+        self.origin
+            .get(i)
+            .or_else(|| self.origin.last())
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Normalizes `text` (NFKC, width folding, whitespace collapsed) keeping the offset map.
+pub fn normalize(text: &str) -> Normalized {
+    let mut out = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len());
+    let mut pending_space: Option<usize> = None;
+    let mut cluster = String::new();
+    let mut cluster_start = 0;
+    let mut total = 0;
+    let flush = |cluster: &mut String,
+                 start: usize,
+                 out: &mut String,
+                 origin: &mut Vec<usize>,
+                 pending: &mut Option<usize>| {
+        for c in cluster.nfkc() {
+            if c.is_whitespace() {
+                pending.get_or_insert(start);
+                continue;
+            }
+            if let Some(at) = pending.take() {
+                if !out.is_empty() {
+                    out.push(' ');
+                    origin.push(at);
+                }
+            }
+            out.push(c);
+            origin.push(start);
+        }
+        cluster.clear();
+    };
+    for (i, c) in text.chars().enumerate() {
+        total = i + 1;
+        if c == ' ' || c == '\n' {
+            if !cluster.is_empty() {
+                flush(
+                    &mut cluster,
+                    cluster_start,
+                    &mut out,
+                    &mut origin,
+                    &mut pending_space,
+                );
+            }
+            pending_space.get_or_insert(i);
+            continue;
+        }
+        // A combining mark stays with its base so that NFKC can compose them.
+        if (is_stable(c) || canonical_combining_class(c) == 0) && !cluster.is_empty() {
+            flush(
+                &mut cluster,
+                cluster_start,
+                &mut out,
+                &mut origin,
+                &mut pending_space,
+            );
+        }
+        if cluster.is_empty() {
+            cluster_start = i;
+        }
+        cluster.push(c);
+    }
+    flush(
+        &mut cluster,
+        cluster_start,
+        &mut out,
+        &mut origin,
+        &mut pending_space,
+    );
+    origin.push(total);
+    Normalized { text: out, origin }
+}
+
+/// Chars that NFKC leaves alone and that no combining mark follows into a new char when alone:
+/// printable ASCII and the common Han block (the bulk of the text), a fast path.
+fn is_stable(c: char) -> bool {
+    matches!(c, '!'..='~' | '\u{4e00}'..='\u{9fff}' | '\u{3001}'..='\u{3003}'
+        | '\u{3008}'..='\u{3011}' | '\u{2018}'..='\u{201d}')
+}
+
+/// The normalized text alone (for hashing).
+pub fn normalized(text: &str) -> String {
+    normalize(text).text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_forms_fold_and_whitespace_collapses() {
+        let n = normalize("  图片来源：ＡＢＣ（３月）\u{3000}\n 完 ");
+        assert_eq!(n.text, "图片来源:ABC(3月) 完");
+    }
+
+    #[test]
+    fn offsets_map_back_to_the_original() {
+        let original = "ａ  ｂ：c";
+        let n = normalize(original);
+        assert_eq!(n.text, "a b:c");
+        let colon = n.text.find(':').map(|b| n.text[..b].chars().count());
+        assert_eq!(colon, Some(3));
+        assert_eq!(n.original_char(3), 4);
+        assert_eq!(n.original_char(2), 3);
+        assert_eq!(n.original_char(5), original.chars().count());
+    }
+
+    #[test]
+    fn combining_marks_compose_with_their_base() {
+        assert_eq!(normalized("e\u{301}te\u{301}"), "été");
+    }
+}
