@@ -58,7 +58,8 @@ pub fn normalize(text: &str) -> Normalized {
         }
         cluster.clear();
     };
-    for (i, c) in text.chars().enumerate() {
+    let mut chars = text.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
         total = i + 1;
         if c == ' ' || c == '\n' {
             if !cluster.is_empty() {
@@ -71,6 +72,39 @@ pub fn normalize(text: &str) -> Normalized {
                 );
             }
             pending_space.get_or_insert(i);
+            continue;
+        }
+        // Fast path: chars whose NFKC form is known without a table walk (the bulk of Chinese
+        // and English text), emitted directly unless a combining mark could follow into them.
+        let simple = fold_simple(c).or_else(|| {
+            // An ASCII letter is final unless a combining mark follows it (e + ◌́ → é).
+            let next_plain = chars
+                .peek()
+                .is_none_or(|&(_, n)| n.is_ascii() || fold_simple(n).is_some());
+            (c.is_ascii_alphabetic() && next_plain).then_some(c)
+        });
+        if let Some(folded) = simple {
+            if !cluster.is_empty() {
+                flush(
+                    &mut cluster,
+                    cluster_start,
+                    &mut out,
+                    &mut origin,
+                    &mut pending_space,
+                );
+            }
+            if folded == ' ' {
+                pending_space.get_or_insert(i);
+                continue;
+            }
+            if let Some(at) = pending_space.take() {
+                if !out.is_empty() {
+                    out.push(' ');
+                    origin.push(at);
+                }
+            }
+            out.push(folded);
+            origin.push(i);
             continue;
         }
         // A combining mark stays with its base so that NFKC can compose them.
@@ -106,6 +140,21 @@ fn is_stable(c: char) -> bool {
         | '\u{3008}'..='\u{3011}' | '\u{2018}'..='\u{201d}')
 }
 
+/// NFKC of `c` when it is one char that needs no table: stable chars map to themselves,
+/// full-width ASCII (U+FF01..U+FF5E) to ASCII, the ideographic space and tabs to a space. A
+/// stable char followed by a combining mark would compose, so Latin letters are left to the
+/// full path (`is_stable` covers punctuation and digits only on that side).
+fn fold_simple(c: char) -> Option<char> {
+    match c {
+        '\u{4e00}'..='\u{9fff}' | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' => Some(c),
+        '\u{2018}'..='\u{201d}' => Some(c),
+        '!'..='@' | '['..='`' | '{'..='~' => Some(c),
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0),
+        '\u{3000}' | '\t' | '\r' => Some(' '),
+        _ => None,
+    }
+}
+
 /// The normalized text alone (for hashing).
 pub fn normalized(text: &str) -> String {
     normalize(text).text
@@ -114,6 +163,12 @@ pub fn normalized(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_letter_and_its_combining_mark_compose_like_the_precomposed_char() {
+        assert_eq!(normalized("cafe\u{301} Ａb"), normalized("café Ab"));
+        assert_eq!(normalized("cafe\u{301}"), "café");
+    }
 
     #[test]
     fn full_width_forms_fold_and_whitespace_collapses() {
