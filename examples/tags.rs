@@ -2,7 +2,12 @@
 fn main() {
     let w = sluice::text::words::shared();
     for text in std::env::args().skip(1) {
-        let tags: Vec<String> = w.jieba().tag(&text, true).into_iter().map(|t| format!("{}/{}", t.word, t.tag)).collect();
+        let tags: Vec<String> = w
+            .jieba()
+            .tag(&text, true)
+            .into_iter()
+            .map(|t| format!("{}/{}", t.word, t.tag))
+            .collect();
         println!("{}", tags.join(" "));
     }
 }

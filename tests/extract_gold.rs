@@ -30,7 +30,10 @@ fn seed_extraction(file: &str) -> PageExtraction {
 /// A JSON number or [low, high] as exact decimals, in text form.
 fn value_text(v: &Value) -> String {
     let one = |n: &Value| -> String {
-        let d: Dec = n.to_string().parse().unwrap_or_else(|_| panic!("not a plain number: {n}"));
+        let d: Dec = n
+            .to_string()
+            .parse()
+            .unwrap_or_else(|_| panic!("not a plain number: {n}"));
         d.to_string()
     };
     match v {
@@ -45,7 +48,11 @@ fn every_gold_money_and_percent_figure_and_no_other() {
     let file = gold["file"].as_str().expect("file");
     let ex = seed_extraction(file);
     let row = |kind: &str, text: &str, value: &Value, unit: &str, modifier: &Value| {
-        format!("{kind} {text} = {} {unit} {}", value_text(value), modifier.as_str().unwrap_or("-"))
+        format!(
+            "{kind} {text} = {} {unit} {}",
+            value_text(value),
+            modifier.as_str().unwrap_or("-")
+        )
     };
     let want: Vec<String> = gold["items"]
         .as_array()
@@ -83,7 +90,10 @@ fn every_gold_money_and_percent_figure_and_no_other() {
     let got: Vec<String> = got_money.into_iter().chain(got_percent).collect();
     let missing: Vec<&String> = want.iter().filter(|w| !got.contains(w)).collect();
     let extra: Vec<&String> = got.iter().filter(|g| !want.contains(g)).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:#?}\nextra: {extra:#?}"
+    );
     assert_eq!(got, want, "document order");
 }
 
@@ -113,20 +123,33 @@ fn every_gold_person_and_no_other_person() {
     let got = names(&ex, EntityType::Person);
     let missing: Vec<&String> = want.difference(&got).collect();
     let extra: Vec<&String> = got.difference(&want).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:?}\nextra: {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing: {missing:?}\nextra: {extra:?}"
+    );
 }
 
 #[test]
 fn nine_in_ten_gold_organizations_and_places() {
     let gold = fixture("seed-entities.json");
     let ex = seed_extraction(gold["file"].as_str().expect("file"));
-    for (key, kind) in [("organizations", EntityType::Organization), ("places", EntityType::Place)] {
+    for (key, kind) in [
+        ("organizations", EntityType::Organization),
+        ("places", EntityType::Place),
+    ] {
         let want = gold_set(&gold, key);
         let got = names(&ex, kind);
         let found = want.intersection(&got).count();
         let missing: Vec<&String> = want.difference(&got).collect();
         let others: Vec<&String> = got.difference(&want).collect();
-        eprintln!("{key}: {found}/{} found; missing {missing:?}; also reported {others:?}", want.len());
-        assert!(found * 10 >= want.len() * 9, "{key}: {found}/{} found; missing {missing:?}", want.len());
+        eprintln!(
+            "{key}: {found}/{} found; missing {missing:?}; also reported {others:?}",
+            want.len()
+        );
+        assert!(
+            found * 10 >= want.len() * 9,
+            "{key}: {found}/{} found; missing {missing:?}",
+            want.len()
+        );
     }
 }

@@ -127,7 +127,8 @@ pub fn dates(text: &str, reference: &Reference) -> Vec<DateMention> {
 fn boundary_ok(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
+    let digit =
+        |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
     !digit(before) && !(digit(after) && !text[start..end].ends_with(['日', '号', '年', '月', '度']))
 }
 
@@ -141,7 +142,10 @@ fn read<'t>(caps: &Captures<'t>, r: &Reference) -> Option<(regex::Match<'t>, Fou
         return Some((m, (DateValue::One(v), Grain::Day, ResolvedFrom::Text)));
     }
     if let Some(m) = caps.name("yr") {
-        let (a, b) = (year(caps.name("ry1")?.as_str())?, year(caps.name("ry2")?.as_str())?);
+        let (a, b) = (
+            year(caps.name("ry1")?.as_str())?,
+            year(caps.name("ry2")?.as_str())?,
+        );
         if a >= b {
             return None;
         }
@@ -169,7 +173,11 @@ fn read<'t>(caps: &Captures<'t>, r: &Reference) -> Option<(regex::Match<'t>, Fou
         return Some((m, (DateValue::One(v), Grain::Day, r.source)));
     }
     if let Some(m) = caps.name("half") {
-        let v = format!("{}-H{}", r.date.year(), if m.as_str().starts_with('上') { 1 } else { 2 });
+        let v = format!(
+            "{}-H{}",
+            r.date.year(),
+            if m.as_str().starts_with('上') { 1 } else { 2 }
+        );
         return Some((m, (DateValue::One(v), Grain::Half, r.source)));
     }
     if let Some(m) = caps.name("quarter") {
@@ -221,7 +229,11 @@ fn within_year(
         if !(1..=12).contains(&mo) {
             return None;
         }
-        return Some((DateValue::One(format!("{y:04}-{mo:02}")), Grain::Month, from));
+        return Some((
+            DateValue::One(format!("{y:04}-{mo:02}")),
+            Grain::Month,
+            from,
+        ));
     }
     if let Some(h) = caps.name(half) {
         let n = if h.as_str().starts_with('上') { 1 } else { 2 };
@@ -235,7 +247,9 @@ fn within_year(
 
 /// A small number written in Arabic or Chinese numerals.
 fn small(s: &str) -> Option<u32> {
-    parse_number(s)?.as_int().and_then(|n| u32::try_from(n).ok())
+    parse_number(s)?
+        .as_int()
+        .and_then(|n| u32::try_from(n).ok())
 }
 
 /// A plausible calendar year.
@@ -266,7 +280,9 @@ pub fn reference_from_datelines<'a>(datelines: impl IntoIterator<Item = &'a str>
             if d.resolved_from != ResolvedFrom::Text {
                 continue;
             }
-            let DateValue::One(v) = &d.value else { continue };
+            let DateValue::One(v) = &d.value else {
+                continue;
+            };
             if let Some(date) = parse_iso_prefix(v) {
                 return Some(date);
             }
@@ -399,7 +415,10 @@ mod tests {
         let mtime = date!(2026 - 11 - 28);
         let conf = Some(date!(2023 - 01 - 01));
         let got = reference(["新华社北京2023年3月3日电"], conf, mtime);
-        assert_eq!((got.date, got.source), (date!(2023 - 03 - 03), ResolvedFrom::Dateline));
+        assert_eq!(
+            (got.date, got.source),
+            (date!(2023 - 03 - 03), ResolvedFrom::Dateline)
+        );
         let got = reference(["本报讯 2月17日"], conf, mtime);
         assert_eq!(got.source, ResolvedFrom::Config);
         let got = reference([], None, mtime);

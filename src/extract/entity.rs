@@ -93,13 +93,24 @@ fn lines(data: &str) -> impl Iterator<Item = &str> {
 fn forms(name: &str, out: &mut HashSet<String>) {
     out.insert(name.to_string());
     for suffix in [
-        "特别行政区", "自治州", "自治县", "自治区", "地区", "林区", "新区", "市", "省", "县", "区",
+        "特别行政区",
+        "自治州",
+        "自治县",
+        "自治区",
+        "地区",
+        "林区",
+        "新区",
+        "市",
+        "省",
+        "县",
+        "区",
         "盟",
     ] {
         if let Some(short) = name.strip_suffix(suffix) {
-            let short = short
-                .trim_end_matches("各族")
-                .trim_end_matches(|c| "土家族苗族彝羌藏蒙古回壮维吾尔傣白哈尼景颇傈僳布依侗黎瑶朝鲜柯尔克孜哈萨克".contains(c));
+            let short = short.trim_end_matches("各族").trim_end_matches(|c| {
+                "土家族苗族彝羌藏蒙古回壮维吾尔傣白哈尼景颇傈僳布依侗黎瑶朝鲜柯尔克孜哈萨克"
+                    .contains(c)
+            });
             if short.chars().count() >= 2 && !NOT_SHORT_FORMS.contains(&short) {
                 out.insert(short.to_string());
             }
@@ -153,76 +164,484 @@ pub fn is_known_place(name: &str) -> bool {
 /// Organization suffixes, longest first within a family. The name before them comes from the
 /// words around.
 const ORG_SUFFIXES: &[&str] = &[
-    "有限责任公司", "股份有限公司", "有限公司", "分公司", "公司", "集团", "管理委员会", "管委会",
-    "党工委", "委员会", "高新区", "经开区", "开发区", "先行区", "试验区", "示范区", "保税区",
-    "自贸区", "合作区", "产业园", "工业园", "科技园", "研究院", "研究所", "研究中心", "设计院",
-    "科学院", "工程院", "医院", "大学", "学院", "中学", "小学", "银行", "管理局", "监督管理局",
-    "药监局", "统计局", "公安局", "税务局", "局", "协会", "学会", "商会", "基金会", "联合会",
-    "办公室", "法院", "检察院", "政府", "市委", "省委", "县委", "区委", "党委", "出版社", "报社",
-    "电视台", "交易所", "数据中心", "技术中心", "服务中心", "厂", "部", "厅", "署", "社",
+    "有限责任公司",
+    "股份有限公司",
+    "有限公司",
+    "分公司",
+    "公司",
+    "集团",
+    "管理委员会",
+    "管委会",
+    "党工委",
+    "委员会",
+    "高新区",
+    "经开区",
+    "开发区",
+    "先行区",
+    "试验区",
+    "示范区",
+    "保税区",
+    "自贸区",
+    "合作区",
+    "产业园",
+    "工业园",
+    "科技园",
+    "研究院",
+    "研究所",
+    "研究中心",
+    "设计院",
+    "科学院",
+    "工程院",
+    "医院",
+    "大学",
+    "学院",
+    "中学",
+    "小学",
+    "银行",
+    "管理局",
+    "监督管理局",
+    "药监局",
+    "统计局",
+    "公安局",
+    "税务局",
+    "局",
+    "协会",
+    "学会",
+    "商会",
+    "基金会",
+    "联合会",
+    "办公室",
+    "法院",
+    "检察院",
+    "政府",
+    "市委",
+    "省委",
+    "县委",
+    "区委",
+    "党委",
+    "出版社",
+    "报社",
+    "电视台",
+    "交易所",
+    "数据中心",
+    "技术中心",
+    "服务中心",
+    "厂",
+    "部",
+    "厅",
+    "署",
+    "社",
 ];
 
 /// Suffixes that attach to the organization right before them (海口高新区 + 管委会).
 const ATTACHING: &[&str] = &[
-    "有限公司", "有限责任公司", "股份有限公司", "管委会", "管理委员会", "党工委", "党委", "分公司", "办公室", "委员会", "研究院", "研究中心",
+    "有限公司",
+    "有限责任公司",
+    "股份有限公司",
+    "管委会",
+    "管理委员会",
+    "党工委",
+    "党委",
+    "分公司",
+    "办公室",
+    "委员会",
+    "研究院",
+    "研究中心",
 ];
 
 /// Words ending in an organization suffix that are not organizations.
 const NOT_ORGS: &[&str] = &[
-    "格局", "布局", "结局", "大局", "全局", "开局", "时局", "僵局", "政局", "战局", "定局", "出局",
-    "当局", "局部", "中心", "重心", "核心", "信心", "决心", "部", "全部", "内部", "外部", "局",
-    "本部", "总部", "干部", "部分", "东部", "西部", "南部", "北部", "中部", "头部", "腰部", "面部",
-    "底部", "顶部", "社", "公社", "结社", "报社", "旅行社", "合作社", "厂", "工厂", "厅", "大厅",
-    "客厅", "餐厅", "展厅", "署", "部署", "签署", "公司", "子公司", "分公司", "集团", "学院", "大学",
-    "银行", "医院", "政府", "协会", "中学", "小学", "党委", "市委", "省委", "县委", "区委",
+    "格局",
+    "布局",
+    "结局",
+    "大局",
+    "全局",
+    "开局",
+    "时局",
+    "僵局",
+    "政局",
+    "战局",
+    "定局",
+    "出局",
+    "当局",
+    "局部",
+    "中心",
+    "重心",
+    "核心",
+    "信心",
+    "决心",
+    "部",
+    "全部",
+    "内部",
+    "外部",
+    "局",
+    "本部",
+    "总部",
+    "干部",
+    "部分",
+    "东部",
+    "西部",
+    "南部",
+    "北部",
+    "中部",
+    "头部",
+    "腰部",
+    "面部",
+    "底部",
+    "顶部",
+    "社",
+    "公社",
+    "结社",
+    "报社",
+    "旅行社",
+    "合作社",
+    "厂",
+    "工厂",
+    "厅",
+    "大厅",
+    "客厅",
+    "餐厅",
+    "展厅",
+    "署",
+    "部署",
+    "签署",
+    "公司",
+    "子公司",
+    "分公司",
+    "集团",
+    "学院",
+    "大学",
+    "银行",
+    "医院",
+    "政府",
+    "协会",
+    "中学",
+    "小学",
+    "党委",
+    "市委",
+    "省委",
+    "县委",
+    "区委",
 ];
 
 /// Words that never start or make up the name part of an organization.
 const GENERIC: &[&str] = &[
-    "该", "本", "其", "这", "那", "此", "各", "每", "全资", "控股", "旗下", "国家", "地方", "当地",
-    "本土", "有关", "相关", "这家", "一家", "多家", "两家", "其他", "其它", "此次", "省级", "市级",
-    "县级", "区级", "国家级", "上市", "科技型", "龙头", "重点", "专业", "企业", "现场", "活动",
-    "项目", "我们", "他们", "我", "你", "他", "她", "这个", "一个", "新", "原", "前", "后", "各地",
-    "全国", "全省", "全市", "全区", "全县", "省内", "省外", "国内", "国外", "境内", "境外", "海内外",
-    "中外", "下游", "上游", "高质量", "发展", "创新", "驱动", "合作", "经济", "产业", "园区",
-    "本地", "外地", "异地", "飞地", "自贸港", "省际", "市县", "区域", "所在", "所属",
-    "直属", "下属", "成员", "会员", "部门", "单位", "机构", "政府", "市政府", "区政府", "县政府",
-    "省政府", "一批", "一大批", "多个", "首个", "首家", "唯一", "世界级", "国际级", "百亿级",
+    "该",
+    "本",
+    "其",
+    "这",
+    "那",
+    "此",
+    "各",
+    "每",
+    "全资",
+    "控股",
+    "旗下",
+    "国家",
+    "地方",
+    "当地",
+    "本土",
+    "有关",
+    "相关",
+    "这家",
+    "一家",
+    "多家",
+    "两家",
+    "其他",
+    "其它",
+    "此次",
+    "省级",
+    "市级",
+    "县级",
+    "区级",
+    "国家级",
+    "上市",
+    "科技型",
+    "龙头",
+    "重点",
+    "专业",
+    "企业",
+    "现场",
+    "活动",
+    "项目",
+    "我们",
+    "他们",
+    "我",
+    "你",
+    "他",
+    "她",
+    "这个",
+    "一个",
+    "新",
+    "原",
+    "前",
+    "后",
+    "各地",
+    "全国",
+    "全省",
+    "全市",
+    "全区",
+    "全县",
+    "省内",
+    "省外",
+    "国内",
+    "国外",
+    "境内",
+    "境外",
+    "海内外",
+    "中外",
+    "下游",
+    "上游",
+    "高质量",
+    "发展",
+    "创新",
+    "驱动",
+    "合作",
+    "经济",
+    "产业",
+    "园区",
+    "本地",
+    "外地",
+    "异地",
+    "飞地",
+    "自贸港",
+    "省际",
+    "市县",
+    "区域",
+    "所在",
+    "所属",
+    "直属",
+    "下属",
+    "成员",
+    "会员",
+    "部门",
+    "单位",
+    "机构",
+    "政府",
+    "市政府",
+    "区政府",
+    "县政府",
+    "省政府",
+    "一批",
+    "一大批",
+    "多个",
+    "首个",
+    "首家",
+    "唯一",
+    "世界级",
+    "国际级",
+    "百亿级",
 ];
 
 /// Titles written after an organization and before a person's name.
 const TITLES: &[&str] = &[
-    "董事长", "副董事长", "总经理", "副总经理", "经理", "副经理", "总裁", "副总裁", "首席执行官",
-    "CEO", "董事", "总监", "创始人", "负责人", "党委书记", "书记", "副书记", "主任", "副主任",
-    "院长", "副院长", "校长", "副校长", "局长", "副局长", "行长", "副行长", "所长", "副所长",
-    "秘书长", "副秘书长", "会长", "副会长", "主席", "副主席", "部长", "副部长", "厅长", "副厅长",
-    "处长", "副处长", "科长", "省长", "副省长", "市长", "副市长", "县长", "副县长", "区长",
-    "副区长", "镇长", "村长", "总理", "副总理", "发言人", "新闻发言人", "教授", "副教授", "研究员",
-    "副研究员", "专家", "工程师", "总工程师", "医生", "主治医师", "护士长", "队长", "站长",
-    "记者", "本报记者", "见习记者", "实习记者", "通讯员", "特约通讯员", "本报通讯员", "实习生",
-    "编辑", "总编辑", "主编", "摄影", "作者", "大使", "总统", "首相", "国王", "委员",
+    "董事长",
+    "副董事长",
+    "总经理",
+    "副总经理",
+    "经理",
+    "副经理",
+    "总裁",
+    "副总裁",
+    "首席执行官",
+    "CEO",
+    "董事",
+    "总监",
+    "创始人",
+    "负责人",
+    "党委书记",
+    "书记",
+    "副书记",
+    "主任",
+    "副主任",
+    "院长",
+    "副院长",
+    "校长",
+    "副校长",
+    "局长",
+    "副局长",
+    "行长",
+    "副行长",
+    "所长",
+    "副所长",
+    "秘书长",
+    "副秘书长",
+    "会长",
+    "副会长",
+    "主席",
+    "副主席",
+    "部长",
+    "副部长",
+    "厅长",
+    "副厅长",
+    "处长",
+    "副处长",
+    "科长",
+    "省长",
+    "副省长",
+    "市长",
+    "副市长",
+    "县长",
+    "副县长",
+    "区长",
+    "副区长",
+    "镇长",
+    "村长",
+    "总理",
+    "副总理",
+    "发言人",
+    "新闻发言人",
+    "教授",
+    "副教授",
+    "研究员",
+    "副研究员",
+    "专家",
+    "工程师",
+    "总工程师",
+    "医生",
+    "主治医师",
+    "护士长",
+    "队长",
+    "站长",
+    "记者",
+    "本报记者",
+    "见习记者",
+    "实习记者",
+    "通讯员",
+    "特约通讯员",
+    "本报通讯员",
+    "实习生",
+    "编辑",
+    "总编辑",
+    "主编",
+    "摄影",
+    "作者",
+    "大使",
+    "总统",
+    "首相",
+    "国王",
+    "委员",
 ];
 
 /// Verbs of saying after a person's name.
 const SPEECH: &[&str] = &[
-    "说", "表示", "介绍", "认为", "指出", "强调", "告诉", "透露", "坦言", "称", "谈到", "提到",
-    "提出", "建议", "解释", "回忆", "感慨", "笑着说", "补充", "直言", "呼吁",
+    "说",
+    "表示",
+    "介绍",
+    "认为",
+    "指出",
+    "强调",
+    "告诉",
+    "透露",
+    "坦言",
+    "称",
+    "谈到",
+    "提到",
+    "提出",
+    "建议",
+    "解释",
+    "回忆",
+    "感慨",
+    "笑着说",
+    "补充",
+    "直言",
+    "呼吁",
 ];
 
 /// Titles and forms of address written right after a name (江泽民主席, 王先生).
 const TITLES_AFTER: &[&str] = &[
-    "主席", "总理", "总书记", "书记", "同志", "先生", "女士", "教授", "院士", "委员长", "部长",
-    "省长", "市长", "县长", "局长", "大使", "总统", "首相", "博士", "老师", "师傅", "医生",
+    "主席",
+    "总理",
+    "总书记",
+    "书记",
+    "同志",
+    "先生",
+    "女士",
+    "教授",
+    "院士",
+    "委员长",
+    "部长",
+    "省长",
+    "市长",
+    "县长",
+    "局长",
+    "大使",
+    "总统",
+    "首相",
+    "博士",
+    "老师",
+    "师傅",
+    "医生",
 ];
 
 /// Words jieba may tag as names that are not, on their own.
 const NOT_NAMES: &[&str] = &[
-    "高新区", "高新", "金川", "常州", "武汉", "海口", "黄河", "文化", "华润", "明年", "白天",
-    "方便", "于是", "安全", "和平", "任务", "项目", "周年", "林业", "包括", "成都", "高速",
-    "万元", "罗马", "胡同", "向前", "沙发", "温度", "江山", "高度", "高峰", "程序", "高层",
-    "高端", "高温", "黄金", "白色", "金融", "石油", "华人", "华侨", "明星", "马上", "时间",
-    "时代", "江湖", "方案", "方式", "方面", "关于", "关键", "连续", "王国", "严重", "常态",
-    "常规", "应对", "应急", "应用", "管理", "管控", "宁静", "龙头", "齐全", "武装", "司法",
+    "高新区",
+    "高新",
+    "金川",
+    "常州",
+    "武汉",
+    "海口",
+    "黄河",
+    "文化",
+    "华润",
+    "明年",
+    "白天",
+    "方便",
+    "于是",
+    "安全",
+    "和平",
+    "任务",
+    "项目",
+    "周年",
+    "林业",
+    "包括",
+    "成都",
+    "高速",
+    "万元",
+    "罗马",
+    "胡同",
+    "向前",
+    "沙发",
+    "温度",
+    "江山",
+    "高度",
+    "高峰",
+    "程序",
+    "高层",
+    "高端",
+    "高温",
+    "黄金",
+    "白色",
+    "金融",
+    "石油",
+    "华人",
+    "华侨",
+    "明星",
+    "马上",
+    "时间",
+    "时代",
+    "江湖",
+    "方案",
+    "方式",
+    "方面",
+    "关于",
+    "关键",
+    "连续",
+    "王国",
+    "严重",
+    "常态",
+    "常规",
+    "应对",
+    "应急",
+    "应用",
+    "管理",
+    "管控",
+    "宁静",
+    "龙头",
+    "齐全",
+    "武装",
+    "司法",
 ];
 
 fn han(c: char) -> bool {
@@ -265,14 +684,16 @@ fn name_like(t: &Tok) -> bool {
     let text = t.text.as_str();
     if NEVER_IN_NAME.contains(&text)
         || is_verb_stop(text)
-        || t.text.chars().any(|c| !(han(c) || c.is_ascii_alphanumeric() || "()（）·&-".contains(c)))
+        || t.text
+            .chars()
+            .any(|c| !(han(c) || c.is_ascii_alphanumeric() || "()（）·&-".contains(c)))
     {
         return false;
     }
     let n = t.text.chars().count();
     match t.tag.as_str() {
-        "n" | "nr" | "nrt" | "nrfg" | "ns" | "nt" | "nz" | "nw" | "j" | "eng" | "vn" | "an" | "l"
-        | "b" | "ng" | "g" | "k" | "h" | "z" | "s" => true,
+        "n" | "nr" | "nrt" | "nrfg" | "ns" | "nt" | "nz" | "nw" | "j" | "eng" | "vn" | "an"
+        | "l" | "b" | "ng" | "g" | "k" | "h" | "z" | "s" => true,
         "v" | "d" | "a" => n == 2 && !COMMON_VERBS_ADVERBS.contains(&text),
         _ => false,
     }
@@ -280,33 +701,193 @@ fn name_like(t: &Tok) -> bool {
 
 /// Words that end a name on the left (pronouns, determiners, "its subsidiary"…).
 const NEVER_IN_NAME: &[&str] = &[
-    "该", "本", "其", "这", "那", "此", "各", "每", "全资", "控股", "旗下", "这家", "一家", "多家",
-    "两家", "其他", "其它", "此次", "现场", "活动", "我们", "他们", "所在", "所属", "直属", "下属",
-    "省级", "市级", "县级", "区级", "国家级", "特约",
+    "该",
+    "本",
+    "其",
+    "这",
+    "那",
+    "此",
+    "各",
+    "每",
+    "全资",
+    "控股",
+    "旗下",
+    "这家",
+    "一家",
+    "多家",
+    "两家",
+    "其他",
+    "其它",
+    "此次",
+    "现场",
+    "活动",
+    "我们",
+    "他们",
+    "所在",
+    "所属",
+    "直属",
+    "下属",
+    "省级",
+    "市级",
+    "县级",
+    "区级",
+    "国家级",
+    "特约",
 ];
 
 /// Verbs and adverbs that never sit inside a name.
 const COMMON_VERBS_ADVERBS: &[&str] = &[
-    "共同", "已经", "正在", "不断", "积极", "全面", "进一步", "一同", "一起", "分别", "均", "主要",
-    "重点", "大力", "加快", "充分", "认真", "深入", "切实", "坚持", "实施", "贯彻", "落实", "提升",
-    "提高", "加强", "鼓励", "吸引", "利用", "发挥", "形成", "带来", "需要", "希望", "计划", "准备",
-    "开始", "继续", "加入", "出台", "制定", "完善", "培育", "壮大", "做大", "做强", "拥有", "具有",
-    "作为", "成功", "正式", "目前", "同时", "随着", "根据", "按照", "围绕", "着眼", "聚焦", "集中",
-    "举行", "召开", "表彰", "奖励", "获得", "面向", "服务", "帮助", "邀请", "组建", "投资",
-    "贯彻落实", "认真贯彻",
+    "共同",
+    "已经",
+    "正在",
+    "不断",
+    "积极",
+    "全面",
+    "进一步",
+    "一同",
+    "一起",
+    "分别",
+    "均",
+    "主要",
+    "重点",
+    "大力",
+    "加快",
+    "充分",
+    "认真",
+    "深入",
+    "切实",
+    "坚持",
+    "实施",
+    "贯彻",
+    "落实",
+    "提升",
+    "提高",
+    "加强",
+    "鼓励",
+    "吸引",
+    "利用",
+    "发挥",
+    "形成",
+    "带来",
+    "需要",
+    "希望",
+    "计划",
+    "准备",
+    "开始",
+    "继续",
+    "加入",
+    "出台",
+    "制定",
+    "完善",
+    "培育",
+    "壮大",
+    "做大",
+    "做强",
+    "拥有",
+    "具有",
+    "作为",
+    "成功",
+    "正式",
+    "目前",
+    "同时",
+    "随着",
+    "根据",
+    "按照",
+    "围绕",
+    "着眼",
+    "聚焦",
+    "集中",
+    "举行",
+    "召开",
+    "表彰",
+    "奖励",
+    "获得",
+    "面向",
+    "服务",
+    "帮助",
+    "邀请",
+    "组建",
+    "投资",
+    "贯彻落实",
+    "认真贯彻",
+    "争创",
+    "展示",
+    "类似",
+    "建成",
+    "打响",
+    "创建",
+    "申报",
+    "认定",
 ];
 
 /// Verbs that end a name on the left: 与, 在, 由, 推动, 打造…
 fn is_verb_stop(word: &str) -> bool {
     matches!(
         word,
-        "成立" | "推动" | "打造" | "建立" | "建设" | "举行" | "举办" | "召开" | "设立" | "成为"
-            | "发布" | "引进" | "签约" | "签订" | "合作" | "联合" | "共同" | "通过" | "位于"
-            | "落户" | "还有" | "包括" | "支持" | "表示" | "认为" | "介绍" | "参与" | "组织"
-            | "开展" | "实现" | "完成" | "加快" | "推进" | "进行" | "获得" | "获评" | "获批"
-            | "入选" | "新增" | "新建" | "引导" | "带动" | "依托" | "对接" | "携手" | "牵头"
-            | "联手" | "揭牌" | "授牌" | "对外开放" | "是" | "暨" | "落地" | "前往" | "来到"
-            | "走进" | "走访" | "调研" | "考察" | "视察" | "参观" | "入驻" | "进驻" | "牵手"
+        "成立"
+            | "推动"
+            | "打造"
+            | "建立"
+            | "建设"
+            | "举行"
+            | "举办"
+            | "召开"
+            | "设立"
+            | "成为"
+            | "发布"
+            | "引进"
+            | "签约"
+            | "签订"
+            | "合作"
+            | "联合"
+            | "共同"
+            | "通过"
+            | "位于"
+            | "落户"
+            | "还有"
+            | "包括"
+            | "支持"
+            | "表示"
+            | "认为"
+            | "介绍"
+            | "参与"
+            | "组织"
+            | "开展"
+            | "实现"
+            | "完成"
+            | "加快"
+            | "推进"
+            | "进行"
+            | "获得"
+            | "获评"
+            | "获批"
+            | "入选"
+            | "新增"
+            | "新建"
+            | "引导"
+            | "带动"
+            | "依托"
+            | "对接"
+            | "携手"
+            | "牵头"
+            | "联手"
+            | "揭牌"
+            | "授牌"
+            | "对外开放"
+            | "是"
+            | "暨"
+            | "落地"
+            | "前往"
+            | "来到"
+            | "走进"
+            | "走访"
+            | "调研"
+            | "考察"
+            | "视察"
+            | "参观"
+            | "入驻"
+            | "进驻"
+            | "牵手"
     )
 }
 
@@ -397,7 +978,12 @@ fn suffixed_orgs(chars: &[char], toks: &[Tok], places: &[Entity]) -> Vec<Entity>
         let suffix_start = tok.end - suffix.chars().count();
         let mut start = tok.start;
         let mut j = k;
-        let floor = out.last().map_or(0, |o: &Entity| o.char_end);
+        let floor = match out.last() {
+            // 集团 + 有限公司: a legal form or an office attaches to the name right before it.
+            Some(o) if ATTACHING.contains(&suffix) && o.char_end == suffix_start => o.char_start,
+            Some(o) => o.char_end,
+            None => 0,
+        };
         while j > 0 {
             let prev = &toks[j - 1];
             if prev.start < floor {
@@ -412,7 +998,11 @@ fn suffixed_orgs(chars: &[char], toks: &[Tok], places: &[Entity]) -> Vec<Entity>
             let attaches_over = ATTACHING.contains(&suffix)
                 && suffix_ending_at(chars, prev.end).is_some()
                 && j == k;
-            if !(name_like(prev) || attaches_over) || (suffix_ending_at(chars, prev.end).is_some() && !attaches_over && !is_known_place(&prev.text)) {
+            if !(name_like(prev) || attaches_over)
+                || (suffix_ending_at(chars, prev.end).is_some()
+                    && !attaches_over
+                    && !is_known_place(&prev.text))
+            {
                 break;
             }
             start = prev.start;
@@ -430,12 +1020,26 @@ fn suffixed_orgs(chars: &[char], toks: &[Tok], places: &[Entity]) -> Vec<Entity>
             continue;
         }
         // A one-character suffix (局, 厂, 部…) needs a place or a proper name before it.
-        if suffix.chars().count() == 1 && !toks.iter().any(|t| t.start == start && (is_known_place(&t.text) || matches!(t.tag.as_str(), "ns" | "nt" | "nz" | "j"))) {
+        if suffix.chars().count() == 1
+            && !toks.iter().any(|t| {
+                t.start == start
+                    && (is_known_place(&t.text)
+                        || matches!(t.tag.as_str(), "ns" | "nt" | "nz" | "j"))
+            })
+        {
             continue;
         }
-        let org = entity(EntityType::Organization, slice(chars, start, tok.end), start, tok.end);
+        let org = entity(
+            EntityType::Organization,
+            slice(chars, start, tok.end),
+            start,
+            tok.end,
+        );
         // Keep the widest of overlapping candidates.
-        while out.last().is_some_and(|o| o.char_start >= start && o.char_end <= tok.end) {
+        while out
+            .last()
+            .is_some_and(|o| o.char_start >= start && o.char_end <= tok.end)
+        {
             out.pop();
         }
         out.push(org);
@@ -451,7 +1055,8 @@ fn paren_place(toks: &[Tok], j: usize) -> Option<usize> {
     let (open, inner, close) = (&toks[j - 3], &toks[j - 2], &toks[j - 1]);
     let opens = matches!(open.text.as_str(), "(" | "（");
     let closes = matches!(close.text.as_str(), ")" | "）");
-    (opens && closes && is_known_place(&inner.text) && j >= 4 && name_like(&toks[j - 4])).then_some(j - 3)
+    (opens && closes && is_known_place(&inner.text) && j >= 4 && name_like(&toks[j - 4]))
+        .then_some(j - 3)
 }
 
 /// When a gazetteer place straddles the left edge (在内蒙古: jieba cut 在内 / 蒙古), start at it.
@@ -489,7 +1094,12 @@ fn known_orgs(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
             .find(|&n| starts.contains(&i) && g.orgs.contains(&slice(chars, i, i + n)));
         match hit {
             Some(n) => {
-                out.push(entity(EntityType::Organization, slice(chars, i, i + n), i, i + n));
+                out.push(entity(
+                    EntityType::Organization,
+                    slice(chars, i, i + n),
+                    i,
+                    i + n,
+                ));
                 i += n;
             }
             None => i += 1,
@@ -514,7 +1124,11 @@ fn title_at(toks: &[Tok], k: usize) -> Option<usize> {
 /// jieba `nr` word there), ended by a boundary.
 fn name_at(chars: &[char], toks: &[Tok], i: usize) -> Option<usize> {
     if let Some(t) = toks.iter().find(|t| t.start == i) {
-        if t.tag.starts_with("nr") && (2..=4).contains(&t.text.chars().count()) && has_surname(&t.text) && !NOT_NAMES.contains(&t.text.as_str()) {
+        if t.tag.starts_with("nr")
+            && (2..=4).contains(&t.text.chars().count())
+            && has_surname(&t.text)
+            && !NOT_NAMES.contains(&t.text.as_str())
+        {
             return Some(t.end);
         }
     }
@@ -544,8 +1158,12 @@ fn ends_name(chars: &[char], toks: &[Tok], at: usize) -> bool {
         return true;
     }
     let rest: String = chars[at..chars.len().min(at + 4)].iter().collect();
-    SPEECH.iter().chain(TITLES_AFTER.iter()).any(|w| rest.starts_with(w))
-        || "等和与在是的也还对就从、向为今近曾已正将到".contains(c) && toks.iter().any(|t| t.start == at)
+    SPEECH
+        .iter()
+        .chain(TITLES_AFTER.iter())
+        .any(|w| rest.starts_with(w))
+        || "等和与在是的也还对就从、向为今近曾已正将到".contains(c)
+            && toks.iter().any(|t| t.start == at)
 }
 
 fn has_surname(name: &str) -> bool {
@@ -555,7 +1173,12 @@ fn has_surname(name: &str) -> bool {
 }
 
 /// People and title-context organizations found from context in one text.
-fn context_people(chars: &[char], toks: &[Tok], orgs: &[Entity], places: &[Entity]) -> (Vec<Entity>, Vec<Entity>) {
+fn context_people(
+    chars: &[char],
+    toks: &[Tok],
+    orgs: &[Entity],
+    places: &[Entity],
+) -> (Vec<Entity>, Vec<Entity>) {
     let mut people = Vec::new();
     let mut new_orgs = Vec::new();
     for k in 0..toks.len() {
@@ -582,8 +1205,19 @@ fn context_people(chars: &[char], toks: &[Tok], orgs: &[Entity], places: &[Entit
                 let s = t.start - len;
                 let cand = slice(chars, s, t.start);
                 let starts_word = toks.iter().any(|x| x.start == s);
-                let left_ok = s == 0 || !han(chars[s - 1]) || ends_title(chars, s) || starts_word && !toks.iter().any(|x| x.start < s && x.end > s);
-                if left_ok && starts_word && cand.chars().all(han) && has_surname(&cand) && name_at(chars, toks, s) == Some(t.start) && !NOT_NAMES.contains(&cand.as_str()) && !is_known_place(&cand) && (len < 4 || s == 0 || !han(chars[s - 1])) {
+                let left_ok = s == 0
+                    || !han(chars[s - 1])
+                    || ends_title(chars, s)
+                    || starts_word && !toks.iter().any(|x| x.start < s && x.end > s);
+                if left_ok
+                    && starts_word
+                    && cand.chars().all(han)
+                    && has_surname(&cand)
+                    && name_at(chars, toks, s) == Some(t.start)
+                    && !NOT_NAMES.contains(&cand.as_str())
+                    && !is_known_place(&cand)
+                    && (len < 4 || s == 0 || !han(chars[s - 1]))
+                {
                     people.push(entity(EntityType::Person, cand, s, t.start));
                     break;
                 }
@@ -602,7 +1236,13 @@ fn ends_title(chars: &[char], at: usize) -> bool {
 
 /// The organization written before the title at token `k` (金川冶炼董事长): name-like words
 /// back to a boundary, when they are not already a place or an organization.
-fn org_before_title(chars: &[char], toks: &[Tok], k: usize, orgs: &[Entity], places: &[Entity]) -> Option<Entity> {
+fn org_before_title(
+    chars: &[char],
+    toks: &[Tok],
+    k: usize,
+    orgs: &[Entity],
+    places: &[Entity],
+) -> Option<Entity> {
     let end = toks.get(k)?.start;
     if orgs.iter().any(|o| o.char_end == end) {
         return None;
@@ -615,7 +1255,15 @@ fn org_before_title(chars: &[char], toks: &[Tok], k: usize, orgs: &[Entity], pla
     let text = slice(chars, start, end);
     let n = text.chars().count();
     let title = toks.get(k).map_or("", |t| t.text.as_str());
-    if text.ends_with('副') || text.ends_with("常务") || TITLES.contains(&format!("{text}{title}").as_str()) || !(2..=10).contains(&n) || places.iter().any(|p| p.char_start == start && p.char_end == end) || !valid_name_part(&text, toks, start, end) {
+    if text.ends_with('副')
+        || text.ends_with("常务")
+        || TITLES.contains(&format!("{text}{title}").as_str())
+        || !(2..=10).contains(&n)
+        || places
+            .iter()
+            .any(|p| p.char_start == start && p.char_end == end)
+        || !valid_name_part(&text, toks, start, end)
+    {
         return None;
     }
     // Only at a clause start: 。金川冶炼董事长, not 与会的企业董事长.
@@ -632,7 +1280,10 @@ fn tagged_people(toks: &[Tok]) -> Vec<Entity> {
         .filter(|t| t.tag == "nr" || t.tag == "nrfg")
         .filter(|t| {
             let n = t.text.chars().count();
-            (2..=3).contains(&n) && has_surname(&t.text) && !NOT_NAMES.contains(&t.text.as_str()) && !is_known_place(&t.text)
+            (2..=3).contains(&n)
+                && has_surname(&t.text)
+                && !NOT_NAMES.contains(&t.text.as_str())
+                && !is_known_place(&t.text)
         })
         .map(|t| entity(EntityType::Person, t.text.clone(), t.start, t.end))
         .collect()
@@ -683,7 +1334,9 @@ pub fn find(text: &str, words: &Words, credited: &[String]) -> Found {
 impl Found {
     /// Adds what this text names to the page's names.
     pub fn collect(&self, names: &mut PageNames) {
-        names.people.extend(self.people.iter().map(|e| e.text.clone()));
+        names
+            .people
+            .extend(self.people.iter().map(|e| e.text.clone()));
         names.orgs.extend(self.orgs.iter().map(|e| e.text.clone()));
     }
 
@@ -705,7 +1358,9 @@ impl Found {
         if use_tags {
             people.extend(tagged_people(&toks));
         }
-        let (known, orgs): (Vec<Entity>, Vec<Entity>) = orgs.into_iter().partition(|o| GAZETTEER.orgs.contains(&o.text));
+        let (known, orgs): (Vec<Entity>, Vec<Entity>) = orgs
+            .into_iter()
+            .partition(|o| GAZETTEER.orgs.contains(&o.text));
         settle(orgs, known, places, people)
     }
 }
@@ -723,14 +1378,27 @@ fn occurrences(chars: &[char], name: &str, kind: EntityType) -> Vec<Entity> {
 
 /// Overlaps: organizations win over people and keep the places inside them; a person never
 /// overlaps a place or an organization; duplicates go; order is by position.
-fn settle(orgs: Vec<Entity>, known: Vec<Entity>, places: Vec<Entity>, people: Vec<Entity>) -> Vec<Entity> {
+fn settle(
+    orgs: Vec<Entity>,
+    known: Vec<Entity>,
+    places: Vec<Entity>,
+    people: Vec<Entity>,
+) -> Vec<Entity> {
     let mut orgs = widest(orgs);
     let known: Vec<Entity> = known
         .into_iter()
-        .filter(|k| !orgs.iter().any(|o| o.char_start == k.char_start && o.char_end == k.char_end))
+        .filter(|k| {
+            !orgs
+                .iter()
+                .any(|o| o.char_start == k.char_start && o.char_end == k.char_end)
+        })
         .collect();
     orgs.extend(known);
-    orgs.retain(|o| !places.iter().any(|p| p.char_start == o.char_start && p.char_end == o.char_end));
+    orgs.retain(|o| {
+        !places
+            .iter()
+            .any(|p| p.char_start == o.char_start && p.char_end == o.char_end)
+    });
     let overlaps = |a: &Entity, b: &Entity| a.char_start < b.char_end && b.char_start < a.char_end;
     let people: Vec<Entity> = widest(people)
         .into_iter()
@@ -739,7 +1407,11 @@ fn settle(orgs: Vec<Entity>, known: Vec<Entity>, places: Vec<Entity>, people: Ve
     // A place that straddles an organization's edge was a misreading.
     let places: Vec<Entity> = places
         .into_iter()
-        .filter(|p| !orgs.iter().any(|o| overlaps(o, p) && (p.char_start < o.char_start || p.char_end > o.char_end)))
+        .filter(|p| {
+            !orgs
+                .iter()
+                .any(|o| overlaps(o, p) && (p.char_start < o.char_start || p.char_end > o.char_end))
+        })
         .collect();
     let mut all: Vec<Entity> = orgs.into_iter().chain(places).chain(people).collect();
     all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
@@ -761,13 +1433,23 @@ fn widest(mut v: Vec<Entity>) -> Vec<Entity> {
 }
 
 /// Entities of several texts of one page (segments), with page-level names applied.
-pub fn page_entities(texts: &[(&str, &[String])], words: &Words, use_tags: bool) -> Vec<Vec<Entity>> {
-    let found: Vec<Found> = texts.iter().map(|(t, credited)| find(t, words, credited)).collect();
+pub fn page_entities(
+    texts: &[(&str, &[String])],
+    words: &Words,
+    use_tags: bool,
+) -> Vec<Vec<Entity>> {
+    let found: Vec<Found> = texts
+        .iter()
+        .map(|(t, credited)| find(t, words, credited))
+        .collect();
     let mut names = PageNames::default();
     for f in &found {
         f.collect(&mut names);
     }
-    found.into_iter().map(|f| f.resolve(&names, use_tags)).collect()
+    found
+        .into_iter()
+        .map(|f| f.resolve(&names, use_tags))
+        .collect()
 }
 
 /// Entities of one text on its own.
@@ -814,8 +1496,19 @@ mod tests {
 
     #[test]
     fn places_from_the_gazetteer_with_short_forms() {
-        let p = of(EntityType::Place, "江苏省常州市和广西壮族自治区桂林市七星区,以及美国和日本");
-        for want in ["江苏省", "常州市", "广西壮族自治区", "桂林市", "七星区", "美国", "日本"] {
+        let p = of(
+            EntityType::Place,
+            "江苏省常州市和广西壮族自治区桂林市七星区,以及美国和日本",
+        );
+        for want in [
+            "江苏省",
+            "常州市",
+            "广西壮族自治区",
+            "桂林市",
+            "七星区",
+            "美国",
+            "日本",
+        ] {
             assert!(p.contains(&want.to_string()), "{want} missing from {p:?}");
         }
         assert!(of(EntityType::Place, "他在河南山区工作").contains(&"河南".to_string()));
@@ -824,7 +1517,10 @@ mod tests {
 
     #[test]
     fn organizations_by_suffix_stop_at_verbs_and_function_words() {
-        let o = of(EntityType::Organization, "活动由星河电子科技有限公司和华夏重工集团共同举办。");
+        let o = of(
+            EntityType::Organization,
+            "活动由星河电子科技有限公司和华夏重工集团共同举办。",
+        );
         assert!(o.contains(&"星河电子科技有限公司".to_string()), "{o:?}");
         assert!(o.contains(&"华夏重工集团".to_string()), "{o:?}");
         assert!(of(EntityType::Organization, "形成“前区后厂”格局").is_empty());
@@ -840,8 +1536,19 @@ mod tests {
 
     #[test]
     fn a_name_credited_by_the_layout_is_a_person() {
-        let found = page_entities(&[("本报讯 (特约通讯员 欧阳小雨) 会议召开。", &["欧阳小雨".to_string()])], shared(), false);
-        let people: Vec<&str> = found[0].iter().filter(|e| e.kind == EntityType::Person).map(|e| e.text.as_str()).collect();
+        let found = page_entities(
+            &[(
+                "本报讯 (特约通讯员 欧阳小雨) 会议召开。",
+                &["欧阳小雨".to_string()],
+            )],
+            shared(),
+            false,
+        );
+        let people: Vec<&str> = found[0]
+            .iter()
+            .filter(|e| e.kind == EntityType::Person)
+            .map(|e| e.text.as_str())
+            .collect();
         assert_eq!(people, vec!["欧阳小雨"]);
     }
 

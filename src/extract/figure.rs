@@ -211,7 +211,8 @@ pub fn figures(text: &str) -> Vec<Figure> {
     while i < chars.len() {
         match figure_at(&chars, i, out.last().map_or(0, |f| f.char_end)) {
             Some((mut f, end)) => {
-                let before = modifier_before(&chars, f.char_start, out.last().map_or(0, |f| f.char_end));
+                let before =
+                    modifier_before(&chars, f.char_start, out.last().map_or(0, |f| f.char_end));
                 let after = modifier_after(&chars, end);
                 let from_before = f.modifier.is_none() && before.is_some() && after.is_none();
                 f.modifier = f.modifier.or(after).or(before);
@@ -321,7 +322,9 @@ fn number_may_start(chars: &[char], i: usize, floor: usize) -> bool {
 /// units that they really count, and never one alone before 度 (一度 is "once").
 fn chinese_numeral_fits(chars: &[char], start: usize, end: usize, unit: &str) -> bool {
     let len = end - start;
-    !(unit == "度" || unit == "立方米" || (len == 1 && matches!(chars.get(start), Some('一')) && unit == "人"))
+    !(unit == "度"
+        || unit == "立方米"
+        || (len == 1 && matches!(chars.get(start), Some('一')) && unit == "人"))
 }
 
 /// The unit at `i`, longest match first, with a rate (/日) kept on it.
@@ -386,7 +389,15 @@ fn percent_in_words(chars: &[char], i: usize) -> Option<(Figure, usize)> {
         let n = number_at(chars, at)?;
         (n.value, n.end)
     };
-    let f = make(chars, FigureKind::Percent, i, end, Amount::One(value), "%", None);
+    let f = make(
+        chars,
+        FigureKind::Percent,
+        i,
+        end,
+        Amount::One(value),
+        "%",
+        None,
+    );
     Some((f, end))
 }
 
@@ -397,7 +408,9 @@ fn bare_multiplier(chars: &[char], i: usize) -> Option<(Figure, usize)> {
         '万' => 4,
         _ => return None,
     };
-    if i > 0 && (chinese_digit(chars[i - 1]).is_some() || matches!(chars[i - 1], '十' | '百' | '千' | '万'))
+    if i > 0
+        && (chinese_digit(chars[i - 1]).is_some()
+            || matches!(chars[i - 1], '十' | '百' | '千' | '万'))
     {
         return None;
     }
@@ -406,7 +419,10 @@ fn bare_multiplier(chars: &[char], i: usize) -> Option<(Figure, usize)> {
         return None;
     }
     let value = Dec::from_int(1).mul_pow10(power)?;
-    Some((make(chars, kind, i, end, Amount::One(value), &unit, None), end))
+    Some((
+        make(chars, kind, i, end, Amount::One(value), &unit, None),
+        end,
+    ))
 }
 
 fn modifier_after(chars: &[char], end: usize) -> Option<Modifier> {
@@ -478,7 +494,10 @@ mod tests {
         assert_eq!(one("亏损20亿日元").unit, "JPY");
         assert_eq!(one("罚款3万英镑").unit, "GBP");
         let f = one("售价¥1,299");
-        assert_eq!((f.unit.as_str(), f.value), ("CNY", Amount::One(dec("1299"))));
+        assert_eq!(
+            (f.unit.as_str(), f.value),
+            ("CNY", Amount::One(dec("1299")))
+        );
         assert_eq!(one("融资$2.5亿").value, Amount::One(dec("250000000")));
         assert_eq!(one("€30").unit, "EUR");
     }
@@ -488,13 +507,19 @@ mod tests {
         assert_eq!(one("打造产值超120亿元的").modifier, Some(Modifier::Over));
         assert_eq!(one("支持9000多万元。").modifier, Some(Modifier::MoreThan));
         let f = one("投资5000万元以上工业项目");
-        assert_eq!((f.text.as_str(), f.modifier), ("5000万元", Some(Modifier::AtLeast)));
+        assert_eq!(
+            (f.text.as_str(), f.modifier),
+            ("5000万元", Some(Modifier::AtLeast))
+        );
         assert_eq!(one("增长17%以上").modifier, Some(Modifier::AtLeast));
         assert_eq!(one("约300人").modifier, Some(Modifier::About));
         assert_eq!(one("300人左右").modifier, Some(Modifier::About));
         assert_eq!(one("不到10家").modifier, Some(Modifier::AtMost));
         assert_eq!(one("降低到7900度以下").modifier, Some(Modifier::AtMost));
-        assert_eq!(one("至少新增50亿-100亿元的产值").modifier, Some(Modifier::AtLeast));
+        assert_eq!(
+            one("至少新增50亿-100亿元的产值").modifier,
+            Some(Modifier::AtLeast)
+        );
         assert_eq!(one("集中签约32个项目").modifier, None);
         assert_eq!(one("最近3家").modifier, None);
     }
@@ -519,24 +544,39 @@ mod tests {
     #[test]
     fn percentages_and_points() {
         let f = one("同比增长6.9%;");
-        assert_eq!((f.kind, f.value.to_json().to_string()), (FigureKind::Percent, "6.9".into()));
+        assert_eq!(
+            (f.kind, f.value.to_json().to_string()),
+            (FigureKind::Percent, "6.9".into())
+        );
         let f = one("占比百分之六点九");
-        assert_eq!((f.kind, f.value), (FigureKind::Percent, Amount::One(dec("6.9"))));
+        assert_eq!(
+            (f.kind, f.value),
+            (FigureKind::Percent, Amount::One(dec("6.9")))
+        );
         let f = one("增长6.9个百分点");
         assert_eq!(f.kind, FigureKind::PercentPoint);
-        assert_eq!(one("下降10%-20%").value, Amount::Range(dec("10"), dec("20")));
+        assert_eq!(
+            one("下降10%-20%").value,
+            Amount::Range(dec("10"), dec("20"))
+        );
     }
 
     #[test]
     fn quantities_in_the_base_unit() {
         let f = one("节水项目可节水150万吨");
-        assert_eq!((f.unit.as_str(), f.value), ("吨", Amount::One(dec("1500000"))));
+        assert_eq!(
+            (f.unit.as_str(), f.value),
+            ("吨", Amount::One(dec("1500000")))
+        );
         assert_eq!(one("4万吨/日污水").unit, "吨/日");
         assert_eq!(one("共建200亩以上").modifier, Some(Modifier::AtLeast));
         let f = one("4x12500kVA硅铁矿热炉");
         assert_eq!((f.text.as_str(), f.unit.as_str()), ("12500kVA", "kVA"));
         assert_eq!(one("年产30万套").value, Amount::One(dec("300000")));
-        assert_eq!(one("3至5万人").value, Amount::Range(dec("30000"), dec("50000")));
+        assert_eq!(
+            one("3至5万人").value,
+            Amount::Range(dec("30000"), dec("50000"))
+        );
         assert_eq!(one("两个区域").value, Amount::One(dec("2")));
     }
 

@@ -50,13 +50,18 @@ pub fn keywords(text: &str, words: &Words, top_k: usize, method: KeywordMethod) 
         return Vec::new();
     }
     let found = match method {
-        KeywordMethod::Textrank => TEXTRANK.extract_keywords(words.jieba(), text, top_k, allowed_pos()),
+        KeywordMethod::Textrank => {
+            TEXTRANK.extract_keywords(words.jieba(), text, top_k, allowed_pos())
+        }
         KeywordMethod::Tfidf => TFIDF.extract_keywords(words.jieba(), text, top_k, allowed_pos()),
     };
     found
         .into_iter()
         .map(|k| k.keyword)
-        .filter(|k| !k.chars().all(|c| c.is_ascii_digit() || c.is_ascii_punctuation()))
+        .filter(|k| {
+            !k.chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_punctuation())
+        })
         .collect()
 }
 
@@ -65,7 +70,8 @@ mod tests {
     use super::*;
     use crate::text::words::shared;
 
-    const TEXT: &str = "新能源汽车产业园项目开工。新能源汽车核心零部件产业园将带动新能源汽车产业链发展,\
+    const TEXT: &str =
+        "新能源汽车产业园项目开工。新能源汽车核心零部件产业园将带动新能源汽车产业链发展,\
         产业园年产高端智能核心零部件30万套。";
 
     #[test]
@@ -73,7 +79,11 @@ mod tests {
         for method in [KeywordMethod::Textrank, KeywordMethod::Tfidf] {
             let k = keywords(TEXT, shared(), 5, method);
             assert!(!k.is_empty() && k.len() <= 5, "{method:?}: {k:?}");
-            assert!(k.iter().any(|w| w.contains("产业园") || w.contains("新能源")), "{method:?}: {k:?}");
+            assert!(
+                k.iter()
+                    .any(|w| w.contains("产业园") || w.contains("新能源")),
+                "{method:?}: {k:?}"
+            );
             assert!(!k.iter().any(|w| w == "的" || w == "将"), "{k:?}");
         }
         assert!(keywords(TEXT, shared(), 0, KeywordMethod::Textrank).is_empty());

@@ -20,8 +20,8 @@ use std::sync::{LazyLock, RwLock};
 
 use serde_json::{json, Value};
 
-use crate::text::{Page, SegmentKind};
 use crate::text::words::Words;
+use crate::text::{Page, SegmentKind};
 
 pub use date::{DateMention, Reference, ResolvedFrom};
 pub use entity::{Entity, EntityType};
@@ -81,7 +81,12 @@ pub struct PageExtraction {
 }
 
 /// Runs every extractor over a laid-out page. `mtime` is the last resort for the reference date.
-pub fn extract_page(page: &Page, words: &Words, options: &Options, mtime: time::Date) -> PageExtraction {
+pub fn extract_page(
+    page: &Page,
+    words: &Words,
+    options: &Options,
+    mtime: time::Date,
+) -> PageExtraction {
     let reference = date::reference(
         page.articles.iter().filter_map(|a| a.dateline.as_deref()),
         options.reference_date,
@@ -122,10 +127,20 @@ pub fn extract_page(page: &Page, words: &Words, options: &Options, mtime: time::
                 .get(a.segments.0..=a.segments.1)
                 .unwrap_or_default()
                 .iter()
-                .filter(|s| matches!(s.kind, SegmentKind::Title | SegmentKind::Subheading | SegmentKind::Paragraph))
+                .filter(|s| {
+                    matches!(
+                        s.kind,
+                        SegmentKind::Title | SegmentKind::Subheading | SegmentKind::Paragraph
+                    )
+                })
                 .map(|s| s.text.as_str())
                 .collect();
-            keywords::keywords(&body.join("\n"), words, options.keywords, options.keyword_method)
+            keywords::keywords(
+                &body.join("\n"),
+                words,
+                options.keywords,
+                options.keyword_method,
+            )
         })
         .collect();
     PageExtraction {
@@ -154,10 +169,19 @@ impl PageExtraction {
     /// `entities_person`…).
     pub fn counts(&self) -> BTreeMap<String, usize> {
         let mut c = BTreeMap::new();
-        for kind in [FigureKind::Money, FigureKind::Percent, FigureKind::PercentPoint, FigureKind::Quantity] {
+        for kind in [
+            FigureKind::Money,
+            FigureKind::Percent,
+            FigureKind::PercentPoint,
+            FigureKind::Quantity,
+        ] {
             c.insert(format!("figures_{}", kind.name()), 0);
         }
-        for kind in [EntityType::Person, EntityType::Organization, EntityType::Place] {
+        for kind in [
+            EntityType::Person,
+            EntityType::Organization,
+            EntityType::Place,
+        ] {
             c.insert(format!("entities_{}", kind.name()), 0);
         }
         let (mut figures, mut dates, mut entities) = (0, 0, 0);

@@ -203,8 +203,23 @@ fn chinese_unit(c: char) -> Option<u32> {
 /// Units of measure that begin with a numeral unit character: 5千瓦 is five kilowatts, not
 /// 5000 瓦, so a multiplier stops where one of these begins.
 const UNITS_STARTING_WITH_MULTIPLIER: &[&str] = &[
-    "千瓦", "千米", "千克", "千伏", "千卡", "千兆", "百分", "万分", "十分", "千分", "百亿级",
-    "千亿级", "万亿级", "百强", "千年", "百年", "万年",
+    "千瓦",
+    "千米",
+    "千克",
+    "千伏",
+    "千卡",
+    "千兆",
+    "百分",
+    "万分",
+    "十分",
+    "千分",
+    "百亿级",
+    "千亿级",
+    "万亿级",
+    "百强",
+    "千年",
+    "百年",
+    "万年",
 ];
 
 fn starts_with_at(chars: &[char], i: usize, word: &str) -> bool {
@@ -296,10 +311,7 @@ fn arabic_at(chars: &[char], start: usize) -> Option<Num> {
 
 fn group_of_three(chars: &[char], i: usize) -> bool {
     (0..3).all(|k| chars.get(i + k).and_then(|&c| arabic_digit(c)).is_some())
-        && chars
-            .get(i + 3)
-            .and_then(|&c| arabic_digit(c))
-            .is_none()
+        && chars.get(i + 3).and_then(|&c| arabic_digit(c)).is_none()
 }
 
 /// Chinese numerals: 三千五百万, 二〇二三, 十二, 六点九, 一万五.
@@ -307,7 +319,12 @@ fn chinese_at(chars: &[char], start: usize) -> Option<Num> {
     let mut end = start;
     while let Some(&c) = chars.get(end) {
         let numeral = chinese_digit(c).is_some() || chinese_unit(c).is_some();
-        let point = c == '点' && chars.get(end + 1).copied().and_then(chinese_digit).is_some();
+        let point = c == '点'
+            && chars
+                .get(end + 1)
+                .copied()
+                .and_then(chinese_digit)
+                .is_some();
         if !(numeral || point) || (chinese_unit(c).is_some() && blocks_multiplier(chars, end)) {
             break;
         }
@@ -467,7 +484,10 @@ mod tests {
     #[test]
     fn decimals_are_exact_and_print_without_float_noise() {
         assert_eq!(parse("227.03亿"), Some(d("22703000000")));
-        assert_eq!(parse("227.03亿").map(|v| v.to_string()), Some("22703000000".into()));
+        assert_eq!(
+            parse("227.03亿").map(|v| v.to_string()),
+            Some("22703000000".into())
+        );
         assert_eq!(parse("6.9").map(|v| v.to_string()), Some("6.9".into()));
         assert_eq!(parse("0.1").map(|v| v.to_string()), Some("0.1".into()));
         assert_eq!(d("1.50").to_string(), "1.5");
@@ -509,7 +529,10 @@ mod tests {
     #[test]
     fn a_unit_that_starts_with_a_numeral_is_not_a_multiplier() {
         let chars: Vec<char> = "5千瓦".chars().collect();
-        assert_eq!(number_at(&chars, 0).map(|n| (n.value, n.end)), Some((d("5"), 1)));
+        assert_eq!(
+            number_at(&chars, 0).map(|n| (n.value, n.end)),
+            Some((d("5"), 1))
+        );
         let chars: Vec<char> = "100万千瓦".chars().collect();
         assert_eq!(
             number_at(&chars, 0).map(|n| (n.value, n.end)),
@@ -527,7 +550,10 @@ mod tests {
             r("50亿-100亿元"),
             Some((Amount::Range(d("5000000000"), d("10000000000")), 8))
         );
-        assert_eq!(r("3至5万"), Some((Amount::Range(d("30000"), d("50000")), 4)));
+        assert_eq!(
+            r("3至5万"),
+            Some((Amount::Range(d("30000"), d("50000")), 4))
+        );
         assert_eq!(r("10~20"), Some((Amount::Range(d("10"), d("20")), 5)));
     }
 
