@@ -129,7 +129,7 @@ fn boundary_ok(text: &str, start: usize, end: usize) -> bool {
     let after = text[end..].chars().next();
     let digit =
         |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
-    !digit(before) && !(digit(after) && !text[start..end].ends_with(['日', '号', '年', '月', '度']))
+    !digit(before) && (!digit(after) || text[start..end].ends_with(['日', '号', '年', '月', '度']))
 }
 
 type Found = (DateValue, Grain, ResolvedFrom);

@@ -79,6 +79,9 @@ struct Gazetteer {
     surnames: HashSet<String>,
     max_place: usize,
     max_org: usize,
+    /// First characters of places and organizations, to skip most positions at once.
+    place_starts: HashSet<char>,
+    org_starts: HashSet<char>,
 }
 
 fn lines(data: &str) -> impl Iterator<Item = &str> {
@@ -144,7 +147,10 @@ static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
         .map(String::from)
         .collect();
     let max = |s: &HashSet<String>| s.iter().map(|p| p.chars().count()).max().unwrap_or(1);
+    let starts = |s: &HashSet<String>| s.iter().filter_map(|p| p.chars().next()).collect();
     Gazetteer {
+        place_starts: starts(&places),
+        org_starts: starts(&orgs),
         max_place: max(&places),
         max_org: max(&orgs),
         places,
@@ -914,6 +920,10 @@ fn places(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
+        if !g.place_starts.contains(&chars[i]) {
+            i += 1;
+            continue;
+        }
         let longest = (2..=g.max_place.min(chars.len() - i))
             .rev()
             .map(|n| (n, slice(chars, i, i + n)))
@@ -951,6 +961,10 @@ fn entity(kind: EntityType, text: String, s: usize, e: usize) -> Entity {
 
 /// The organization suffix that ends exactly at `end`, longest first.
 fn suffix_ending_at(chars: &[char], end: usize) -> Option<&'static str> {
+    let last = *chars.get(end.checked_sub(1)?)?;
+    if !ORG_SUFFIXES.iter().any(|s| s.ends_with(last)) {
+        return None;
+    }
     ORG_SUFFIXES
         .iter()
         .filter(|s| {
@@ -1089,6 +1103,10 @@ fn known_orgs(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
+        if !g.org_starts.contains(&chars[i]) || !starts.contains(&i) {
+            i += 1;
+            continue;
+        }
         let hit = (2..=g.max_org.min(chars.len() - i))
             .rev()
             .find(|&n| starts.contains(&i) && g.orgs.contains(&slice(chars, i, i + n)));

@@ -315,7 +315,7 @@ fn number_may_start(chars: &[char], i: usize, floor: usize) -> bool {
     if chinese_digit(c).is_some() && (chinese_digit(prev).is_some() || prev == '十') {
         return false;
     }
-    !(prev.is_ascii_alphabetic() && !matches!(prev, 'x' | 'X'))
+    !prev.is_ascii_alphabetic() || matches!(prev, 'x' | 'X')
 }
 
 /// Chinese numerals are common inside words (一方面, 三大产业); take them as figures only for
@@ -349,14 +349,7 @@ fn unit_at(chars: &[char], i: usize) -> Option<(FigureKind, String, usize)> {
 }
 
 fn starts_with_at(chars: &[char], i: usize, word: &str) -> bool {
-    let mut k = i;
-    for w in word.chars() {
-        if chars.get(k) != Some(&w) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    super::number::starts_with_at(chars, i, word)
 }
 
 fn ends_with_at(chars: &[char], end: usize, word: &str) -> bool {

@@ -62,7 +62,7 @@ impl Dec {
     }
 
     /// `self + other`, or None on overflow.
-    pub fn add(self, other: Dec) -> Option<Dec> {
+    pub fn checked_add(self, other: Dec) -> Option<Dec> {
         let scale = self.scale.max(other.scale);
         let a = self
             .mantissa
@@ -222,15 +222,11 @@ const UNITS_STARTING_WITH_MULTIPLIER: &[&str] = &[
     "万年",
 ];
 
-fn starts_with_at(chars: &[char], i: usize, word: &str) -> bool {
-    let mut k = i;
-    for w in word.chars() {
-        if chars.get(k) != Some(&w) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+/// Whether `word` is written at char `i` of `chars`.
+pub fn starts_with_at(chars: &[char], i: usize, word: &str) -> bool {
+    (i..)
+        .zip(word.chars())
+        .all(|(k, w)| chars.get(k) == Some(&w))
 }
 
 fn blocks_multiplier(chars: &[char], i: usize) -> bool {
@@ -342,7 +338,7 @@ fn chinese_at(chars: &[char], start: usize) -> Option<Num> {
         for &c in frac_part {
             m = m.checked_mul(10)? + i128::from(chinese_digit(c)?);
         }
-        value = value.add(Dec::new(m, frac_part.len() as u32))?;
+        value = value.checked_add(Dec::new(m, frac_part.len() as u32))?;
     }
     let mut i = end;
     let mut more = false;
