@@ -80,6 +80,54 @@ pub struct PipelineSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct ExtractSettings {
+    /// Reference for relative dates (今年, 上半年) when no dateline on the page gives a year;
+    /// `YYYY-MM-DD`, or empty for the file's mtime.
+    pub reference_date: String,
+    /// Keywords per article (0 turns keywords off).
+    pub keywords: usize,
+    pub keyword_method: crate::extract::KeywordMethod,
+}
+
+impl Default for ExtractSettings {
+    fn default() -> Self {
+        ExtractSettings {
+            reference_date: String::new(),
+            keywords: 8,
+            keyword_method: crate::extract::KeywordMethod::Textrank,
+        }
+    }
+}
+
+impl ExtractSettings {
+    /// The extraction options these settings give (validated settings always convert).
+    pub fn options(&self) -> crate::extract::Options {
+        crate::extract::Options {
+            reference_date: parse_date(&self.reference_date).ok().flatten(),
+            keywords: self.keywords,
+            keyword_method: self.keyword_method,
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, or None for an empty value.
+fn parse_date(raw: &str) -> Result<Option<time::Date>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let well_formed = raw.len() == 10 && raw.split('-').map(str::len).eq([4, 2, 2]);
+    well_formed
+        .then(|| crate::extract::date::parse_iso_prefix(raw))
+        .flatten()
+        .map(Some)
+        .ok_or_else(|| {
+            format!("extract.reference_date must be a date as YYYY-MM-DD (or empty), not {raw:?}")
+        })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
     pub format: LogFormat,
 }
@@ -91,6 +139,7 @@ pub struct Settings {
     pub output: OutputSettings,
     pub state: StateSettings,
     pub pipeline: PipelineSettings,
+    pub extract: ExtractSettings,
     pub log: LogSettings,
 }
 
@@ -168,6 +217,9 @@ pub const KEYS: &[&str] = &[
     "pipeline.max_file_bytes",
     "pipeline.group_commit_max",
     "pipeline.max_inflight_bytes",
+    "extract.reference_date",
+    "extract.keywords",
+    "extract.keyword_method",
     "log.format",
 ];
 
@@ -311,6 +363,22 @@ impl Settings {
             "pipeline.max_file_bytes" => self.pipeline.max_file_bytes = num(key, raw)?,
             "pipeline.group_commit_max" => self.pipeline.group_commit_max = num(key, raw)?,
             "pipeline.max_inflight_bytes" => self.pipeline.max_inflight_bytes = num(key, raw)?,
+            "extract.reference_date" => {
+                parse_date(raw)?;
+                self.extract.reference_date = raw.trim().to_string();
+            }
+            "extract.keywords" => self.extract.keywords = num(key, raw)?,
+            "extract.keyword_method" => {
+                self.extract.keyword_method = match raw {
+                    "textrank" => crate::extract::KeywordMethod::Textrank,
+                    "tfidf" => crate::extract::KeywordMethod::Tfidf,
+                    _ => {
+                        return Err(format!(
+                            "extract.keyword_method must be textrank or tfidf, not {raw:?}"
+                        ))
+                    }
+                }
+            }
             "log.format" => {
                 self.log.format = match raw {
                     "text" => LogFormat::Text,
@@ -369,6 +437,12 @@ impl Settings {
         }
         if self.pipeline.max_file_bytes == 0 {
             return bad("pipeline.max_file_bytes", "must be at least 1");
+        }
+        if let Err(e) = parse_date(&self.extract.reference_date) {
+            return bad("extract.reference_date", &e);
+        }
+        if self.extract.keywords > 100 {
+            return bad("extract.keywords", "must be at most 100");
         }
         for key in ["watch.include", "watch.exclude"] {
             let globs = if key == "watch.include" {
@@ -477,6 +551,28 @@ mod tests {
                 assert!(!e.contains("unknown setting"), "{key}: {e}");
             }
         }
+    }
+
+    #[test]
+    fn extract_settings_are_checked() {
+        let mut s = Settings::default();
+        s.set("extract.reference_date", "2023-02-20").unwrap();
+        s.set("extract.keyword_method", "tfidf").unwrap();
+        let o = s.extract.options();
+        assert_eq!(o.reference_date, Some(time::macros::date!(2023 - 02 - 20)));
+        assert_eq!(o.keyword_method, crate::extract::KeywordMethod::Tfidf);
+        let err = s.set("extract.reference_date", "20.2.2023").unwrap_err();
+        assert!(err.contains("extract.reference_date") && err.contains("YYYY-MM-DD"));
+        assert!(s
+            .set("extract.keyword_method", "bm25")
+            .unwrap_err()
+            .contains("textrank or tfidf"));
+        s.extract.reference_date = "soon".into();
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .0
+            .contains("extract.reference_date"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`detect`]: stat, then streaming sha256 → added / changed / moved / removed / unchanged.
 //! - [`process`]: one detected job → its events and the state change that commits it.
 //! - [`text`]: decoding and segmentation (pure functions).
+//! - [`extract`]: figures, dates, entities and keywords of the segments (pure functions).
 //! - [`pipeline`]: the stages wired with bounded channels; group commit.
 //! - [`budget`]: the byte budget that bounds file content in flight.
 //! - [`sink`]: the durable NDJSON log.
@@ -19,6 +20,7 @@ pub mod commands;
 pub mod config;
 pub mod detect;
 pub mod event;
+pub mod extract;
 pub mod pipeline;
 pub mod process;
 pub mod sink;

@@ -147,6 +147,7 @@ pub async fn run(
 ) -> Result<Summary, PipelineError> {
     let started = Instant::now();
     crate::text::words::set_emit_tokens(settings.output.tokens);
+    crate::extract::set_options(settings.extract.options());
     let root = std::path::absolute(&settings.watch.dir)
         .map_err(|e| PipelineError::WatchDir(format!("{}: {e}", settings.watch.dir.display())))?;
     match std::fs::metadata(&root) {

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::detect::{Failure, FileVersion, Job};
 use crate::event::{self, document_id, Event};
+use crate::extract::{self, PageExtraction};
 use crate::store::{FileRecord, FileStatus, StateOp};
 use crate::text::{self, decode::decode};
 
@@ -159,6 +160,13 @@ fn process_version(v: FileVersion) -> Committable {
     let segments = &page.segments;
     let segmented_at = Instant::now();
     let emit_tokens = text::words::emit_tokens();
+    let extracted = extract::extract_page(
+        &page,
+        text::words::shared(),
+        &extract::options(),
+        mtime_date(v.stat.mtime_ns),
+    );
+    let extracted_at = Instant::now();
 
     let document = document_id(&v.path);
     let subject = v.path.as_str();
@@ -186,6 +194,7 @@ fn process_version(v: FileVersion) -> Committable {
     let mut ids = Vec::with_capacity(segments.len());
     for (index, seg) in segments.iter().enumerate() {
         let id = seg.id();
+        let found = extracted.segments.get(index).cloned().unwrap_or_default();
         let sentences: Vec<Value> = seg
             .sentences
             .iter()
@@ -194,7 +203,8 @@ fn process_version(v: FileVersion) -> Committable {
         let mut data = json!({
             "document": document, "version": v.sha256, "segment": id, "index": index,
             "article": seg.article, "kind": seg.kind, "text": seg.text, "span": seg.span,
-            "sentences": sentences, "entities": [], "figures": [], "dates": [],
+            "sentences": sentences, "entities": found.entities_json(),
+            "figures": found.figures_json(), "dates": found.dates_json(),
             "dedup": {"status": "new", "of": null, "similarity": null},
         });
         if emit_tokens {
@@ -204,7 +214,15 @@ fn process_version(v: FileVersion) -> Committable {
         ids.push(id);
     }
 
-    let articles = articles_table(&page.articles);
+    let articles = articles_table(&page.articles, &extracted);
+    let mut counts = json!({
+        "segments": segments.len(),
+        "articles": page.articles.len(),
+        "chars": decoded.text.chars().count(),
+    });
+    for (key, n) in extracted.counts() {
+        counts[key] = json!(n);
+    }
     let done = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
     events.push(Event::new(
@@ -217,16 +235,13 @@ fn process_version(v: FileVersion) -> Committable {
             "previous_version": v.previous_sha256, "size": v.stat.size,
             "encoding": decoded.encoding, "language": text::language(&decoded.text),
             "articles": articles,
-            "counts": {
-                "segments": segments.len(),
-                "articles": articles.as_array().map_or(0, Vec::len),
-                "chars": decoded.text.chars().count(),
-            },
+            "counts": counts,
+            "reference_date": extracted.reference_json(),
             "dedup": {"status": "new", "of": null, "similarity": null},
             "retracted": [],
             "timings_ms": {
                 "decode": ms(started, decoded_at), "segment": ms(decoded_at, segmented_at),
-                "total": ms(started, done),
+                "extract": ms(segmented_at, extracted_at), "total": ms(started, done),
             },
         }),
     ));
@@ -249,13 +264,15 @@ fn process_version(v: FileVersion) -> Committable {
 }
 
 /// The article table of the document event: one entry per article, with its segment range.
-fn articles_table(articles: &[text::Article]) -> Value {
+fn articles_table(articles: &[text::Article], extracted: &PageExtraction) -> Value {
     let rows: Vec<Value> = articles
         .iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
+            let keywords = extracted.keywords.get(i).cloned().unwrap_or_default();
             json!({
                 "index": a.index, "title": a.title, "authors": a.authors, "dateline": a.dateline,
-                "photo_credit": a.photo_credit, "keywords": [],
+                "photo_credit": a.photo_credit, "keywords": keywords,
                 "segments": [a.segments.0, a.segments.1],
                 "dedup": {"status": "new", "of": null, "similarity": null},
             })
@@ -296,6 +313,13 @@ pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
             }
         }
     }
+}
+
+/// The UTC calendar date of a file's mtime: the last resort for the reference date.
+fn mtime_date(ns: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN)
 }
 
 fn rfc3339_ns(ns: i64) -> String {
@@ -373,6 +397,34 @@ mod tests {
         assert_eq!(article["dateline"], "本报讯 (记者 张三) 3月5日");
         assert_eq!(article["authors"], json!(["张三"]));
         assert_eq!(article["segments"], json!([0, 1]));
+    }
+
+    #[test]
+    fn segments_carry_figures_dates_and_entities_and_the_document_counts_them() {
+        let text = "园区投资\n\n本报讯 (记者 张三) 3月5日,园区总投资227.03亿元,同比增长6.9%。\n";
+        let c = process(Job::Version(version(text, None)));
+        let para = &c.events[2].data;
+        let figures = para["figures"].as_array().cloned().unwrap_or_default();
+        assert_eq!(figures.len(), 2, "{figures:?}");
+        assert_eq!(figures[0]["value"].to_string(), "22703000000");
+        assert_eq!(figures[0]["unit"], "CNY");
+        assert_eq!(figures[1]["value"].to_string(), "6.9");
+        let chars: Vec<char> = para["text"].as_str().unwrap_or_default().chars().collect();
+        let start = figures[0]["char_start"].as_u64().unwrap_or(0) as usize;
+        let end = figures[0]["char_end"].as_u64().unwrap_or(0) as usize;
+        assert_eq!(chars[start..end].iter().collect::<String>(), "227.03亿元");
+        assert_eq!(para["dates"][0]["text"], "3月5日");
+        assert_eq!(para["dates"][0]["resolved_from"], "mtime");
+        assert!(para["entities"].as_array().is_some_and(|e| e
+            .iter()
+            .any(|e| e["type"] == "person" && e["text"] == "张三")));
+        let doc = &c.events[3].data;
+        assert_eq!(doc["counts"]["figures_money"], 1);
+        assert_eq!(doc["counts"]["figures_percent"], 1);
+        assert_eq!(doc["counts"]["dates"], 1);
+        assert!(doc["articles"][0]["keywords"]
+            .as_array()
+            .is_some_and(|k| !k.is_empty()));
     }
 
     #[test]

@@ -345,10 +345,10 @@ fn extraction_results_shaped_as_the_design_says_validate() {
          "modifier": null, "char_start": 0, "char_end": 6}
     ]);
     v["data"]["dates"] = json!([
-        {"text": "2023年2月17日", "value": "2023-02-17", "grain": "day", "char_start": 0,
-         "char_end": 10},
-        {"text": "2022年至2023年", "value": ["2022", "2023"], "grain": "year", "char_start": 0,
-         "char_end": 10}
+        {"text": "2023年2月17日", "value": "2023-02-17", "grain": "day", "resolved_from": "text",
+         "char_start": 0, "char_end": 10},
+        {"text": "2022年至2023年", "value": ["2022", "2023"], "grain": "year",
+         "resolved_from": "text", "char_start": 0, "char_end": 10}
     ]);
     v["data"]["dedup"] =
         json!({"status": "near", "of": "0123456789abcdef01234567", "similarity": 0.87});

@@ -1,0 +1,87 @@
+//! Extraction throughput beside segmentation alone, in the same run.
+//!
+//! `SLUICE_BENCH_CORPUS=../shared/corpus/chinanews-dev cargo bench --bench extract`
+//! Without the variable, the corpus is the bundled seeds/ pages repeated to about 2 MB.
+//! Prints MB/s (decoded UTF-8 bytes) for: segmentation (layout + sentences), and segmentation
+//! followed by extraction (figures, dates, entities, keywords).
+
+use std::path::Path;
+use std::time::Instant;
+
+use sluice::extract::{extract_page, Options};
+use sluice::text::{analyze, words::shared};
+
+fn corpus() -> (String, Vec<String>) {
+    if let Ok(dir) = std::env::var("SLUICE_BENCH_CORPUS") {
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        files.sort();
+        let texts = files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect();
+        return (dir, texts);
+    }
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let pages: Vec<String> = std::fs::read_dir(&seeds)
+        .expect("seeds/")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    let mut texts = Vec::new();
+    let mut total = 0;
+    while total < 2_000_000 && !pages.is_empty() {
+        for p in &pages {
+            total += p.len();
+            texts.push(p.clone());
+        }
+    }
+    ("seeds/ (repeated)".into(), texts)
+}
+
+fn main() {
+    let (name, texts) = corpus();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let mb = bytes as f64 / 1e6;
+    let words = shared();
+    let _ = words.cut("预热"); // load the dictionary outside the timings
+    let mtime = time::macros::date!(2020 - 04 - 01);
+    let options = Options::default();
+
+    let t = Instant::now();
+    let mut segments = 0;
+    for text in &texts {
+        segments += analyze(text).segments.len();
+    }
+    let seg = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let (mut figures, mut entities, mut dates) = (0, 0, 0);
+    for text in &texts {
+        let page = analyze(text);
+        let ex = extract_page(&page, words, &options, mtime);
+        for s in &ex.segments {
+            figures += s.figures.len();
+            entities += s.entities.len();
+            dates += s.dates.len();
+        }
+    }
+    let both = t.elapsed().as_secs_f64();
+
+    println!(
+        "corpus: {name}: {} files, {mb:.2} MB, {segments} segments",
+        texts.len()
+    );
+    println!(
+        "segmentation alone:        {:8.2} MB/s ({seg:.2} s)",
+        mb / seg
+    );
+    println!(
+        "segmentation + extraction: {:8.2} MB/s ({both:.2} s; {figures} figures, {dates} dates, {entities} entities)",
+        mb / both
+    );
+}

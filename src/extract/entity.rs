@@ -1,0 +1,1581 @@
+//! Entities: people, organizations and places, with char spans.
+//!
+//! jieba's part-of-speech tags alone are poor for names (it tags 高新区 as a person and splits
+//! 于秋瑾), so tags are one signal among several:
+//! - places: gazetteers shipped in `data/places/` (provinces with short forms, prefecture-level
+//!   cities, counties and districts, countries, regions), longest match first;
+//! - organizations: a suffix (公司, 集团, 管委会, 高新区, 研究院, 局…) and the name-like words
+//!   before it; well-known names in `data/orgs.txt`; `X董事长` / `X总经理` contexts;
+//! - people: the article's bylines and signatures (from the layout), titles before a name
+//!   (记者 / 通讯员 / 董事长 / 副主任 X), speech verbs after one (X说 / 表示 / 介绍), and jieba's
+//!   `nr` tag on a word that starts with a common surname. A name found once is a name
+//!   everywhere on the page ([`PageNames`]).
+//!
+//! Entities may nest: an organization's name can hold a place (海口 in 海口高新区), and both
+//! are reported. [`outermost`] keeps only the widest, for flat scoring.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use serde::Serialize;
+
+use crate::text::words::Words;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityType {
+    Person,
+    Organization,
+    Place,
+}
+
+impl EntityType {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityType::Person => "person",
+            EntityType::Organization => "organization",
+            EntityType::Place => "place",
+        }
+    }
+}
+
+/// One entity mention, with char offsets into the text it was found in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Entity {
+    pub kind: EntityType,
+    pub text: String,
+    pub char_start: usize,
+    pub char_end: usize,
+}
+
+impl Entity {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": self.kind, "text": self.text,
+            "char_start": self.char_start, "char_end": self.char_end,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gazetteers
+
+/// Short forms that are ordinary words and are never read as places by themselves.
+const NOT_SHORT_FORMS: &[&str] = &[
+    "东方", "和平", "长安", "新城", "城关", "白云", "南山", "普陀", "宝山", "新华", "城中", "城东",
+    "城西", "城南", "城北", "市中", "向阳", "永定", "安定", "太平", "长寿", "江北", "江南", "河东",
+    "河西", "城阳", "金水", "二七", "上街", "平安", "安宁", "合作", "共和", "兴业", "大方", "富民",
+    "安康", "永安", "新建", "南湖", "东湖", "西湖", "鼓楼", "天桥", "新市", "天山", "龙华", "光明",
+    "青山", "中原", "江岸", "雨花", "开福", "金州", "新北", "钟楼", "天宁", "武进", "海城", "汉南",
+    "海棠", "天涯", "吉阳", "秀英", "美兰", "象山", "七星", "资源", "兴安", "全州", "临桂", "雁山",
+    "叠彩", "秀峰", "白沙", "昌江", "乐东", "保亭", "琼中", "文山", "红河", "海北", "海西", "海东",
+    "黄南", "果洛", "阿里", "山南", "那曲", "来宾", "崇左", "百色", "玉林", "北海", "白山", "白城",
+    "黑河", "伊春", "中山", "朝阳", "吉林", "海南", "仙桃", "金川", "南海", "顺德", "前海", "临港",
+];
+
+struct Gazetteer {
+    places: HashSet<String>,
+    orgs: HashSet<String>,
+    surnames: HashSet<String>,
+    max_place: usize,
+    max_org: usize,
+    /// First characters of places and organizations, to skip most positions at once.
+    place_starts: HashSet<char>,
+    org_starts: HashSet<char>,
+}
+
+fn lines(data: &str) -> impl Iterator<Item = &str> {
+    data.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .flat_map(str::split_whitespace)
+}
+
+/// The forms of a division's full name that the news uses: the name and, for names with a
+/// division suffix, the name without it (常州市 → 常州), unless that is an ordinary word.
+fn forms(name: &str, out: &mut HashSet<String>) {
+    out.insert(name.to_string());
+    for suffix in [
+        "特别行政区",
+        "自治州",
+        "自治县",
+        "自治区",
+        "地区",
+        "林区",
+        "新区",
+        "市",
+        "省",
+        "县",
+        "区",
+        "盟",
+    ] {
+        if let Some(short) = name.strip_suffix(suffix) {
+            let short = short.trim_end_matches("各族").trim_end_matches(|c| {
+                "土家族苗族彝羌藏蒙古回壮维吾尔傣白哈尼景颇傈僳布依侗黎瑶朝鲜柯尔克孜哈萨克"
+                    .contains(c)
+            });
+            if short.chars().count() >= 2 && !NOT_SHORT_FORMS.contains(&short) {
+                out.insert(short.to_string());
+            }
+            break;
+        }
+    }
+}
+
+static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
+    let mut places = HashSet::new();
+    for data in [
+        include_str!("../../data/places/provinces.txt"),
+        include_str!("../../data/places/cities.txt"),
+        include_str!("../../data/places/counties.txt"),
+    ] {
+        for name in lines(data) {
+            forms(name, &mut places);
+        }
+    }
+    for data in [
+        include_str!("../../data/places/countries.txt"),
+        include_str!("../../data/places/regions.txt"),
+        include_str!("../../data/places/world-cities.txt"),
+    ] {
+        places.extend(lines(data).map(String::from));
+    }
+    let orgs: HashSet<String> = lines(include_str!("../../data/orgs.txt"))
+        .map(String::from)
+        .collect();
+    let surnames = lines(include_str!("../../data/names/surnames.txt"))
+        .map(String::from)
+        .collect();
+    let max = |s: &HashSet<String>| s.iter().map(|p| p.chars().count()).max().unwrap_or(1);
+    let starts = |s: &HashSet<String>| s.iter().filter_map(|p| p.chars().next()).collect();
+    Gazetteer {
+        place_starts: starts(&places),
+        org_starts: starts(&orgs),
+        max_place: max(&places),
+        max_org: max(&orgs),
+        places,
+        orgs,
+        surnames,
+    }
+});
+
+/// Whether `name` is in the place gazetteer.
+pub fn is_known_place(name: &str) -> bool {
+    GAZETTEER.places.contains(name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context words
+
+/// Organization suffixes, longest first within a family. The name before them comes from the
+/// words around.
+const ORG_SUFFIXES: &[&str] = &[
+    "有限责任公司",
+    "股份有限公司",
+    "有限公司",
+    "分公司",
+    "公司",
+    "集团",
+    "管理委员会",
+    "管委会",
+    "党工委",
+    "委员会",
+    "高新区",
+    "经开区",
+    "开发区",
+    "先行区",
+    "试验区",
+    "示范区",
+    "保税区",
+    "自贸区",
+    "合作区",
+    "产业园",
+    "工业园",
+    "科技园",
+    "研究院",
+    "研究所",
+    "研究中心",
+    "设计院",
+    "科学院",
+    "工程院",
+    "医院",
+    "大学",
+    "学院",
+    "中学",
+    "小学",
+    "银行",
+    "管理局",
+    "监督管理局",
+    "药监局",
+    "统计局",
+    "公安局",
+    "税务局",
+    "局",
+    "协会",
+    "学会",
+    "商会",
+    "基金会",
+    "联合会",
+    "办公室",
+    "法院",
+    "检察院",
+    "政府",
+    "市委",
+    "省委",
+    "县委",
+    "区委",
+    "党委",
+    "出版社",
+    "报社",
+    "电视台",
+    "交易所",
+    "数据中心",
+    "技术中心",
+    "服务中心",
+    "厂",
+    "部",
+    "厅",
+    "署",
+    "社",
+];
+
+/// Suffixes that attach to the organization right before them (海口高新区 + 管委会).
+const ATTACHING: &[&str] = &[
+    "有限公司",
+    "有限责任公司",
+    "股份有限公司",
+    "管委会",
+    "管理委员会",
+    "党工委",
+    "党委",
+    "分公司",
+    "办公室",
+    "委员会",
+    "研究院",
+    "研究中心",
+];
+
+/// Words ending in an organization suffix that are not organizations.
+const NOT_ORGS: &[&str] = &[
+    "格局",
+    "布局",
+    "结局",
+    "大局",
+    "全局",
+    "开局",
+    "时局",
+    "僵局",
+    "政局",
+    "战局",
+    "定局",
+    "出局",
+    "当局",
+    "局部",
+    "中心",
+    "重心",
+    "核心",
+    "信心",
+    "决心",
+    "部",
+    "全部",
+    "内部",
+    "外部",
+    "局",
+    "本部",
+    "总部",
+    "干部",
+    "部分",
+    "东部",
+    "西部",
+    "南部",
+    "北部",
+    "中部",
+    "头部",
+    "腰部",
+    "面部",
+    "底部",
+    "顶部",
+    "社",
+    "公社",
+    "结社",
+    "报社",
+    "旅行社",
+    "合作社",
+    "厂",
+    "工厂",
+    "厅",
+    "大厅",
+    "客厅",
+    "餐厅",
+    "展厅",
+    "署",
+    "部署",
+    "签署",
+    "公司",
+    "子公司",
+    "分公司",
+    "集团",
+    "学院",
+    "大学",
+    "银行",
+    "医院",
+    "政府",
+    "协会",
+    "中学",
+    "小学",
+    "党委",
+    "市委",
+    "省委",
+    "县委",
+    "区委",
+];
+
+/// Words that never start or make up the name part of an organization.
+const GENERIC: &[&str] = &[
+    "该",
+    "本",
+    "其",
+    "这",
+    "那",
+    "此",
+    "各",
+    "每",
+    "全资",
+    "控股",
+    "旗下",
+    "国家",
+    "地方",
+    "当地",
+    "本土",
+    "有关",
+    "相关",
+    "这家",
+    "一家",
+    "多家",
+    "两家",
+    "其他",
+    "其它",
+    "此次",
+    "省级",
+    "市级",
+    "县级",
+    "区级",
+    "国家级",
+    "上市",
+    "科技型",
+    "龙头",
+    "重点",
+    "专业",
+    "企业",
+    "现场",
+    "活动",
+    "项目",
+    "我们",
+    "他们",
+    "我",
+    "你",
+    "他",
+    "她",
+    "这个",
+    "一个",
+    "新",
+    "原",
+    "前",
+    "后",
+    "各地",
+    "全国",
+    "全省",
+    "全市",
+    "全区",
+    "全县",
+    "省内",
+    "省外",
+    "国内",
+    "国外",
+    "境内",
+    "境外",
+    "海内外",
+    "中外",
+    "下游",
+    "上游",
+    "高质量",
+    "发展",
+    "创新",
+    "驱动",
+    "合作",
+    "经济",
+    "产业",
+    "园区",
+    "本地",
+    "外地",
+    "异地",
+    "飞地",
+    "自贸港",
+    "省际",
+    "市县",
+    "区域",
+    "所在",
+    "所属",
+    "直属",
+    "下属",
+    "成员",
+    "会员",
+    "部门",
+    "单位",
+    "机构",
+    "政府",
+    "市政府",
+    "区政府",
+    "县政府",
+    "省政府",
+    "一批",
+    "一大批",
+    "多个",
+    "首个",
+    "首家",
+    "唯一",
+    "世界级",
+    "国际级",
+    "百亿级",
+];
+
+/// Titles written after an organization and before a person's name.
+const TITLES: &[&str] = &[
+    "董事长",
+    "副董事长",
+    "总经理",
+    "副总经理",
+    "经理",
+    "副经理",
+    "总裁",
+    "副总裁",
+    "首席执行官",
+    "CEO",
+    "董事",
+    "总监",
+    "创始人",
+    "负责人",
+    "党委书记",
+    "书记",
+    "副书记",
+    "主任",
+    "副主任",
+    "院长",
+    "副院长",
+    "校长",
+    "副校长",
+    "局长",
+    "副局长",
+    "行长",
+    "副行长",
+    "所长",
+    "副所长",
+    "秘书长",
+    "副秘书长",
+    "会长",
+    "副会长",
+    "主席",
+    "副主席",
+    "部长",
+    "副部长",
+    "厅长",
+    "副厅长",
+    "处长",
+    "副处长",
+    "科长",
+    "省长",
+    "副省长",
+    "市长",
+    "副市长",
+    "县长",
+    "副县长",
+    "区长",
+    "副区长",
+    "镇长",
+    "村长",
+    "总理",
+    "副总理",
+    "发言人",
+    "新闻发言人",
+    "教授",
+    "副教授",
+    "研究员",
+    "副研究员",
+    "专家",
+    "工程师",
+    "总工程师",
+    "医生",
+    "主治医师",
+    "护士长",
+    "队长",
+    "站长",
+    "记者",
+    "本报记者",
+    "见习记者",
+    "实习记者",
+    "通讯员",
+    "特约通讯员",
+    "本报通讯员",
+    "实习生",
+    "编辑",
+    "总编辑",
+    "主编",
+    "摄影",
+    "作者",
+    "大使",
+    "总统",
+    "首相",
+    "国王",
+    "委员",
+];
+
+/// Verbs of saying after a person's name.
+const SPEECH: &[&str] = &[
+    "说",
+    "表示",
+    "介绍",
+    "认为",
+    "指出",
+    "强调",
+    "告诉",
+    "透露",
+    "坦言",
+    "称",
+    "谈到",
+    "提到",
+    "提出",
+    "建议",
+    "解释",
+    "回忆",
+    "感慨",
+    "笑着说",
+    "补充",
+    "直言",
+    "呼吁",
+];
+
+/// Titles and forms of address written right after a name (江泽民主席, 王先生).
+const TITLES_AFTER: &[&str] = &[
+    "主席",
+    "总理",
+    "总书记",
+    "书记",
+    "同志",
+    "先生",
+    "女士",
+    "教授",
+    "院士",
+    "委员长",
+    "部长",
+    "省长",
+    "市长",
+    "县长",
+    "局长",
+    "大使",
+    "总统",
+    "首相",
+    "博士",
+    "老师",
+    "师傅",
+    "医生",
+];
+
+/// Words jieba may tag as names that are not, on their own.
+const NOT_NAMES: &[&str] = &[
+    "高新区",
+    "高新",
+    "金川",
+    "常州",
+    "武汉",
+    "海口",
+    "黄河",
+    "文化",
+    "华润",
+    "明年",
+    "白天",
+    "方便",
+    "于是",
+    "安全",
+    "和平",
+    "任务",
+    "项目",
+    "周年",
+    "林业",
+    "包括",
+    "成都",
+    "高速",
+    "万元",
+    "罗马",
+    "胡同",
+    "向前",
+    "沙发",
+    "温度",
+    "江山",
+    "高度",
+    "高峰",
+    "程序",
+    "高层",
+    "高端",
+    "高温",
+    "黄金",
+    "白色",
+    "金融",
+    "石油",
+    "华人",
+    "华侨",
+    "明星",
+    "马上",
+    "时间",
+    "时代",
+    "江湖",
+    "方案",
+    "方式",
+    "方面",
+    "关于",
+    "关键",
+    "连续",
+    "王国",
+    "严重",
+    "常态",
+    "常规",
+    "应对",
+    "应急",
+    "应用",
+    "管理",
+    "管控",
+    "宁静",
+    "龙头",
+    "齐全",
+    "武装",
+    "司法",
+];
+
+fn han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+#[derive(Debug, Clone)]
+struct Tok {
+    text: String,
+    tag: String,
+    start: usize,
+    end: usize,
+}
+
+fn tag(words: &Words, text: &str) -> Vec<Tok> {
+    words
+        .jieba()
+        .tag(text, true)
+        .into_iter()
+        .scan(0usize, |pos, t| {
+            let n = t.word.chars().count();
+            let tok = Tok {
+                text: t.word.to_string(),
+                tag: t.tag.to_string(),
+                start: *pos,
+                end: *pos + n,
+            };
+            *pos += n;
+            Some(tok)
+        })
+        .collect()
+}
+
+/// Whether a token can be part of an organization's name. jieba tags unknown names oddly
+/// (先声/d 再明/d, 冶炼/v), so two-character verbs and adverbs pass unless they are common ones.
+fn name_like(t: &Tok) -> bool {
+    let text = t.text.as_str();
+    if NEVER_IN_NAME.contains(&text)
+        || is_verb_stop(text)
+        || t.text
+            .chars()
+            .any(|c| !(han(c) || c.is_ascii_alphanumeric() || "()（）·&-".contains(c)))
+    {
+        return false;
+    }
+    let n = t.text.chars().count();
+    match t.tag.as_str() {
+        "n" | "nr" | "nrt" | "nrfg" | "ns" | "nt" | "nz" | "nw" | "j" | "eng" | "vn" | "an"
+        | "l" | "b" | "ng" | "g" | "k" | "h" | "z" | "s" => true,
+        "v" | "d" | "a" => n == 2 && !COMMON_VERBS_ADVERBS.contains(&text),
+        _ => false,
+    }
+}
+
+/// Words that end a name on the left (pronouns, determiners, "its subsidiary"…).
+const NEVER_IN_NAME: &[&str] = &[
+    "该",
+    "本",
+    "其",
+    "这",
+    "那",
+    "此",
+    "各",
+    "每",
+    "全资",
+    "控股",
+    "旗下",
+    "这家",
+    "一家",
+    "多家",
+    "两家",
+    "其他",
+    "其它",
+    "此次",
+    "现场",
+    "活动",
+    "我们",
+    "他们",
+    "所在",
+    "所属",
+    "直属",
+    "下属",
+    "省级",
+    "市级",
+    "县级",
+    "区级",
+    "国家级",
+    "特约",
+];
+
+/// Verbs and adverbs that never sit inside a name.
+const COMMON_VERBS_ADVERBS: &[&str] = &[
+    "共同",
+    "已经",
+    "正在",
+    "不断",
+    "积极",
+    "全面",
+    "进一步",
+    "一同",
+    "一起",
+    "分别",
+    "均",
+    "主要",
+    "重点",
+    "大力",
+    "加快",
+    "充分",
+    "认真",
+    "深入",
+    "切实",
+    "坚持",
+    "实施",
+    "贯彻",
+    "落实",
+    "提升",
+    "提高",
+    "加强",
+    "鼓励",
+    "吸引",
+    "利用",
+    "发挥",
+    "形成",
+    "带来",
+    "需要",
+    "希望",
+    "计划",
+    "准备",
+    "开始",
+    "继续",
+    "加入",
+    "出台",
+    "制定",
+    "完善",
+    "培育",
+    "壮大",
+    "做大",
+    "做强",
+    "拥有",
+    "具有",
+    "作为",
+    "成功",
+    "正式",
+    "目前",
+    "同时",
+    "随着",
+    "根据",
+    "按照",
+    "围绕",
+    "着眼",
+    "聚焦",
+    "集中",
+    "举行",
+    "召开",
+    "表彰",
+    "奖励",
+    "获得",
+    "面向",
+    "服务",
+    "帮助",
+    "邀请",
+    "组建",
+    "投资",
+    "贯彻落实",
+    "认真贯彻",
+    "争创",
+    "展示",
+    "类似",
+    "建成",
+    "打响",
+    "创建",
+    "申报",
+    "认定",
+];
+
+/// Verbs that end a name on the left: 与, 在, 由, 推动, 打造…
+fn is_verb_stop(word: &str) -> bool {
+    matches!(
+        word,
+        "成立"
+            | "推动"
+            | "打造"
+            | "建立"
+            | "建设"
+            | "举行"
+            | "举办"
+            | "召开"
+            | "设立"
+            | "成为"
+            | "发布"
+            | "引进"
+            | "签约"
+            | "签订"
+            | "合作"
+            | "联合"
+            | "共同"
+            | "通过"
+            | "位于"
+            | "落户"
+            | "还有"
+            | "包括"
+            | "支持"
+            | "表示"
+            | "认为"
+            | "介绍"
+            | "参与"
+            | "组织"
+            | "开展"
+            | "实现"
+            | "完成"
+            | "加快"
+            | "推进"
+            | "进行"
+            | "获得"
+            | "获评"
+            | "获批"
+            | "入选"
+            | "新增"
+            | "新建"
+            | "引导"
+            | "带动"
+            | "依托"
+            | "对接"
+            | "携手"
+            | "牵头"
+            | "联手"
+            | "揭牌"
+            | "授牌"
+            | "对外开放"
+            | "是"
+            | "暨"
+            | "落地"
+            | "前往"
+            | "来到"
+            | "走进"
+            | "走访"
+            | "调研"
+            | "考察"
+            | "视察"
+            | "参观"
+            | "入驻"
+            | "进驻"
+            | "牵手"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finders
+
+fn chars_of(text: &str) -> Vec<char> {
+    text.chars().collect()
+}
+
+fn slice(chars: &[char], s: usize, e: usize) -> String {
+    chars[s..e].iter().collect()
+}
+
+fn token_starts(toks: &[Tok]) -> HashSet<usize> {
+    toks.iter().map(|t| t.start).collect()
+}
+
+/// Gazetteer places, longest match first, left to right. A short form must start where a word
+/// starts (河南山区 holds no 南山).
+fn places(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
+    let g = &*GAZETTEER;
+    let starts = token_starts(toks);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !g.place_starts.contains(&chars[i]) {
+            i += 1;
+            continue;
+        }
+        let longest = (2..=g.max_place.min(chars.len() - i))
+            .rev()
+            .map(|n| (n, slice(chars, i, i + n)))
+            .find(|(n, s)| g.places.contains(s) && (*n > 2 || starts.contains(&i)));
+        match longest {
+            Some((n, s)) => {
+                let mut end = i + n;
+                // 黄河流域, 长江沿线: a river's basin is a place too.
+                for tail in ["流域"] {
+                    if slice(chars, end, (end + 2).min(chars.len())) == tail {
+                        end += 2;
+                    }
+                }
+                let text = slice(chars, i, end);
+                if end > i + n {
+                    out.push(entity(EntityType::Place, s, i, i + n));
+                }
+                out.push(entity(EntityType::Place, text, i, end));
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+fn entity(kind: EntityType, text: String, s: usize, e: usize) -> Entity {
+    Entity {
+        kind,
+        text,
+        char_start: s,
+        char_end: e,
+    }
+}
+
+/// The organization suffix that ends exactly at `end`, longest first.
+fn suffix_ending_at(chars: &[char], end: usize) -> Option<&'static str> {
+    let last = *chars.get(end.checked_sub(1)?)?;
+    if !ORG_SUFFIXES.iter().any(|s| s.ends_with(last)) {
+        return None;
+    }
+    ORG_SUFFIXES
+        .iter()
+        .filter(|s| {
+            let n = s.chars().count();
+            end >= n && slice(chars, end - n, end) == **s
+        })
+        .max_by_key(|s| s.chars().count())
+        .copied()
+}
+
+/// Organizations ending in a suffix. The name is the run of name-like words before the suffix
+/// (a place that jieba split is taken whole; a parenthesized place stays in: 新兴际华创新药械
+/// (海南)科技有限公司).
+fn suffixed_orgs(chars: &[char], toks: &[Tok], places: &[Entity]) -> Vec<Entity> {
+    let mut out: Vec<Entity> = Vec::new();
+    for (k, tok) in toks.iter().enumerate() {
+        let Some(suffix) = suffix_ending_at(chars, tok.end) else {
+            continue;
+        };
+        // The suffix must end the word (格局 is no 局) unless the word is a known org form.
+        let within = suffix.chars().count() <= tok.text.chars().count();
+        if within && NOT_ORGS.contains(&tok.text.as_str()) && tok.text != suffix {
+            continue;
+        }
+        let suffix_start = tok.end - suffix.chars().count();
+        let mut start = tok.start;
+        let mut j = k;
+        let floor = match out.last() {
+            // 集团 + 有限公司: a legal form or an office attaches to the name right before it.
+            Some(o) if ATTACHING.contains(&suffix) && o.char_end == suffix_start => o.char_start,
+            Some(o) => o.char_end,
+            None => 0,
+        };
+        while j > 0 {
+            let prev = &toks[j - 1];
+            if prev.start < floor {
+                break;
+            }
+            let paren = paren_place(toks, j);
+            if let Some(open) = paren {
+                start = toks[open].start;
+                j = open;
+                continue;
+            }
+            let attaches_over = ATTACHING.contains(&suffix)
+                && suffix_ending_at(chars, prev.end).is_some()
+                && j == k;
+            if !(name_like(prev) || attaches_over)
+                || (suffix_ending_at(chars, prev.end).is_some()
+                    && !attaches_over
+                    && !is_known_place(&prev.text))
+            {
+                break;
+            }
+            start = prev.start;
+            j -= 1;
+            if start + 14 < suffix_start {
+                break;
+            }
+        }
+        start = extend_over_place(places, start);
+        if start >= suffix_start && tok.text.chars().count() <= suffix.chars().count() {
+            continue;
+        }
+        let name_part = slice(chars, start, suffix_start);
+        if !valid_name_part(&name_part, toks, start, suffix_start) {
+            continue;
+        }
+        // A one-character suffix (局, 厂, 部…) needs a place or a proper name before it.
+        if suffix.chars().count() == 1
+            && !toks.iter().any(|t| {
+                t.start == start
+                    && (is_known_place(&t.text)
+                        || matches!(t.tag.as_str(), "ns" | "nt" | "nz" | "j"))
+            })
+        {
+            continue;
+        }
+        let org = entity(
+            EntityType::Organization,
+            slice(chars, start, tok.end),
+            start,
+            tok.end,
+        );
+        // Keep the widest of overlapping candidates.
+        while out
+            .last()
+            .is_some_and(|o| o.char_start >= start && o.char_end <= tok.end)
+        {
+            out.pop();
+        }
+        out.push(org);
+    }
+    out
+}
+
+/// `(海南)` ending right before token `j`: the index of its opening token.
+fn paren_place(toks: &[Tok], j: usize) -> Option<usize> {
+    if j < 3 {
+        return None;
+    }
+    let (open, inner, close) = (&toks[j - 3], &toks[j - 2], &toks[j - 1]);
+    let opens = matches!(open.text.as_str(), "(" | "（");
+    let closes = matches!(close.text.as_str(), ")" | "）");
+    (opens && closes && is_known_place(&inner.text) && j >= 4 && name_like(&toks[j - 4]))
+        .then_some(j - 3)
+}
+
+/// When a gazetteer place straddles the left edge (在内蒙古: jieba cut 在内 / 蒙古), start at it.
+fn extend_over_place(places: &[Entity], start: usize) -> usize {
+    places
+        .iter()
+        .find(|p| p.char_start < start && p.char_end > start)
+        .map_or(start, |p| p.char_start)
+}
+
+fn valid_name_part(name: &str, toks: &[Tok], start: usize, end: usize) -> bool {
+    let n = name.chars().count();
+    if n == 0 || !(n >= 2 || is_known_place(name)) {
+        return false;
+    }
+    let inside: Vec<&Tok> = toks
+        .iter()
+        .filter(|t| t.start >= start && t.end <= end)
+        .collect();
+    (inside.is_empty() || !inside.iter().all(|t| GENERIC.contains(&t.text.as_str())))
+        && !name.starts_with(|c: char| {
+            c.is_ascii_digit() || super::number::chinese_digit(c).is_some() || c == '十'
+        })
+}
+
+/// Well-known organizations named without a suffix.
+fn known_orgs(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
+    let g = &*GAZETTEER;
+    let starts = token_starts(toks);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !g.org_starts.contains(&chars[i]) || !starts.contains(&i) {
+            i += 1;
+            continue;
+        }
+        let hit = (2..=g.max_org.min(chars.len() - i))
+            .rev()
+            .find(|&n| starts.contains(&i) && g.orgs.contains(&slice(chars, i, i + n)));
+        match hit {
+            Some(n) => {
+                out.push(entity(
+                    EntityType::Organization,
+                    slice(chars, i, i + n),
+                    i,
+                    i + n,
+                ));
+                i += n;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// The title word (from [`TITLES`]) that starts at token `k`, if any, and its end token.
+fn title_at(toks: &[Tok], k: usize) -> Option<usize> {
+    let mut text = String::new();
+    for (j, t) in toks.iter().enumerate().skip(k).take(3) {
+        text.push_str(&t.text);
+        if TITLES.contains(&text.as_str()) {
+            return Some(j + 1);
+        }
+    }
+    None
+}
+
+/// A person's name starting at char `i`: a surname and one or two more Han characters (or a
+/// jieba `nr` word there), ended by a boundary.
+fn name_at(chars: &[char], toks: &[Tok], i: usize) -> Option<usize> {
+    if let Some(t) = toks.iter().find(|t| t.start == i) {
+        if t.tag.starts_with("nr")
+            && (2..=4).contains(&t.text.chars().count())
+            && has_surname(&t.text)
+            && !NOT_NAMES.contains(&t.text.as_str())
+        {
+            return Some(t.end);
+        }
+    }
+    let s1 = chars.get(i).map(|c| c.to_string())?;
+    let s2: String = chars.get(i..i + 2).map(|c| c.iter().collect())?;
+    let surname_len = if GAZETTEER.surnames.contains(&s2) {
+        2
+    } else if GAZETTEER.surnames.contains(&s1) {
+        1
+    } else {
+        return None;
+    };
+    let run = chars[i..].iter().take_while(|&&c| han(c)).count();
+    for total in [surname_len + 2, surname_len + 1] {
+        if total <= run && (total == run || ends_name(chars, toks, i + total)) {
+            return Some(i + total);
+        }
+    }
+    None
+}
+
+/// Whether a name may end right before char `at`: punctuation, a speech verb, a title, or a
+/// word boundary of jieba's.
+fn ends_name(chars: &[char], toks: &[Tok], at: usize) -> bool {
+    let Some(&c) = chars.get(at) else { return true };
+    if !han(c) {
+        return true;
+    }
+    let rest: String = chars[at..chars.len().min(at + 4)].iter().collect();
+    SPEECH
+        .iter()
+        .chain(TITLES_AFTER.iter())
+        .any(|w| rest.starts_with(w))
+        || "等和与在是的也还对就从、向为今近曾已正将到".contains(c)
+            && toks.iter().any(|t| t.start == at)
+}
+
+fn has_surname(name: &str) -> bool {
+    let first: String = name.chars().take(1).collect();
+    let two: String = name.chars().take(2).collect();
+    GAZETTEER.surnames.contains(&first) || GAZETTEER.surnames.contains(&two)
+}
+
+/// People and title-context organizations found from context in one text.
+fn context_people(
+    chars: &[char],
+    toks: &[Tok],
+    orgs: &[Entity],
+    places: &[Entity],
+) -> (Vec<Entity>, Vec<Entity>) {
+    let mut people = Vec::new();
+    let mut new_orgs = Vec::new();
+    for k in 0..toks.len() {
+        // Title before a name: 副主任马跃, 特约通讯员 于秋瑾.
+        if let Some(after) = title_at(toks, k) {
+            let mut i = toks.get(after).map_or(chars.len(), |t| t.start);
+            while chars.get(i).is_some_and(|c| c.is_whitespace()) {
+                i += 1;
+            }
+            if let Some(end) = name_at(chars, toks, i) {
+                people.push(entity(EntityType::Person, slice(chars, i, end), i, end));
+                if let Some(org) = org_before_title(chars, toks, k, orgs, places) {
+                    new_orgs.push(org);
+                }
+            }
+        }
+        // Name before a speech verb or a title of address: 曾胜说, 马跃表示.
+        let t = &toks[k];
+        if SPEECH.contains(&t.text.as_str()) || TITLES_AFTER.contains(&t.text.as_str()) {
+            for len in [3usize, 2, 4] {
+                if t.start < len {
+                    continue;
+                }
+                let s = t.start - len;
+                let cand = slice(chars, s, t.start);
+                let starts_word = toks.iter().any(|x| x.start == s);
+                let left_ok = s == 0
+                    || !han(chars[s - 1])
+                    || ends_title(chars, s)
+                    || starts_word && !toks.iter().any(|x| x.start < s && x.end > s);
+                if left_ok
+                    && starts_word
+                    && cand.chars().all(han)
+                    && has_surname(&cand)
+                    && name_at(chars, toks, s) == Some(t.start)
+                    && !NOT_NAMES.contains(&cand.as_str())
+                    && !is_known_place(&cand)
+                    && (len < 4 || s == 0 || !han(chars[s - 1]))
+                {
+                    people.push(entity(EntityType::Person, cand, s, t.start));
+                    break;
+                }
+            }
+        }
+    }
+    (people, new_orgs)
+}
+
+fn ends_title(chars: &[char], at: usize) -> bool {
+    TITLES.iter().any(|t| {
+        let n = t.chars().count();
+        at >= n && slice(chars, at - n, at) == *t
+    })
+}
+
+/// The organization written before the title at token `k` (金川冶炼董事长): name-like words
+/// back to a boundary, when they are not already a place or an organization.
+fn org_before_title(
+    chars: &[char],
+    toks: &[Tok],
+    k: usize,
+    orgs: &[Entity],
+    places: &[Entity],
+) -> Option<Entity> {
+    let end = toks.get(k)?.start;
+    if orgs.iter().any(|o| o.char_end == end) {
+        return None;
+    }
+    let mut j = k;
+    while j > 0 && name_like(&toks[j - 1]) && end - toks[j - 1].start <= 10 {
+        j -= 1;
+    }
+    let start = toks.get(j)?.start;
+    let text = slice(chars, start, end);
+    let n = text.chars().count();
+    let title = toks.get(k).map_or("", |t| t.text.as_str());
+    if text.ends_with('副')
+        || text.ends_with("常务")
+        || TITLES.contains(&format!("{text}{title}").as_str())
+        || !(2..=10).contains(&n)
+        || places
+            .iter()
+            .any(|p| p.char_start == start && p.char_end == end)
+        || !valid_name_part(&text, toks, start, end)
+    {
+        return None;
+    }
+    // Only at a clause start: 。金川冶炼董事长, not 与会的企业董事长.
+    let left = start.checked_sub(1).and_then(|p| chars.get(p));
+    if left.is_some_and(|&c| han(c)) {
+        return None;
+    }
+    Some(entity(EntityType::Organization, text, start, end))
+}
+
+/// jieba `nr` words that look like names: a surname first, two to three characters.
+fn tagged_people(toks: &[Tok]) -> Vec<Entity> {
+    toks.iter()
+        .filter(|t| t.tag == "nr" || t.tag == "nrfg")
+        .filter(|t| {
+            let n = t.text.chars().count();
+            (2..=3).contains(&n)
+                && has_surname(&t.text)
+                && !NOT_NAMES.contains(&t.text.as_str())
+                && !is_known_place(&t.text)
+        })
+        .map(|t| entity(EntityType::Person, t.text.clone(), t.start, t.end))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page level
+
+/// Names a page gives, collected from every segment before entities are reported: a name found
+/// with context once is a name wherever it appears on the page.
+#[derive(Debug, Default, Clone)]
+pub struct PageNames {
+    pub people: HashSet<String>,
+    pub orgs: HashSet<String>,
+}
+
+/// What one text yields before page-level names are applied.
+pub struct Found {
+    chars: Vec<char>,
+    toks: Vec<Tok>,
+    places: Vec<Entity>,
+    orgs: Vec<Entity>,
+    people: Vec<Entity>,
+}
+
+/// First pass over one text: places, organizations, people with context. `credited` are
+/// names the layout credits (bylines, signatures), always people.
+pub fn find(text: &str, words: &Words, credited: &[String]) -> Found {
+    let chars = chars_of(text);
+    let toks = tag(words, text);
+    let places = places(&chars, &toks);
+    let mut orgs = suffixed_orgs(&chars, &toks, &places);
+    orgs.extend(known_orgs(&chars, &toks));
+    let (mut people, title_orgs) = context_people(&chars, &toks, &orgs, &places);
+    orgs.extend(title_orgs);
+    for name in credited {
+        people.extend(occurrences(&chars, name, EntityType::Person));
+    }
+    Found {
+        chars,
+        toks,
+        places,
+        orgs,
+        people,
+    }
+}
+
+impl Found {
+    /// Adds what this text names to the page's names.
+    pub fn collect(&self, names: &mut PageNames) {
+        names
+            .people
+            .extend(self.people.iter().map(|e| e.text.clone()));
+        names.orgs.extend(self.orgs.iter().map(|e| e.text.clone()));
+    }
+
+    /// Second pass: every entity of the text, page names applied, overlaps settled.
+    pub fn resolve(self, names: &PageNames, use_tags: bool) -> Vec<Entity> {
+        let Found {
+            chars,
+            toks,
+            places,
+            mut orgs,
+            mut people,
+        } = self;
+        for name in &names.people {
+            people.extend(occurrences(&chars, name, EntityType::Person));
+        }
+        for name in &names.orgs {
+            orgs.extend(occurrences(&chars, name, EntityType::Organization));
+        }
+        if use_tags {
+            people.extend(tagged_people(&toks));
+        }
+        let (known, orgs): (Vec<Entity>, Vec<Entity>) = orgs
+            .into_iter()
+            .partition(|o| GAZETTEER.orgs.contains(&o.text));
+        settle(orgs, known, places, people)
+    }
+}
+
+fn occurrences(chars: &[char], name: &str, kind: EntityType) -> Vec<Entity> {
+    let pat = chars_of(name);
+    if pat.is_empty() || pat.len() > chars.len() {
+        return Vec::new();
+    }
+    (0..=chars.len() - pat.len())
+        .filter(|&i| chars[i..i + pat.len()] == pat[..])
+        .map(|i| entity(kind, name.to_string(), i, i + pat.len()))
+        .collect()
+}
+
+/// Overlaps: organizations win over people and keep the places inside them; a person never
+/// overlaps a place or an organization; duplicates go; order is by position.
+fn settle(
+    orgs: Vec<Entity>,
+    known: Vec<Entity>,
+    places: Vec<Entity>,
+    people: Vec<Entity>,
+) -> Vec<Entity> {
+    let mut orgs = widest(orgs);
+    let known: Vec<Entity> = known
+        .into_iter()
+        .filter(|k| {
+            !orgs
+                .iter()
+                .any(|o| o.char_start == k.char_start && o.char_end == k.char_end)
+        })
+        .collect();
+    orgs.extend(known);
+    orgs.retain(|o| {
+        !places
+            .iter()
+            .any(|p| p.char_start == o.char_start && p.char_end == o.char_end)
+    });
+    let overlaps = |a: &Entity, b: &Entity| a.char_start < b.char_end && b.char_start < a.char_end;
+    let people: Vec<Entity> = widest(people)
+        .into_iter()
+        .filter(|p| !orgs.iter().chain(places.iter()).any(|o| overlaps(o, p)))
+        .collect();
+    // A place that straddles an organization's edge was a misreading.
+    let places: Vec<Entity> = places
+        .into_iter()
+        .filter(|p| {
+            !orgs
+                .iter()
+                .any(|o| overlaps(o, p) && (p.char_start < o.char_start || p.char_end > o.char_end))
+        })
+        .collect();
+    let mut all: Vec<Entity> = orgs.into_iter().chain(places).chain(people).collect();
+    all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
+    all.dedup();
+    all
+}
+
+/// Of overlapping mentions of one kind, the widest.
+fn widest(mut v: Vec<Entity>) -> Vec<Entity> {
+    v.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end)));
+    let mut out: Vec<Entity> = Vec::new();
+    for e in v {
+        if out.last().is_some_and(|o| e.char_start < o.char_end) {
+            continue;
+        }
+        out.push(e);
+    }
+    out
+}
+
+/// Entities of several texts of one page (segments), with page-level names applied.
+pub fn page_entities(
+    texts: &[(&str, &[String])],
+    words: &Words,
+    use_tags: bool,
+) -> Vec<Vec<Entity>> {
+    let found: Vec<Found> = texts
+        .iter()
+        .map(|(t, credited)| find(t, words, credited))
+        .collect();
+    let mut names = PageNames::default();
+    for f in &found {
+        f.collect(&mut names);
+    }
+    found
+        .into_iter()
+        .map(|f| f.resolve(&names, use_tags))
+        .collect()
+}
+
+/// Entities of one text on its own.
+pub fn entities(text: &str, words: &Words) -> Vec<Entity> {
+    page_entities(&[(text, &[])], words, true)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// The widest non-overlapping entities, for flat (one label per character) scoring.
+pub fn outermost(entities: &[Entity]) -> Vec<Entity> {
+    widest(entities.to_vec())
+}
+
+/// The jieba-only baseline: `nr` → person, `ns` → place, `nt` → organization.
+pub fn jieba_baseline(text: &str, words: &Words) -> Vec<Entity> {
+    tag(words, text)
+        .into_iter()
+        .filter_map(|t| {
+            let kind = match t.tag.as_str() {
+                "nr" => EntityType::Person,
+                "ns" => EntityType::Place,
+                "nt" => EntityType::Organization,
+                _ => return None,
+            };
+            Some(entity(kind, t.text, t.start, t.end))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::words::shared;
+
+    fn of(kind: EntityType, text: &str) -> Vec<String> {
+        entities(text, shared())
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.text)
+            .collect()
+    }
+
+    #[test]
+    fn places_from_the_gazetteer_with_short_forms() {
+        let p = of(
+            EntityType::Place,
+            "江苏省常州市和广西壮族自治区桂林市七星区,以及美国和日本",
+        );
+        for want in [
+            "江苏省",
+            "常州市",
+            "广西壮族自治区",
+            "桂林市",
+            "七星区",
+            "美国",
+            "日本",
+        ] {
+            assert!(p.contains(&want.to_string()), "{want} missing from {p:?}");
+        }
+        assert!(of(EntityType::Place, "他在河南山区工作").contains(&"河南".to_string()));
+        assert!(!of(EntityType::Place, "世界和平").contains(&"和平".to_string()));
+    }
+
+    #[test]
+    fn organizations_by_suffix_stop_at_verbs_and_function_words() {
+        let o = of(
+            EntityType::Organization,
+            "活动由星河电子科技有限公司和华夏重工集团共同举办。",
+        );
+        assert!(o.contains(&"星河电子科技有限公司".to_string()), "{o:?}");
+        assert!(o.contains(&"华夏重工集团".to_string()), "{o:?}");
+        assert!(of(EntityType::Organization, "形成“前区后厂”格局").is_empty());
+    }
+
+    #[test]
+    fn people_from_titles_and_speech_verbs() {
+        let text = "东方机械公司总经理李建国说,今年订单增加。";
+        assert_eq!(of(EntityType::Person, text), vec!["李建国".to_string()]);
+        let text = "“我们很满意。”张红梅表示。";
+        assert_eq!(of(EntityType::Person, text), vec!["张红梅".to_string()]);
+    }
+
+    #[test]
+    fn a_name_credited_by_the_layout_is_a_person() {
+        let found = page_entities(
+            &[(
+                "本报讯 (特约通讯员 欧阳小雨) 会议召开。",
+                &["欧阳小雨".to_string()],
+            )],
+            shared(),
+            false,
+        );
+        let people: Vec<&str> = found[0]
+            .iter()
+            .filter(|e| e.kind == EntityType::Person)
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(people, vec!["欧阳小雨"]);
+    }
+
+    #[test]
+    fn spans_point_into_the_text() {
+        let text = "据新华社报道,北京市海淀区的清华大学举行活动。";
+        let chars: Vec<char> = text.chars().collect();
+        for e in entities(text, shared()) {
+            assert_eq!(slice(&chars, e.char_start, e.char_end), e.text);
+        }
+    }
+}

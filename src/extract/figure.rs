@@ -1,0 +1,591 @@
+//! Figures: money with its currency, percentages and percentage points, and quantities with
+//! their unit, each with the modifier the text puts on it (超 10亿元 → over, 17%以上 → at_least).
+//!
+//! A figure is a number or range ([`super::number`]) followed by a unit, or a currency sign
+//! followed by a number. Values are in the unit's base: 227.03亿元 is 22703000000 CNY, 5万吨 is
+//! 50000 吨.
+
+use serde::Serialize;
+
+use super::number::{amount_at, arabic_digit, chinese_digit, number_at, Amount, Dec};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FigureKind {
+    Money,
+    Percent,
+    PercentPoint,
+    Quantity,
+}
+
+impl FigureKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FigureKind::Money => "money",
+            FigureKind::Percent => "percent",
+            FigureKind::PercentPoint => "percent_point",
+            FigureKind::Quantity => "quantity",
+        }
+    }
+}
+
+/// How the text qualifies a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Modifier {
+    /// 超 / 超过 / 逾 / 突破
+    Over,
+    /// 以上 / 至少 / 不少于
+    AtLeast,
+    /// 多 / 余
+    MoreThan,
+    /// 约 / 近 / 左右
+    About,
+    /// 以下 / 不到 / 不足 / 不超过
+    AtMost,
+}
+
+/// One figure of a text, with char offsets into that text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub kind: FigureKind,
+    pub text: String,
+    pub value: Amount,
+    pub unit: String,
+    pub modifier: Option<Modifier>,
+    pub char_start: usize,
+    pub char_end: usize,
+}
+
+impl Figure {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": self.kind, "text": self.text, "value": self.value.to_json(),
+            "unit": self.unit, "modifier": self.modifier,
+            "char_start": self.char_start, "char_end": self.char_end,
+        })
+    }
+}
+
+/// Units written after a number: (text, kind, unit reported). Longest match wins.
+const UNITS: &[(&str, FigureKind, &str)] = &[
+    ("人民币", FigureKind::Money, "CNY"),
+    ("元人民币", FigureKind::Money, "CNY"),
+    ("元", FigureKind::Money, "CNY"),
+    ("块钱", FigureKind::Money, "CNY"),
+    ("美元", FigureKind::Money, "USD"),
+    ("美金", FigureKind::Money, "USD"),
+    ("港元", FigureKind::Money, "HKD"),
+    ("港币", FigureKind::Money, "HKD"),
+    ("欧元", FigureKind::Money, "EUR"),
+    ("日元", FigureKind::Money, "JPY"),
+    ("英镑", FigureKind::Money, "GBP"),
+    ("韩元", FigureKind::Money, "KRW"),
+    ("澳元", FigureKind::Money, "AUD"),
+    ("加元", FigureKind::Money, "CAD"),
+    ("卢布", FigureKind::Money, "RUB"),
+    ("新台币", FigureKind::Money, "TWD"),
+    ("澳门元", FigureKind::Money, "MOP"),
+    ("瑞士法郎", FigureKind::Money, "CHF"),
+    ("新加坡元", FigureKind::Money, "SGD"),
+    ("%", FigureKind::Percent, "%"),
+    ("％", FigureKind::Percent, "%"),
+    ("个百分点", FigureKind::PercentPoint, "pp"),
+    ("百分点", FigureKind::PercentPoint, "pp"),
+    ("吨", FigureKind::Quantity, "吨"),
+    ("公斤", FigureKind::Quantity, "公斤"),
+    ("千克", FigureKind::Quantity, "千克"),
+    ("克", FigureKind::Quantity, "克"),
+    ("亩", FigureKind::Quantity, "亩"),
+    ("公顷", FigureKind::Quantity, "公顷"),
+    ("平方公里", FigureKind::Quantity, "平方公里"),
+    ("平方千米", FigureKind::Quantity, "平方千米"),
+    ("平方米", FigureKind::Quantity, "平方米"),
+    ("平米", FigureKind::Quantity, "平方米"),
+    ("立方米", FigureKind::Quantity, "立方米"),
+    ("方", FigureKind::Quantity, "立方米"),
+    ("公里", FigureKind::Quantity, "公里"),
+    ("千米", FigureKind::Quantity, "千米"),
+    ("米", FigureKind::Quantity, "米"),
+    ("升", FigureKind::Quantity, "升"),
+    ("桶", FigureKind::Quantity, "桶"),
+    ("台", FigureKind::Quantity, "台"),
+    ("套", FigureKind::Quantity, "套"),
+    ("家", FigureKind::Quantity, "家"),
+    ("个", FigureKind::Quantity, "个"),
+    ("个月", FigureKind::Quantity, "个月"),
+    ("项", FigureKind::Quantity, "项"),
+    ("人", FigureKind::Quantity, "人"),
+    ("人次", FigureKind::Quantity, "人次"),
+    ("名", FigureKind::Quantity, "名"),
+    ("位", FigureKind::Quantity, "位"),
+    ("例", FigureKind::Quantity, "例"),
+    ("户", FigureKind::Quantity, "户"),
+    ("辆", FigureKind::Quantity, "辆"),
+    ("件", FigureKind::Quantity, "件"),
+    ("座", FigureKind::Quantity, "座"),
+    ("架", FigureKind::Quantity, "架"),
+    ("艘", FigureKind::Quantity, "艘"),
+    ("所", FigureKind::Quantity, "所"),
+    ("头", FigureKind::Quantity, "头"),
+    ("只", FigureKind::Quantity, "只"),
+    ("株", FigureKind::Quantity, "株"),
+    ("份", FigureKind::Quantity, "份"),
+    ("批", FigureKind::Quantity, "批"),
+    ("度", FigureKind::Quantity, "度"),
+    ("千瓦时", FigureKind::Quantity, "千瓦时"),
+    ("千瓦", FigureKind::Quantity, "千瓦"),
+    ("兆瓦", FigureKind::Quantity, "兆瓦"),
+    ("千伏安", FigureKind::Quantity, "千伏安"),
+    ("千伏", FigureKind::Quantity, "千伏"),
+    ("标准箱", FigureKind::Quantity, "标准箱"),
+    ("kVA", FigureKind::Quantity, "kVA"),
+    ("KVA", FigureKind::Quantity, "kVA"),
+    ("kW", FigureKind::Quantity, "kW"),
+    ("KW", FigureKind::Quantity, "kW"),
+    ("kWh", FigureKind::Quantity, "kWh"),
+    ("MW", FigureKind::Quantity, "MW"),
+    ("GW", FigureKind::Quantity, "GW"),
+    ("km", FigureKind::Quantity, "km"),
+    ("kg", FigureKind::Quantity, "kg"),
+    ("TEU", FigureKind::Quantity, "TEU"),
+];
+
+/// Rates written after a unit (4万吨/日) that belong to it.
+const PER: &[&str] = &["/日", "/天", "/年", "/小时", "/时", "/月"];
+
+/// Currency signs written before a number.
+const SIGNS: &[(&str, &str)] = &[
+    ("US$", "USD"),
+    ("HK$", "HKD"),
+    ("¥", "CNY"),
+    ("￥", "CNY"),
+    ("$", "USD"),
+    ("＄", "USD"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+];
+
+/// Modifiers written right before a figure, longest first, with the characters before them
+/// that make them part of another word (签约 is not 约, 最近 is not 近).
+const BEFORE: &[(&str, Modifier, &str)] = &[
+    ("超过", Modifier::Over, ""),
+    ("不超过", Modifier::AtMost, ""),
+    ("突破", Modifier::Over, ""),
+    ("逾", Modifier::Over, ""),
+    ("超", Modifier::Over, "赶高"),
+    ("至少", Modifier::AtLeast, ""),
+    ("最少", Modifier::AtLeast, ""),
+    ("不少于", Modifier::AtLeast, ""),
+    ("不低于", Modifier::AtLeast, ""),
+    ("大约", Modifier::About, ""),
+    ("约", Modifier::About, "签合预节公制协条违履邀相誓契"),
+    ("将近", Modifier::About, ""),
+    ("接近", Modifier::About, ""),
+    ("近", Modifier::About, "最附将接临靠亲"),
+    ("不到", Modifier::AtMost, ""),
+    ("不足", Modifier::AtMost, ""),
+];
+
+/// Modifiers of two or more characters may stand a short verb away (至少新增50亿元).
+const MAX_GAP: usize = 2;
+
+/// Modifiers written right after a figure.
+const AFTER: &[(&str, Modifier)] = &[
+    ("以上", Modifier::AtLeast),
+    ("以下", Modifier::AtMost),
+    ("以内", Modifier::AtMost),
+    ("左右", Modifier::About),
+    ("之多", Modifier::MoreThan),
+];
+
+/// Words joining figures that share a modifier written before the first (超10亿元或1亿美元).
+const JOINERS: &[&str] = &["或者", "以及", "或", "和", "及", "、"];
+
+/// Every figure of `text`, in order, with char offsets into `text`.
+pub fn figures(text: &str) -> Vec<Figure> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<Figure> = Vec::new();
+    let mut prefixed: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match figure_at(&chars, i, out.last().map_or(0, |f| f.char_end)) {
+            Some((mut f, end)) => {
+                let before =
+                    modifier_before(&chars, f.char_start, out.last().map_or(0, |f| f.char_end));
+                let after = modifier_after(&chars, end);
+                let from_before = f.modifier.is_none() && before.is_some() && after.is_none();
+                f.modifier = f.modifier.or(after).or(before);
+                if f.modifier.is_none() {
+                    if let (Some(prev), Some(true)) = (out.last(), prefixed.last()) {
+                        if joined(&chars, prev.char_end, f.char_start) {
+                            f.modifier = prev.modifier;
+                        }
+                    }
+                }
+                prefixed.push(from_before);
+                i = end;
+                out.push(f);
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+fn joined(chars: &[char], from: usize, to: usize) -> bool {
+    let between: String = chars.get(from..to).unwrap_or_default().iter().collect();
+    JOINERS.contains(&between.as_str())
+}
+
+/// A figure starting at `i` (a sign, 百分之, a number, or a bare 亿元 before 以上); returns it
+/// and its end. `floor` is where the previous figure ended.
+fn figure_at(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize)> {
+    if let Some(f) = signed_money(chars, i) {
+        return Some(f);
+    }
+    if let Some(f) = percent_in_words(chars, i) {
+        return Some(f);
+    }
+    if !number_may_start(chars, i, floor) {
+        return None;
+    }
+    if let Some(f) = bare_multiplier(chars, i) {
+        return Some(f);
+    }
+    let (amount, end, num) = amount_at(chars, i)?;
+    let (kind, unit, unit_end) = unit_at(chars, end)?;
+    if num.chinese && !chinese_numeral_fits(chars, i, end, &unit) {
+        return None;
+    }
+    let mut value = amount;
+    let mut end = unit_end;
+    // 10%-20%: a range whose ends both carry the unit.
+    if let (Amount::One(low), Some(&sep)) = (amount, chars.get(end)) {
+        if super::number::range_separator(sep) {
+            if let Some((Amount::One(high), hend, _)) = amount_at(chars, end + 1) {
+                if let Some((k2, u2, uend)) = unit_at(chars, hend) {
+                    if k2 == kind && u2 == unit {
+                        value = Amount::Range(low, high);
+                        end = uend;
+                    }
+                }
+            }
+        }
+    }
+    let modifier = num.more.then_some(Modifier::MoreThan);
+    Some((make(chars, kind, i, end, value, &unit, modifier), end))
+}
+
+fn make(
+    chars: &[char],
+    kind: FigureKind,
+    start: usize,
+    end: usize,
+    value: Amount,
+    unit: &str,
+    modifier: Option<Modifier>,
+) -> Figure {
+    Figure {
+        kind,
+        text: chars[start..end].iter().collect(),
+        value,
+        unit: unit.to_string(),
+        modifier,
+        char_start: start,
+        char_end: end,
+    }
+}
+
+/// Whether a number may begin at `i`: not inside a word of Latin letters and digits (RISC-V,
+/// 2.5D are not figures; 4x12500kVA is), not an ordinal (第二十三).
+fn number_may_start(chars: &[char], i: usize, floor: usize) -> bool {
+    let Some(&c) = chars.get(i) else { return false };
+    let numeral = |c: char| arabic_digit(c).is_some() || chinese_digit(c).is_some();
+    if !numeral(c) && !matches!(c, '十' | '亿' | '万') {
+        return false;
+    }
+    if i == 0 || i <= floor {
+        return i >= floor;
+    }
+    let prev = chars[i - 1];
+    if arabic_digit(prev).is_some() || matches!(prev, '.' | '．' | '第' | '/' | '／') {
+        return false;
+    }
+    if chinese_digit(c).is_some() && (chinese_digit(prev).is_some() || prev == '十') {
+        return false;
+    }
+    !prev.is_ascii_alphabetic() || matches!(prev, 'x' | 'X')
+}
+
+/// Chinese numerals are common inside words (一方面, 三大产业); take them as figures only for
+/// units that they really count, and never one alone before 度 (一度 is "once").
+fn chinese_numeral_fits(chars: &[char], start: usize, end: usize, unit: &str) -> bool {
+    let len = end - start;
+    !(unit == "度"
+        || unit == "立方米"
+        || (len == 1 && matches!(chars.get(start), Some('一')) && unit == "人"))
+}
+
+/// The unit at `i`, longest match first, with a rate (/日) kept on it.
+fn unit_at(chars: &[char], i: usize) -> Option<(FigureKind, String, usize)> {
+    let (text, kind, unit) = UNITS
+        .iter()
+        .filter(|(t, _, _)| starts_with_at(chars, i, t))
+        .max_by_key(|(t, _, _)| t.chars().count())?;
+    let mut end = i + text.chars().count();
+    // A Latin unit must end a Latin word: 5kg, not 5kgs.
+    if text.is_ascii() && chars.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut unit = unit.to_string();
+    if *kind == FigureKind::Quantity {
+        if let Some(per) = PER.iter().find(|p| starts_with_at(chars, end, p)) {
+            end += per.chars().count();
+            unit.push_str(per);
+        }
+    }
+    Some((*kind, unit, end))
+}
+
+fn starts_with_at(chars: &[char], i: usize, word: &str) -> bool {
+    super::number::starts_with_at(chars, i, word)
+}
+
+fn ends_with_at(chars: &[char], end: usize, word: &str) -> bool {
+    let n = word.chars().count();
+    end >= n && starts_with_at(chars, end - n, word)
+}
+
+/// ¥100万, US$5亿, €3.2万.
+fn signed_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
+    let (sign, unit) = SIGNS.iter().find(|(s, _)| starts_with_at(chars, i, s))?;
+    let at = i + sign.chars().count();
+    let (amount, end, num) = amount_at(chars, at)?;
+    if num.chinese {
+        return None;
+    }
+    let modifier = num.more.then_some(Modifier::MoreThan);
+    let f = make(chars, FigureKind::Money, i, end, amount, unit, modifier);
+    Some((f, end))
+}
+
+/// 百分之六点九, 百分之十五, 百分之百.
+fn percent_in_words(chars: &[char], i: usize) -> Option<(Figure, usize)> {
+    if !starts_with_at(chars, i, "百分之") {
+        return None;
+    }
+    let at = i + 3;
+    let (value, end) = if chars.get(at) == Some(&'百') {
+        (Dec::from_int(100), at + 1)
+    } else {
+        let n = number_at(chars, at)?;
+        (n.value, n.end)
+    };
+    let f = make(
+        chars,
+        FigureKind::Percent,
+        i,
+        end,
+        Amount::One(value),
+        "%",
+        None,
+    );
+    Some((f, end))
+}
+
+/// 亿元以上: a bare 亿/万 before a currency, qualified by 以上/以下, is one of that multiplier.
+fn bare_multiplier(chars: &[char], i: usize) -> Option<(Figure, usize)> {
+    let power = match chars.get(i)? {
+        '亿' => 8,
+        '万' => 4,
+        _ => return None,
+    };
+    if i > 0
+        && (chinese_digit(chars[i - 1]).is_some()
+            || matches!(chars[i - 1], '十' | '百' | '千' | '万'))
+    {
+        return None;
+    }
+    let (kind, unit, end) = unit_at(chars, i + 1)?;
+    if kind != FigureKind::Money || modifier_after(chars, end).is_none() {
+        return None;
+    }
+    let value = Dec::from_int(1).mul_pow10(power)?;
+    Some((
+        make(chars, kind, i, end, Amount::One(value), &unit, None),
+        end,
+    ))
+}
+
+fn modifier_after(chars: &[char], end: usize) -> Option<Modifier> {
+    AFTER
+        .iter()
+        .find(|(w, _)| starts_with_at(chars, end, w))
+        .map(|&(_, m)| m)
+}
+
+/// The modifier written before a figure that starts at `start`, looking no further back than
+/// `floor` (the previous figure's end).
+fn modifier_before(chars: &[char], start: usize, floor: usize) -> Option<Modifier> {
+    for gap in 0..=MAX_GAP {
+        if start < floor + gap {
+            break;
+        }
+        let end = start - gap;
+        let gap_is_han = chars[end..start]
+            .iter()
+            .all(|&c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        if !gap_is_han {
+            break;
+        }
+        for &(word, modifier, not_after) in BEFORE {
+            let n = word.chars().count();
+            if (gap > 0 && n < 2) || !ends_with_at(chars, end, word) || end - n < floor {
+                continue;
+            }
+            let before = end.checked_sub(n + 1).and_then(|k| chars.get(k));
+            if before.is_some_and(|c| not_after.contains(*c)) {
+                continue;
+            }
+            return Some(modifier);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Figure {
+        let fs = figures(text);
+        assert_eq!(fs.len(), 1, "{text}: {fs:?}");
+        fs.into_iter().next().expect("one figure")
+    }
+
+    fn dec(s: &str) -> Dec {
+        s.parse().expect("decimal")
+    }
+
+    #[test]
+    fn money_is_in_yuan_and_exact() {
+        let f = one("总产值227.03亿元,同比");
+        assert_eq!(f.kind, FigureKind::Money);
+        assert_eq!(f.text, "227.03亿元");
+        assert_eq!(f.value, Amount::One(dec("22703000000")));
+        assert_eq!(f.unit, "CNY");
+        assert_eq!(f.to_json()["value"].to_string(), "22703000000");
+        assert_eq!((f.char_start, f.char_end), (3, 11));
+    }
+
+    #[test]
+    fn currencies_by_name_and_sign() {
+        assert_eq!(one("投资1亿美元").unit, "USD");
+        assert_eq!(one("募资30亿港元").unit, "HKD");
+        assert_eq!(one("价值5000万欧元").unit, "EUR");
+        assert_eq!(one("亏损20亿日元").unit, "JPY");
+        assert_eq!(one("罚款3万英镑").unit, "GBP");
+        let f = one("售价¥1,299");
+        assert_eq!(
+            (f.unit.as_str(), f.value),
+            ("CNY", Amount::One(dec("1299")))
+        );
+        assert_eq!(one("融资$2.5亿").value, Amount::One(dec("250000000")));
+        assert_eq!(one("€30").unit, "EUR");
+    }
+
+    #[test]
+    fn modifiers_before_and_after() {
+        assert_eq!(one("打造产值超120亿元的").modifier, Some(Modifier::Over));
+        assert_eq!(one("支持9000多万元。").modifier, Some(Modifier::MoreThan));
+        let f = one("投资5000万元以上工业项目");
+        assert_eq!(
+            (f.text.as_str(), f.modifier),
+            ("5000万元", Some(Modifier::AtLeast))
+        );
+        assert_eq!(one("增长17%以上").modifier, Some(Modifier::AtLeast));
+        assert_eq!(one("约300人").modifier, Some(Modifier::About));
+        assert_eq!(one("300人左右").modifier, Some(Modifier::About));
+        assert_eq!(one("不到10家").modifier, Some(Modifier::AtMost));
+        assert_eq!(one("降低到7900度以下").modifier, Some(Modifier::AtMost));
+        assert_eq!(
+            one("至少新增50亿-100亿元的产值").modifier,
+            Some(Modifier::AtLeast)
+        );
+        assert_eq!(one("集中签约32个项目").modifier, None);
+        assert_eq!(one("最近3家").modifier, None);
+    }
+
+    #[test]
+    fn a_modifier_before_joined_figures_applies_to_each() {
+        let fs = figures("总投资超10亿元或1亿美元的项目");
+        assert_eq!(fs.len(), 2);
+        assert!(fs.iter().all(|f| f.modifier == Some(Modifier::Over)));
+        assert_eq!(fs[1].unit, "USD");
+    }
+
+    #[test]
+    fn a_bare_multiplier_before_a_bound_is_one_of_it() {
+        let f = one("新引进计划投资亿元以上工业项目");
+        assert_eq!(f.text, "亿元");
+        assert_eq!(f.value, Amount::One(dec("100000000")));
+        assert_eq!(f.modifier, Some(Modifier::AtLeast));
+        assert!(figures("百亿级俱乐部").is_empty());
+    }
+
+    #[test]
+    fn percentages_and_points() {
+        let f = one("同比增长6.9%;");
+        assert_eq!(
+            (f.kind, f.value.to_json().to_string()),
+            (FigureKind::Percent, "6.9".into())
+        );
+        let f = one("占比百分之六点九");
+        assert_eq!(
+            (f.kind, f.value),
+            (FigureKind::Percent, Amount::One(dec("6.9")))
+        );
+        let f = one("增长6.9个百分点");
+        assert_eq!(f.kind, FigureKind::PercentPoint);
+        assert_eq!(
+            one("下降10%-20%").value,
+            Amount::Range(dec("10"), dec("20"))
+        );
+    }
+
+    #[test]
+    fn quantities_in_the_base_unit() {
+        let f = one("节水项目可节水150万吨");
+        assert_eq!(
+            (f.unit.as_str(), f.value),
+            ("吨", Amount::One(dec("1500000")))
+        );
+        assert_eq!(one("4万吨/日污水").unit, "吨/日");
+        assert_eq!(one("共建200亩以上").modifier, Some(Modifier::AtLeast));
+        let f = one("4x12500kVA硅铁矿热炉");
+        assert_eq!((f.text.as_str(), f.unit.as_str()), ("12500kVA", "kVA"));
+        assert_eq!(one("年产30万套").value, Amount::One(dec("300000")));
+        assert_eq!(
+            one("3至5万人").value,
+            Amount::Range(dec("30000"), dec("50000"))
+        );
+        assert_eq!(one("两个区域").value, Amount::One(dec("2")));
+    }
+
+    #[test]
+    fn not_figures() {
+        for text in [
+            "RISC-V CPU",
+            "2.5D封装",
+            "第二十三届",
+            "启明930产品",
+            "占广西2/3",
+            "一方面",
+            "一度成为",
+            "2023年",
+        ] {
+            assert!(figures(text).is_empty(), "{text}: {:?}", figures(text));
+        }
+    }
+}
