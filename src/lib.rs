@@ -7,6 +7,7 @@
 //! - [`detect`]: stat, then streaming sha256 → added / changed / moved / removed / unchanged.
 //! - [`process`]: one detected job → its events and the state change that commits it.
 //! - [`text`]: decoding and segmentation (pure functions).
+//! - [`dedup`]: fingerprints, MinHash + LSH, and the index in the state (resolved at commit).
 //! - [`pipeline`]: the stages wired with bounded channels; group commit.
 //! - [`sink`]: the durable NDJSON log.
 //! - [`store`]: the SQLite state (tracked files, the log's committed end).
@@ -15,6 +16,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod dedup;
 pub mod detect;
 pub mod event;
 pub mod pipeline;

@@ -19,9 +19,10 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::{Fsync, Settings};
+use crate::dedup::Dedup;
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::{now_rfc3339, source_uri, write_line};
-use crate::process::{complete, process, Committable};
+use crate::process::{complete, process_with, Committable};
 use crate::sink::ndjson::{EventLog, Recovery};
 use crate::store::Store;
 use crate::watch::{filter::PathFilter, WatchMsg};
@@ -215,11 +216,13 @@ pub async fn run(
         counters.clone(),
         progress.clone(),
     );
+    let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
     let processor = tokio::spawn(run_processor(
         job_rx,
         commit_tx,
         settings.workers(),
         stop.clone(),
+        dedup.clone(),
     ));
     let committer = Committer {
         log,
@@ -231,6 +234,7 @@ pub async fn run(
         fsync_interval: Duration::from_millis(settings.output.fsync_interval_ms),
         counters: counters.clone(),
         progress,
+        dedup,
     };
     let handle = tokio::runtime::Handle::current();
     let (done_tx, mut done_rx) = mpsc::channel::<Result<(), PipelineError>>(1);
@@ -370,6 +374,7 @@ async fn run_processor(
     tx: mpsc::Sender<Committable>,
     workers: usize,
     stop: Arc<AtomicBool>,
+    dedup: Arc<Dedup>,
 ) {
     let jobs = futures::stream::unfold(rx, move |mut rx| {
         let stop = stop.clone();
@@ -381,20 +386,27 @@ async fn run_processor(
         }
     });
     let results = jobs
-        .map(|job| async move {
-            let path = job_path(&job).to_string();
-            match tokio::task::spawn_blocking(move || process(job)).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(path, "processing panicked: {e}");
-                    process(Job::Failed(crate::detect::Failure {
-                        path,
-                        stage: "process",
-                        kind: "internal_error",
-                        message: format!("processing failed unexpectedly: {e}"),
-                        sha256: None,
-                        stat: None,
-                    }))
+        .map(|job| {
+            let dedup = dedup.clone();
+            async move {
+                let path = job_path(&job).to_string();
+                let worker_dedup = dedup.clone();
+                match tokio::task::spawn_blocking(move || process_with(job, &worker_dedup)).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(path, "processing panicked: {e}");
+                        process_with(
+                            Job::Failed(crate::detect::Failure {
+                                path,
+                                stage: "process",
+                                kind: "internal_error",
+                                message: format!("processing failed unexpectedly: {e}"),
+                                sha256: None,
+                                stat: None,
+                            }),
+                            &dedup,
+                        )
+                    }
                 }
             }
         })
@@ -434,6 +446,7 @@ struct Committer {
     fsync_interval: Duration,
     counters: Arc<Counters>,
     progress: Progress,
+    dedup: Arc<Dedup>,
 }
 
 impl Committer {
@@ -481,6 +494,7 @@ impl Committer {
             if !matches!(c.pending, crate::process::Pending::Nothing) {
                 let previous = tx.segments_of(&c.path)?;
                 complete(c, previous.as_deref());
+                crate::dedup::resolve(&self.dedup, tx.conn(), c).map_err(|e| tx.sql_err(e))?;
             }
             for op in &c.ops {
                 tx.apply(op)?;

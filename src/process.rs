@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use crate::dedup::{Analysis, Dedup};
 use crate::detect::{Failure, FileVersion, Job};
 use crate::event::{self, document_id, Event};
 use crate::store::{FileRecord, FileStatus, StatIdentity, StateOp};
@@ -33,12 +34,19 @@ pub struct Committable {
     pub pending: Pending,
     /// Counted as a file version taken in (for progress and summaries).
     pub is_version: bool,
+    /// Fingerprints and signatures for the dedup stage's lookups at commit time.
+    pub dedup: Option<Box<Analysis>>,
+}
+
+/// Turns one job into its committable form with the default dedup settings.
+pub fn process(job: Job) -> Committable {
+    process_with(job, &Dedup::default())
 }
 
 /// Turns one job into its committable form. CPU-bound for versions: run it off the async threads.
-pub fn process(job: Job) -> Committable {
+pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
     match job {
-        Job::Version(v) => process_version(v),
+        Job::Version(v) => process_version(v, dedup),
         Job::Moved {
             from,
             to,
@@ -61,6 +69,7 @@ pub fn process(job: Job) -> Committable {
                 path: to,
                 pending: Pending::Nothing,
                 is_version: false,
+                dedup: None,
             }
         }
         Job::Removed { path, sha256 } => {
@@ -79,6 +88,7 @@ pub fn process(job: Job) -> Committable {
                 path,
                 pending: Pending::Removal,
                 is_version: false,
+                dedup: None,
             }
         }
         Job::Restat { path, stat } => Committable {
@@ -90,6 +100,7 @@ pub fn process(job: Job) -> Committable {
             path,
             pending: Pending::Nothing,
             is_version: false,
+            dedup: None,
         },
         Job::Failed(f) => failed(f),
     }
@@ -125,10 +136,11 @@ fn failed(f: Failure) -> Committable {
         path: f.path,
         pending: Pending::Nothing,
         is_version: true,
+        dedup: None,
     }
 }
 
-fn process_version(v: FileVersion) -> Committable {
+fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     let started = Instant::now();
     let decoded = match decode(&v.bytes) {
         Ok(d) => d,
@@ -188,6 +200,9 @@ fn process_version(v: FileVersion) -> Committable {
     }
 
     let articles = articles_table(&page.articles);
+    let analysis = dedup
+        .analyze(&document, &v.sha256, &decoded.text, &page)
+        .map(Box::new);
     let done = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
     events.push(Event::new(
@@ -228,6 +243,7 @@ fn process_version(v: FileVersion) -> Committable {
         events,
         pending: Pending::Version { segments: ids },
         is_version: true,
+        dedup: analysis,
     }
 }
 
