@@ -452,7 +452,7 @@ impl Settings {
         if !(1..=1024).contains(&d.permutations) {
             return bad("dedup.permutations", "must be between 1 and 1024");
         }
-        if d.bands == 0 || d.bands > d.permutations || d.permutations % d.bands != 0 {
+        if d.bands == 0 || d.bands > d.permutations || !d.permutations.is_multiple_of(d.bands) {
             return bad(
                 "dedup.bands",
                 &format!(

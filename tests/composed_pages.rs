@@ -320,7 +320,7 @@ fn composed_pages_without_sign_offs_keep_their_articles() {
 /// at the right places.
 #[test]
 fn the_composer_marks_where_articles_and_paragraphs_are() {
-    let sources = vec![
+    let sources = [
         Source {
             title: "标题一".into(),
             paragraphs: vec!["第一段文字,没有结束的意思还在继续说。".into(); 20],

@@ -286,9 +286,15 @@ fn the_index_survives_a_restart() {
 
 /// A consumer of the log that keeps, for every path, the segments it holds: id → (version,
 /// text, indexes). It knows only the events.
+/// What a consumer holds of one segment id of one path: (version, text, indexes).
+type Held = HashMap<String, (String, String, Vec<u64>)>;
+
+/// Per path, its segments as (id, text, sorted indexes), sorted.
+type View = HashMap<String, Vec<(String, String, Vec<u64>)>>;
+
 #[derive(Default)]
 struct Mirror {
-    files: HashMap<String, HashMap<String, (String, String, Vec<u64>)>>,
+    files: HashMap<String, Held>,
     paths: HashMap<String, String>,
 }
 
@@ -356,7 +362,7 @@ impl Mirror {
     }
 
     /// What is held, as (id, text, indexes) sorted, per path.
-    fn view(&self) -> HashMap<String, Vec<(String, String, Vec<u64>)>> {
+    fn view(&self) -> View {
         self.files
             .iter()
             .map(|(path, held)| {
@@ -376,7 +382,7 @@ impl Mirror {
 }
 
 /// What the folder holds, segmented the way sluice does.
-fn folder_view(env: &Env) -> HashMap<String, Vec<(String, String, Vec<u64>)>> {
+fn folder_view(env: &Env) -> View {
     let mut view = HashMap::new();
     for entry in std::fs::read_dir(&env.watch).unwrap() {
         let path = entry.unwrap().path();

@@ -54,7 +54,7 @@ impl Signature {
 
     /// The signature stored by [`Signature::to_bytes`]; None when the length is not whole u64s.
     pub fn from_bytes(bytes: &[u8]) -> Option<Signature> {
-        if bytes.len() % 8 != 0 {
+        if !bytes.len().is_multiple_of(8) {
             return None;
         }
         Some(Signature(
