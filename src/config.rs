@@ -132,6 +132,50 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
+/// The levels at which duplicates are looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupLevel {
+    Document,
+    Article,
+    Segment,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DedupSettings {
+    pub enabled: bool,
+    /// Estimated Jaccard similarity from which a text is a near-duplicate.
+    pub threshold: f64,
+    /// Shingle length: characters for Han text, words for Latin text.
+    pub shingle_size: usize,
+    /// MinHash permutations (signature length).
+    pub permutations: usize,
+    /// LSH bands; rows per band = permutations / bands.
+    pub bands: usize,
+    pub levels: Vec<DedupLevel>,
+    /// Segments shorter than this (folded chars) get exact matching only, no near matching.
+    pub min_segment_chars: usize,
+}
+
+impl Default for DedupSettings {
+    fn default() -> Self {
+        DedupSettings {
+            enabled: true,
+            threshold: 0.8,
+            shingle_size: 5,
+            permutations: 128,
+            bands: 16,
+            levels: vec![
+                DedupLevel::Document,
+                DedupLevel::Article,
+                DedupLevel::Segment,
+            ],
+            min_segment_chars: 50,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -140,6 +184,7 @@ pub struct Settings {
     pub state: StateSettings,
     pub pipeline: PipelineSettings,
     pub extract: ExtractSettings,
+    pub dedup: DedupSettings,
     pub log: LogSettings,
 }
 
@@ -220,6 +265,13 @@ pub const KEYS: &[&str] = &[
     "extract.reference_date",
     "extract.keywords",
     "extract.keyword_method",
+    "dedup.enabled",
+    "dedup.threshold",
+    "dedup.shingle_size",
+    "dedup.permutations",
+    "dedup.bands",
+    "dedup.levels",
+    "dedup.min_segment_chars",
     "log.format",
 ];
 
@@ -320,6 +372,13 @@ impl Settings {
                 .parse()
                 .map_err(|_| format!("{key} must be a whole number, not {raw:?}"))
         }
+        fn boolean(key: &str, raw: &str) -> Result<bool, String> {
+            match raw {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(format!("{key} must be true or false, not {raw:?}")),
+            }
+        }
         fn list(raw: &str) -> Vec<String> {
             raw.split(',')
                 .map(str::trim)
@@ -350,13 +409,7 @@ impl Settings {
             }
             "output.fsync_interval_ms" => self.output.fsync_interval_ms = num(key, raw)?,
             "output.rotate_bytes" => self.output.rotate_bytes = num(key, raw)?,
-            "output.tokens" => {
-                self.output.tokens = match raw {
-                    "true" | "1" | "yes" => true,
-                    "false" | "0" | "no" => false,
-                    _ => return Err(format!("output.tokens must be true or false, not {raw:?}")),
-                }
-            }
+            "output.tokens" => self.output.tokens = boolean(key, raw)?,
             "state.file" => self.state.file = PathBuf::from(raw),
             "pipeline.channel_capacity" => self.pipeline.channel_capacity = num(key, raw)?,
             "pipeline.workers" => self.pipeline.workers = num(key, raw)?,
@@ -379,6 +432,30 @@ impl Settings {
                     }
                 }
             }
+            "dedup.enabled" => self.dedup.enabled = boolean(key, raw)?,
+            "dedup.threshold" => {
+                self.dedup.threshold = raw.trim().parse().map_err(|_| {
+                    format!("dedup.threshold must be a number between 0 and 1, not {raw:?}")
+                })?
+            }
+            "dedup.shingle_size" => self.dedup.shingle_size = num(key, raw)?,
+            "dedup.permutations" => self.dedup.permutations = num(key, raw)?,
+            "dedup.bands" => self.dedup.bands = num(key, raw)?,
+            "dedup.levels" => {
+                self.dedup.levels = list(raw)
+                    .iter()
+                    .map(|l| match l.as_str() {
+                        "document" => Ok(DedupLevel::Document),
+                        "article" => Ok(DedupLevel::Article),
+                        "segment" => Ok(DedupLevel::Segment),
+                        _ => Err(format!(
+                            "dedup.levels takes document, article and segment (comma-separated), \
+                             not {l:?}"
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "dedup.min_segment_chars" => self.dedup.min_segment_chars = num(key, raw)?,
             "log.format" => {
                 self.log.format = match raw {
                     "text" => LogFormat::Text,
@@ -443,6 +520,28 @@ impl Settings {
         }
         if self.extract.keywords > 100 {
             return bad("extract.keywords", "must be at most 100");
+        }
+        let d = &self.dedup;
+        if !(d.threshold > 0.0 && d.threshold <= 1.0) {
+            return bad(
+                "dedup.threshold",
+                "must be above 0 and at most 1 (e.g. 0.8)",
+            );
+        }
+        if !(1..=32).contains(&d.shingle_size) {
+            return bad("dedup.shingle_size", "must be between 1 and 32");
+        }
+        if !(1..=1024).contains(&d.permutations) {
+            return bad("dedup.permutations", "must be between 1 and 1024");
+        }
+        if d.bands == 0 || d.bands > d.permutations || !d.permutations.is_multiple_of(d.bands) {
+            return bad(
+                "dedup.bands",
+                &format!(
+                    "must divide dedup.permutations ({}) evenly, e.g. 16 bands of 8 rows for 128",
+                    d.permutations
+                ),
+            );
         }
         for key in ["watch.include", "watch.exclude"] {
             let globs = if key == "watch.include" {
@@ -573,6 +672,26 @@ mod tests {
             .unwrap_err()
             .0
             .contains("extract.reference_date"));
+    }
+
+    #[test]
+    fn dedup_settings_are_checked_and_named() {
+        let mut s = Settings::default();
+        s.set("dedup.levels", "document, segment").unwrap();
+        assert_eq!(s.dedup.levels, [DedupLevel::Document, DedupLevel::Segment]);
+        assert!(s
+            .set("dedup.levels", "page")
+            .unwrap_err()
+            .contains("dedup.levels"));
+        s.set("dedup.bands", "12").unwrap();
+        assert!(s.validate().unwrap_err().0.contains("dedup.bands"));
+        s.set("dedup.bands", "32").unwrap();
+        s.set("dedup.threshold", "1.5").unwrap();
+        assert!(s.validate().unwrap_err().0.contains("dedup.threshold"));
+        let toml = "[dedup]\nthreshold = 0.9\nlevels = [\"article\"]\n";
+        let parsed: Settings = toml::from_str(toml).unwrap();
+        assert_eq!(parsed.dedup.levels, [DedupLevel::Article]);
+        assert_eq!(parsed.dedup.permutations, 128);
     }
 
     #[test]

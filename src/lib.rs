@@ -8,6 +8,7 @@
 //! - [`process`]: one detected job → its events and the state change that commits it.
 //! - [`text`]: decoding and segmentation (pure functions).
 //! - [`extract`]: figures, dates, entities and keywords of the segments (pure functions).
+//! - [`dedup`]: fingerprints, MinHash + LSH, and the index in the state (resolved at commit).
 //! - [`pipeline`]: the stages wired with bounded channels; group commit.
 //! - [`budget`]: the byte budget that bounds file content in flight.
 //! - [`sink`]: the durable NDJSON log.
@@ -18,6 +19,7 @@
 pub mod budget;
 pub mod commands;
 pub mod config;
+pub mod dedup;
 pub mod detect;
 pub mod event;
 pub mod extract;

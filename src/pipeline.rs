@@ -20,9 +20,10 @@ use tokio::sync::{mpsc, watch};
 
 use crate::budget::ByteBudget;
 use crate::config::{Fsync, Settings};
+use crate::dedup::Dedup;
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::{now_rfc3339, source_uri, write_line};
-use crate::process::{complete, process, Committable};
+use crate::process::{complete, process_with, Committable};
 use crate::sink::ndjson::{EventLog, Recovery};
 use crate::store::Store;
 use crate::watch::{filter::PathFilter, WatchMsg};
@@ -229,11 +230,13 @@ pub async fn run(
         progress: progress.clone(),
     }
     .spawn();
+    let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
     let processor = tokio::spawn(run_processor(
         job_rx,
         commit_tx,
         settings.workers(),
         shutdown.clone(),
+        dedup.clone(),
     ));
     let committer = Committer {
         log,
@@ -245,6 +248,7 @@ pub async fn run(
         fsync_interval: Duration::from_millis(settings.output.fsync_interval_ms),
         counters: counters.clone(),
         progress,
+        dedup,
     };
     let handle = tokio::runtime::Handle::current();
     let (done_tx, mut done_rx) = mpsc::channel::<Result<(), PipelineError>>(1);
@@ -413,6 +417,7 @@ async fn run_processor(
     tx: mpsc::Sender<Committable>,
     workers: usize,
     shutdown: watch::Receiver<bool>,
+    dedup: Arc<Dedup>,
 ) {
     // On a stop signal no new job is taken; the ones in flight finish and are committed.
     let jobs = futures::stream::unfold((rx, shutdown), |(mut rx, mut shutdown)| async move {
@@ -424,20 +429,27 @@ async fn run_processor(
         job.map(|job| (job, (rx, shutdown)))
     });
     let results = jobs
-        .map(|job| async move {
-            let path = job_path(&job).to_string();
-            match tokio::task::spawn_blocking(move || process(job)).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(path, "processing panicked: {e}");
-                    process(Job::Failed(crate::detect::Failure {
-                        path,
-                        stage: "process",
-                        kind: "internal_error",
-                        message: format!("processing failed unexpectedly: {e}"),
-                        sha256: None,
-                        stat: None,
-                    }))
+        .map(|job| {
+            let dedup = dedup.clone();
+            async move {
+                let path = job_path(&job).to_string();
+                let worker_dedup = dedup.clone();
+                match tokio::task::spawn_blocking(move || process_with(job, &worker_dedup)).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::error!(path, "processing panicked: {e}");
+                        process_with(
+                            Job::Failed(crate::detect::Failure {
+                                path,
+                                stage: "process",
+                                kind: "internal_error",
+                                message: format!("processing failed unexpectedly: {e}"),
+                                sha256: None,
+                                stat: None,
+                            }),
+                            &dedup,
+                        )
+                    }
                 }
             }
         })
@@ -477,6 +489,7 @@ struct Committer {
     fsync_interval: Duration,
     counters: Arc<Counters>,
     progress: Progress,
+    dedup: Arc<Dedup>,
 }
 
 impl Committer {
@@ -525,6 +538,7 @@ impl Committer {
             if !matches!(c.pending, crate::process::Pending::Nothing) {
                 let previous = tx.segments_of(&c.path)?;
                 complete(c, previous.as_deref());
+                crate::dedup::resolve(&self.dedup, tx.conn(), c).map_err(|e| tx.sql_err(e))?;
             }
             for op in &c.ops {
                 tx.apply(op)?;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use crate::dedup::{Analysis, Dedup};
 use crate::detect::{Failure, FileVersion, Job};
 use crate::event::{self, document_id, Event};
 use crate::extract::{self, PageExtraction};
@@ -35,12 +36,19 @@ pub struct Committable {
     pub pending: Pending,
     /// Counted as a file version taken in (for progress and summaries).
     pub is_version: bool,
+    /// Fingerprints and signatures for the dedup stage's lookups at commit time.
+    pub dedup: Option<Box<Analysis>>,
+}
+
+/// Turns one job into its committable form with the default dedup settings.
+pub fn process(job: Job) -> Committable {
+    process_with(job, &Dedup::default())
 }
 
 /// Turns one job into its committable form. CPU-bound for versions: run it off the async threads.
-pub fn process(job: Job) -> Committable {
+pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
     match job {
-        Job::Version(v) => process_version(v),
+        Job::Version(v) => process_version(v, dedup),
         Job::Moved {
             from,
             to,
@@ -63,6 +71,7 @@ pub fn process(job: Job) -> Committable {
                 path: to,
                 pending: Pending::Nothing,
                 is_version: false,
+                dedup: None,
             }
         }
         Job::Removed { path, sha256 } => {
@@ -81,6 +90,7 @@ pub fn process(job: Job) -> Committable {
                 path,
                 pending: Pending::RetractAll,
                 is_version: false,
+                dedup: None,
             }
         }
         Job::Restat { path, stat } => Committable {
@@ -92,6 +102,7 @@ pub fn process(job: Job) -> Committable {
             path,
             pending: Pending::Nothing,
             is_version: false,
+            dedup: None,
         },
         Job::Failed(f) => failed(f),
     }
@@ -127,10 +138,11 @@ fn failed(f: Failure) -> Committable {
         path: f.path,
         pending: Pending::RetractAll,
         is_version: true,
+        dedup: None,
     }
 }
 
-fn process_version(v: FileVersion) -> Committable {
+fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     let started = Instant::now();
     let Some(bytes) = v.bytes.as_deref() else {
         return failed(Failure {
@@ -223,6 +235,9 @@ fn process_version(v: FileVersion) -> Committable {
     for (key, n) in extracted.counts() {
         counts[key] = json!(n);
     }
+    let analysis = dedup
+        .analyze(&document, &v.sha256, &decoded.text, &page)
+        .map(Box::new);
     let done = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
     events.push(Event::new(
@@ -260,6 +275,7 @@ fn process_version(v: FileVersion) -> Committable {
         events,
         pending: Pending::Version { segments: ids },
         is_version: true,
+        dedup: analysis,
     }
 }
 

@@ -285,6 +285,19 @@ impl StoreTx<'_> {
         }
     }
 
+    /// The open connection, for the dedup index's statements (src/dedup/index.rs).
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Wraps an SQLite error with the state database's path.
+    pub fn sql_err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
     /// The committed segment ids of `path`, or None when it is not tracked.
     pub fn segments_of(&self, path: &str) -> Result<Option<Vec<String>>, StoreError> {
         let found: Option<String> = self
@@ -398,6 +411,28 @@ impl StoreTx<'_> {
             .commit()
             .map_err(|source| StoreError::Sqlite { path, source })
     }
+}
+
+/// Creates the current schema on a bare connection (for unit tests of modules with tables here).
+#[cfg(test)]
+pub(crate) fn migrate_for_tests(conn: &mut Connection) {
+    schema::migrate(conn, ":memory:").expect("migrate");
+}
+
+/// Opens a state database on its own, for tools and benchmarks that exercise tables directly.
+pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let name = path.display().to_string();
+    let err = |source| StoreError::Sqlite {
+        path: name.clone(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(err)?;
+    schema::migrate(&mut conn, &name)?;
+    Ok(conn)
 }
 
 #[cfg(test)]

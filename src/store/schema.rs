@@ -27,6 +27,28 @@ const MIGRATIONS: &[&str] = &[
         committed_offset INTEGER NOT NULL,
         next_sequence    INTEGER NOT NULL
     );",
+    // 2: the dedup index (src/dedup/index.rs): first holders of exact fingerprints, MinHash
+    // signatures, and LSH band keys.
+    "CREATE TABLE dedup_exact (
+        level    INTEGER NOT NULL,
+        fp       BLOB NOT NULL,
+        document TEXT NOT NULL,
+        item     TEXT NOT NULL,
+        PRIMARY KEY (level, fp)
+    ) WITHOUT ROWID;
+    CREATE TABLE dedup_items (
+        id        INTEGER PRIMARY KEY,
+        level     INTEGER NOT NULL,
+        scheme    INTEGER NOT NULL,
+        document  TEXT NOT NULL,
+        item      TEXT NOT NULL,
+        signature BLOB NOT NULL
+    );
+    CREATE TABLE dedup_bands (
+        key  INTEGER NOT NULL,
+        item INTEGER NOT NULL,
+        PRIMARY KEY (key, item)
+    ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {

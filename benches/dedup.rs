@@ -1,0 +1,211 @@
+//! Dedup cost beside segmentation, and index lookups as the index grows.
+//!
+//! ```sh
+//! cargo bench --bench dedup                 # corpus: ../shared/corpus/chinanews-dev if present, else seeds/
+//! cargo bench --bench dedup -- DIR          # any folder of .txt files
+//! ```
+//!
+//! 1. Every file goes through the real `process_with` (decode, layout, dedup fingerprints and
+//!    signatures at document, article and segment level) and then `dedup::resolve` in one SQLite
+//!    transaction per file against a state database on disk. MB/s are of file bytes.
+//! 2. Index lookups: an index of 10,000 and then 100,000 article signatures (corpus signatures with
+//!    half their positions redrawn, so they are distinct but share bands with the corpus; the
+//!    first 1,200 are the corpus signatures themselves, so corpus queries hit), and the
+//!    time of one near lookup (16 band seeks + verification of the candidates) for corpus articles
+//!    (hits) and random signatures (misses), and of one exact lookup.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use sluice::dedup::index::{self, Level};
+use sluice::dedup::minhash::Signature;
+use sluice::dedup::Dedup;
+use sluice::detect::{FileVersion, Job};
+use sluice::process::process_with;
+use sluice::store::StatIdentity;
+
+fn load(dir: &PathBuf) -> Vec<(String, Vec<u8>)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    paths.retain(|p| p.extension().is_some_and(|x| x == "txt"));
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_string_lossy().to_string();
+            Some((name, std::fs::read(p).ok()?))
+        })
+        .collect()
+}
+
+fn sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn main() {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let arg = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let dir = arg.map(PathBuf::from).unwrap_or_else(|| {
+        let dev = manifest.join("../shared/corpus/chinanews-dev");
+        if dev.is_dir() {
+            dev
+        } else {
+            manifest.join("seeds")
+        }
+    });
+    let files = load(&dir);
+    let total_bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let mb = total_bytes as f64 / 1e6;
+    println!(
+        "corpus {} : {} files, {:.2} MB",
+        dir.display(),
+        files.len(),
+        mb
+    );
+    let dedup = Dedup::default();
+
+    // 1. Processing and resolving, file by file.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut conn = sluice::store::open_connection(&tmp.path().join("bench.db")).expect("state");
+    let (mut decode_ms, mut segment_ms, mut dedup_ms, mut resolve_ms) = (0.0, 0.0, 0.0, 0.0);
+    let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
+    for (name, bytes) in &files {
+        let mut c = process_with(
+            Job::Version(FileVersion {
+                path: name.clone(),
+                stat: StatIdentity::default(),
+                sha256: sha(bytes),
+                bytes: Some(bytes.clone()),
+                previous_sha256: None,
+                permit: None,
+            }),
+            &dedup,
+        );
+        let started = Instant::now();
+        let tx = conn.transaction().expect("begin");
+        sluice::dedup::resolve(&dedup, &tx, &mut c).expect("resolve");
+        tx.commit().expect("commit");
+        resolve_ms += started.elapsed().as_secs_f64() * 1000.0;
+        if let Some(doc) = c.events.last() {
+            let t = &doc.data["timings_ms"];
+            decode_ms += t["decode"].as_f64().unwrap_or(0.0);
+            segment_ms += t["segment"].as_f64().unwrap_or(0.0);
+            dedup_ms += t["dedup"].as_f64().unwrap_or(0.0);
+            let status = doc.data["dedup"]["status"].as_str().unwrap_or("-");
+            *verdicts.entry(status.to_string()).or_default() += 1;
+        }
+    }
+    let rate = |ms: f64| mb / (ms / 1000.0).max(1e-9);
+    println!(
+        "decode                  {decode_ms:9.1} ms  {:8.1} MB/s",
+        rate(decode_ms)
+    );
+    println!(
+        "segmentation (layout)   {segment_ms:9.1} ms  {:8.1} MB/s",
+        rate(segment_ms)
+    );
+    println!(
+        "dedup signatures        {dedup_ms:9.1} ms  {:8.1} MB/s  (fingerprints + 128 x 64-bit MinHash at document, article, segment level)",
+        rate(dedup_ms)
+    );
+    println!(
+        "dedup index (SQLite)    {resolve_ms:9.1} ms  {:8.1} MB/s  (lookups + inserts, one transaction per file)",
+        rate(resolve_ms)
+    );
+    println!("document verdicts: {verdicts:?}");
+    let (exact, items, bands) = index::sizes(&conn).expect("sizes");
+    println!("index after the corpus: {exact} fingerprints, {items} signatures, {bands} band keys");
+
+    // 2. Lookups as the index grows.
+    let bases: Vec<Signature> = files
+        .iter()
+        .filter_map(|(_, b)| dedup.hasher().signature(&String::from_utf8_lossy(b)))
+        .collect();
+    if bases.is_empty() {
+        return;
+    }
+    let scheme = dedup.scheme_id();
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut conn = sluice::store::open_connection(&tmp.path().join("lookup.db")).expect("state");
+    let mut indexed = 0usize;
+    for target in [10_000usize, 100_000] {
+        let started = Instant::now();
+        let tx = conn.transaction().expect("begin");
+        while indexed < target {
+            let base = &bases[indexed % bases.len()];
+            // The first round holds the corpus itself, so corpus queries find a match.
+            let redraw = if indexed < bases.len() { 0.0 } else { 0.5 };
+            let sig = Signature(
+                base.0
+                    .iter()
+                    .map(|&v| {
+                        if rng.random_bool(redraw) {
+                            rng.random()
+                        } else {
+                            v
+                        }
+                    })
+                    .collect(),
+            );
+            let keys = dedup.keys(Level::Article, &sig);
+            let doc = format!("synthetic-{indexed}");
+            let fp: [u8; 16] = rng.random();
+            index::insert_exact(&tx, Level::Article, &fp, &doc, &doc).expect("insert");
+            index::insert_near(&tx, Level::Article, scheme, &doc, &doc, &sig, &keys)
+                .expect("insert");
+            indexed += 1;
+        }
+        tx.commit().expect("commit");
+        let build = started.elapsed();
+        let queries = 2_000;
+        let time = |sigs: &mut dyn Iterator<Item = Signature>| {
+            let started = Instant::now();
+            let mut hits = 0usize;
+            let mut count = 0usize;
+            for sig in sigs {
+                let keys = dedup.keys(Level::Article, &sig);
+                if index::near(&conn, &keys, &sig, scheme, "", 0.8)
+                    .expect("lookup")
+                    .is_some()
+                {
+                    hits += 1;
+                }
+                count += 1;
+            }
+            (
+                started.elapsed().as_secs_f64() * 1e6 / count.max(1) as f64,
+                hits,
+                count,
+            )
+        };
+        let (hit_us, hits, n_hit) = time(&mut bases.iter().cycle().take(queries).cloned());
+        let mut qrng = StdRng::seed_from_u64(9);
+        let (miss_us, _, n_miss) =
+            time(&mut (0..queries).map(|_| Signature((0..128).map(|_| qrng.random()).collect())));
+        let started = Instant::now();
+        for i in 0..queries {
+            let fp: [u8; 16] = qrng.random();
+            let _ = index::exact(&conn, Level::Article, &fp).expect("exact");
+            let _ = i;
+        }
+        let exact_us = started.elapsed().as_secs_f64() * 1e6 / queries as f64;
+        println!(
+            "index of {target:>6} articles (built in {:.1} s): near lookup {hit_us:7.1} µs (corpus queries, {hits}/{n_hit} with a match >= 0.8), {miss_us:7.1} µs (random, {n_miss}); exact lookup {exact_us:5.1} µs",
+            build.as_secs_f64()
+        );
+    }
+    let db = tmp.path().join("lookup.db");
+    let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0)
+        + std::fs::metadata(tmp.path().join("lookup.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    println!(
+        "index database at 100k articles: {:.1} MB",
+        size as f64 / 1e6
+    );
+}

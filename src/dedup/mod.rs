@@ -1,0 +1,321 @@
+//! Deduplication: is this text new, a copy, or a near copy of something ever ingested?
+//!
+//! - [`fingerprint`]: exact fingerprints of folded text (normalized, no spaces or punctuation).
+//! - [`minhash`]: shingles and MinHash signatures (pure, deterministic).
+//! - [`lsh`]: banding of signatures into candidate keys, and its S-curve.
+//! - [`index`]: the index in the state database.
+//!
+//! The work is split in two, like the rest of the pipeline: [`analyze`] computes fingerprints and
+//! signatures of one version on a worker thread (CPU work, in parallel), and [`resolve`] looks them
+//! up and indexes them in the committer's transaction (sequential, so of two identical files in
+//! one group the first is `new` and the second `exact`, always).
+//!
+//! Verdicts, in order of precedence, for each segment: `unchanged` (in this path's previous
+//! version; set by [`crate::process::complete`]), `exact` (same fingerprint first seen in another
+//! document), `near` (estimated Jaccard ≥ threshold with a text of another document; the best one
+//! is reported), else `new`. Matches inside the same document are not reported: a document's own
+//! history is told by `unchanged` and `retracted`.
+
+pub mod fingerprint;
+pub mod index;
+pub mod lsh;
+pub mod minhash;
+
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use crate::config::{DedupLevel, DedupSettings};
+use crate::event;
+use crate::process::Committable;
+use crate::text::Page;
+use fingerprint::Fingerprint;
+use index::Level;
+use lsh::Banding;
+use minhash::{MinHasher, Scheme, Signature};
+
+/// The dedup stage's configuration with its precomputed permutation seeds and banding.
+#[derive(Debug, Clone)]
+pub struct Dedup {
+    pub settings: DedupSettings,
+    hasher: MinHasher,
+    banding: Banding,
+}
+
+impl Default for Dedup {
+    fn default() -> Self {
+        Dedup::new(DedupSettings::default())
+    }
+}
+
+/// Fingerprint and (for texts long enough) signature of one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub fp: Fingerprint,
+    pub sig: Option<Signature>,
+}
+
+/// Everything [`resolve`] needs about one version, computed off the committer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub document: String,
+    pub version: String,
+    pub whole: Option<Unit>,
+    pub articles: Vec<Option<Unit>>,
+    /// One per emitted segment, in order.
+    pub segments: Vec<Option<Unit>>,
+    /// Time spent computing this, for `timings_ms.dedup`.
+    pub ms: f64,
+}
+
+impl Dedup {
+    pub fn new(settings: DedupSettings) -> Dedup {
+        let scheme = Scheme {
+            shingle: settings.shingle_size,
+            permutations: settings.permutations,
+        };
+        Dedup {
+            hasher: MinHasher::new(scheme),
+            banding: Banding::new(settings.permutations, settings.bands),
+            settings,
+        }
+    }
+
+    pub fn hasher(&self) -> &MinHasher {
+        &self.hasher
+    }
+
+    pub fn banding(&self) -> Banding {
+        self.banding
+    }
+
+    fn wants(&self, level: DedupLevel) -> bool {
+        self.settings.enabled && self.settings.levels.contains(&level)
+    }
+
+    /// The scheme id as stored (SQLite integers are signed).
+    pub fn scheme_id(&self) -> i64 {
+        self.hasher.scheme().id() as i64
+    }
+
+    /// Band keys of a signature at a level.
+    pub fn keys(&self, level: Level, sig: &Signature) -> Vec<i64> {
+        self.banding
+            .keys(sig, self.hasher.scheme().id() ^ (level as u64 + 1) << 56)
+    }
+
+    fn unit(&self, text: &str, min_chars: usize) -> Unit {
+        let folded = fingerprint::fold(text);
+        let sig = if folded.chars().count() >= min_chars.max(1) {
+            self.hasher.signature(text)
+        } else {
+            None
+        };
+        Unit {
+            fp: fingerprint::of_folded(&folded),
+            sig,
+        }
+    }
+
+    /// Fingerprints and signatures of a laid-out version (`text` is the decoded document).
+    /// None when dedup is disabled.
+    pub fn analyze(
+        &self,
+        document: &str,
+        version: &str,
+        text: &str,
+        page: &Page,
+    ) -> Option<Analysis> {
+        if !self.settings.enabled {
+            return None;
+        }
+        let started = Instant::now();
+        let whole = self.wants(DedupLevel::Document).then(|| self.unit(text, 1));
+        let articles = page
+            .articles
+            .iter()
+            .map(|a| {
+                self.wants(DedupLevel::Article).then(|| {
+                    let (first, last) = a.segments;
+                    let body: Vec<&str> = page
+                        .segments
+                        .get(first..=last.min(page.segments.len().saturating_sub(1)))
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|s| s.text.as_str())
+                        .collect();
+                    self.unit(&body.join("\n"), 1)
+                })
+            })
+            .collect();
+        let segments = page
+            .segments
+            .iter()
+            .map(|s| {
+                self.wants(DedupLevel::Segment)
+                    .then(|| self.unit(&s.text, self.settings.min_segment_chars))
+            })
+            .collect();
+        Some(Analysis {
+            document: document.to_string(),
+            version: version.to_string(),
+            whole,
+            articles,
+            segments,
+            ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+}
+
+/// A verdict as the events carry it.
+fn verdict(status: &str, of: Option<&str>, similarity: Option<f64>) -> Value {
+    json!({"status": status, "of": of, "similarity": similarity.map(round4)})
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Name of an article in `of`: its document and index.
+pub fn article_ref(document: &str, index: usize) -> String {
+    format!("{document}#{index}")
+}
+
+/// Looks up one unit, indexes it when it is new, and gives its verdict (None: new).
+fn lookup(
+    dedup: &Dedup,
+    conn: &rusqlite::Connection,
+    level: Level,
+    unit: &Unit,
+    document: &str,
+    item: &str,
+    report: &dyn Fn(&str, &str) -> String,
+) -> rusqlite::Result<Option<Value>> {
+    match index::exact(conn, level, &unit.fp)? {
+        Some((holder, held)) if holder != document => {
+            return Ok(Some(verdict(
+                "exact",
+                Some(&report(&holder, &held)),
+                Some(1.0),
+            )));
+        }
+        // Seen in this document already (an earlier version or an earlier repeat): its
+        // signature is indexed too.
+        Some(_) => return Ok(None),
+        None => index::insert_exact(conn, level, &unit.fp, document, item)?,
+    }
+    let Some(sig) = &unit.sig else {
+        return Ok(None);
+    };
+    let keys = dedup.keys(level, sig);
+    let threshold = dedup.settings.threshold;
+    let found = index::near(conn, &keys, sig, dedup.scheme_id(), document, threshold)?;
+    index::insert_near(conn, level, dedup.scheme_id(), document, item, sig, &keys)?;
+    Ok(found.map(|m| {
+        verdict(
+            "near",
+            Some(&report(&m.document, &m.item)),
+            Some(m.similarity),
+        )
+    }))
+}
+
+/// Fills the `dedup` objects of a version's events from the index, and indexes what is new.
+/// Runs after [`crate::process::complete`] so `unchanged` marks are already set. A version whose
+/// bytes equal another tracked file's loses its segment events (the document event says
+/// `exact` and names that document).
+pub fn resolve(
+    dedup: &Dedup,
+    conn: &rusqlite::Connection,
+    c: &mut Committable,
+) -> rusqlite::Result<()> {
+    let Some(a) = c.dedup.take() else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let doc_pos = c
+        .events
+        .iter()
+        .rposition(|e| e.kind == event::DOCUMENT_INGESTED);
+    let Some(doc_pos) = doc_pos else {
+        return Ok(());
+    };
+    if let Some(of) = index::tracked_copy(conn, &a.version, &c.path)? {
+        c.events.retain(|e| e.kind != event::SEGMENT);
+        if let Some(doc) = c.events.last_mut() {
+            doc.data["dedup"] = verdict("exact", Some(&of), Some(1.0));
+            if let Some(articles) = doc.data["articles"].as_array_mut() {
+                for (i, art) in articles.iter_mut().enumerate() {
+                    art["dedup"] = verdict("exact", Some(&article_ref(&of, i)), Some(1.0));
+                }
+            }
+            set_timing(&mut doc.data, &a, started);
+        }
+        return Ok(());
+    }
+    let segment_ref = |_: &str, item: &str| item.to_string();
+    let mut units = a.segments.iter();
+    for e in c.events.iter_mut().filter(|e| e.kind == event::SEGMENT) {
+        let Some(Some(unit)) = units.next() else {
+            continue;
+        };
+        let id = e.data["segment"].as_str().unwrap_or_default().to_string();
+        if e.data["dedup"]["status"] == "unchanged" {
+            continue;
+        }
+        if let Some(v) = lookup(
+            dedup,
+            conn,
+            Level::Segment,
+            unit,
+            &a.document,
+            &id,
+            &segment_ref,
+        )? {
+            e.data["dedup"] = v;
+        }
+    }
+    let doc = &mut c.events[doc_pos].data;
+    let as_is = |_: &str, item: &str| item.to_string();
+    if let Some(articles) = doc["articles"].as_array_mut() {
+        for (i, (art, unit)) in articles.iter_mut().zip(&a.articles).enumerate() {
+            let Some(unit) = unit else { continue };
+            let item = article_ref(&a.document, i);
+            if let Some(v) = lookup(
+                dedup,
+                conn,
+                Level::Article,
+                unit,
+                &a.document,
+                &item,
+                &as_is,
+            )? {
+                art["dedup"] = v;
+            }
+        }
+    }
+    if let Some(unit) = &a.whole {
+        let holder = |document: &str, _: &str| document.to_string();
+        if let Some(v) = lookup(
+            dedup,
+            conn,
+            Level::Document,
+            unit,
+            &a.document,
+            &a.version,
+            &holder,
+        )? {
+            doc["dedup"] = v;
+        }
+    }
+    set_timing(doc, &a, started);
+    Ok(())
+}
+
+fn set_timing(doc: &mut Value, a: &Analysis, started: Instant) {
+    let index_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if doc["timings_ms"].is_object() {
+        doc["timings_ms"]["dedup"] = json!(a.ms);
+        doc["timings_ms"]["dedup_index"] = json!(index_ms);
+    }
+}
