@@ -1,0 +1,446 @@
+//! The benchmark suite: one table for one corpus.
+//!
+//! `cargo bench --bench suite` measures, on the same corpus in the same run:
+//! - each stage alone (read + hash, decode, layout + sentences, words, extraction, dedup,
+//!   serialize + write), in MB/s of input bytes, best of a few rounds, one thread;
+//! - `sluice ingest` end to end with 1 and with 2 worker threads (MB/s, files/s, peak RSS);
+//! - the ceilings: sha256 of the corpus bytes and bare jieba-rs `cut` of its text;
+//! - the Python peer (`benches/peer/peer.py`: hashlib, jieba, regex figures, datasketch MinHash
+//!   LSH, JSON lines), installed into a venv by `benches/peer/setup.sh`, and the ratio.
+//!
+//! The corpus is `SLUICE_BENCH_CORPUS=DIR` (every file below it), or by default one generated from
+//! `seeds/` with variations so a fresh clone can run it. `SLUICE_BENCH_PEER=0` skips the peer.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use sluice::config::DedupSettings;
+use sluice::dedup::Dedup;
+use sluice::detect::{FileVersion, Job};
+use sluice::event::{source_uri, write_line};
+use sluice::process::process_with;
+use sluice::store::StatIdentity;
+use sluice::text::{self, decode::decode, words};
+
+const ROUNDS: usize = 3;
+
+struct Corpus {
+    dir: PathBuf,
+    files: Vec<(String, Vec<u8>)>,
+    bytes: u64,
+    _keep: Option<tempfile::TempDir>,
+}
+
+fn load(dir: &Path, keep: Option<tempfile::TempDir>) -> Corpus {
+    let mut paths: Vec<PathBuf> = walk(dir);
+    paths.sort();
+    let files: Vec<(String, Vec<u8>)> = paths
+        .iter()
+        .filter_map(|p| {
+            let rel = p.strip_prefix(dir).ok()?.to_string_lossy().into_owned();
+            Some((rel, std::fs::read(p).ok()?))
+        })
+        .collect();
+    let bytes = files.iter().map(|(_, b)| b.len() as u64).sum();
+    Corpus {
+        dir: dir.to_path_buf(),
+        files,
+        bytes,
+        _keep: keep,
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// 1,000 documents made from the seed page: its articles rotated, figures and names varied.
+fn generated() -> Corpus {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let page: String = walk(&seeds)
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    let blocks: Vec<&str> = page
+        .split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .collect();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for i in 0..1000usize {
+        let start = (i * 7) % blocks.len();
+        let take = 6 + i % 9;
+        let doc: Vec<String> = (0..take)
+            .map(|k| {
+                blocks[(start + k) % blocks.len()]
+                    .chars()
+                    .map(|c| match c.to_digit(10) {
+                        Some(d) => char::from_digit((d + i as u32) % 10, 10).unwrap_or(c),
+                        None => c,
+                    })
+                    .collect()
+            })
+            .collect();
+        let path = tmp.path().join(format!("{:02}/doc{i:04}.txt", i % 20));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, doc.join("\n\n")).unwrap();
+    }
+    let dir = tmp.path().to_path_buf();
+    load(&dir, Some(tmp))
+}
+
+/// Best wall time of a few rounds of `f`.
+fn best(mut f: impl FnMut()) -> Duration {
+    (0..ROUNDS)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn mbps(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64().max(1e-9)
+}
+
+struct Table(Vec<(String, String)>);
+
+impl Table {
+    fn row(&mut self, what: impl Into<String>, value: impl Into<String>) {
+        let (what, value) = (what.into(), value.into());
+        eprintln!("{what}: {value}");
+        self.0.push((what, value));
+    }
+}
+
+fn version(name: &str, bytes: &[u8]) -> Job {
+    Job::Version(FileVersion {
+        path: name.to_string(),
+        stat: StatIdentity {
+            size: bytes.len() as u64,
+            mtime_ns: 1_700_000_000_000_000_000,
+            ..StatIdentity::default()
+        },
+        sha256: hex::encode(Sha256::digest(bytes)),
+        bytes: Some(bytes.to_vec()),
+        previous_sha256: None,
+        permit: None,
+    })
+}
+
+fn stages(c: &Corpus, t: &mut Table) {
+    let texts: Vec<String> = c
+        .files
+        .iter()
+        .filter_map(|(_, b)| decode(b).ok().map(|d| d.text))
+        .collect();
+    let _ = words::shared(); // the dictionary loads once, at start, outside the timings
+    let read = best(|| {
+        for (rel, _) in &c.files {
+            let bytes = std::fs::read(c.dir.join(rel)).unwrap_or_default();
+            std::hint::black_box(Sha256::digest(&bytes));
+        }
+    });
+    t.row(
+        "stage: read + hash",
+        format!("{:.1} MB/s", mbps(c.bytes, read)),
+    );
+    let dec = best(|| {
+        for (_, b) in &c.files {
+            std::hint::black_box(decode(b).ok());
+        }
+    });
+    t.row("stage: decode", format!("{:.1} MB/s", mbps(c.bytes, dec)));
+    let pages: Vec<text::Page> = texts.iter().map(|s| text::analyze(s)).collect();
+    let lay = best(|| {
+        for s in &texts {
+            std::hint::black_box(text::analyze(s));
+        }
+    });
+    t.row(
+        "stage: layout + sentences",
+        format!("{:.1} MB/s", mbps(c.bytes, lay)),
+    );
+    let w = words::shared();
+    let wd = best(|| {
+        for p in &pages {
+            for seg in &p.segments {
+                std::hint::black_box(w.tokens(&seg.text));
+            }
+        }
+    });
+    t.row(
+        "stage: words (jieba through sluice)",
+        format!("{:.1} MB/s", mbps(c.bytes, wd)),
+    );
+    let options = sluice::extract::Options::default();
+    let day = time::macros::date!(2023 - 02 - 20);
+    let ex = best(|| {
+        for p in &pages {
+            std::hint::black_box(sluice::extract::extract_page(p, w, &options, day));
+        }
+    });
+    t.row(
+        "stage: extraction",
+        format!("{:.1} MB/s", mbps(c.bytes, ex)),
+    );
+
+    // Dedup: signatures (timed by the worker, in the document event) plus index resolution at
+    // commit, into a fresh index.
+    let off = Dedup::new(DedupSettings {
+        enabled: false,
+        ..DedupSettings::default()
+    });
+    let committables: Vec<_> = c
+        .files
+        .iter()
+        .map(|(n, b)| process_with(version(n, b), &off))
+        .collect();
+    let dedup = Dedup::new(DedupSettings::default());
+    let dd = (0..ROUNDS)
+        .map(|_| {
+            let with: Vec<_> = c
+                .files
+                .iter()
+                .map(|(n, b)| process_with(version(n, b), &dedup))
+                .collect();
+            let signatures_ms: f64 = with
+                .iter()
+                .filter_map(|c| c.events.last())
+                .filter_map(|e| e.data["timings_ms"]["dedup"].as_f64())
+                .sum();
+            let tmp = tempfile::tempdir().expect("tempdir");
+            let mut conn =
+                sluice::store::open_connection(&tmp.path().join("bench.db")).expect("state db");
+            let started = Instant::now();
+            let tx = conn.transaction().expect("begin");
+            for mut c in with {
+                sluice::dedup::resolve(&dedup, &tx, &mut c).expect("resolve");
+            }
+            tx.commit().expect("commit");
+            started.elapsed() + Duration::from_secs_f64(signatures_ms / 1000.0)
+        })
+        .min()
+        .unwrap_or_default();
+    t.row(
+        "stage: dedup (signatures + index)",
+        format!("{:.1} MB/s", mbps(c.bytes, dd)),
+    );
+
+    let source = source_uri(&c.dir);
+    let ser = best(|| {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut buf = Vec::new();
+        let mut seq = 1;
+        for c in &committables {
+            for e in &c.events {
+                write_line(&mut buf, e, &source, "2026-11-28T00:00:00.000Z", seq);
+                seq += 1;
+            }
+        }
+        let path = tmp.path().join("events.ndjson");
+        std::fs::write(&path, &buf).expect("write");
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .expect("sync");
+    });
+    t.row(
+        "stage: serialize + write",
+        format!("{:.1} MB/s", mbps(c.bytes, ser)),
+    );
+
+    // Ceilings.
+    let all: Vec<u8> = c
+        .files
+        .iter()
+        .flat_map(|(_, b)| b.iter().copied())
+        .collect();
+    let sha = best(|| {
+        std::hint::black_box(Sha256::digest(&all));
+    });
+    t.row(
+        "ceiling: sha256 of the corpus bytes",
+        format!("{:.1} MB/s", mbps(c.bytes, sha)),
+    );
+    let jieba = jieba_rs::Jieba::new();
+    let cut = best(|| {
+        for s in &texts {
+            std::hint::black_box(jieba.cut(s, true));
+        }
+    });
+    t.row(
+        "ceiling: bare jieba-rs cut (HMM)",
+        format!("{:.1} MB/s", mbps(c.bytes, cut)),
+    );
+}
+
+/// Runs `sluice ingest` on the corpus with a fresh state; returns (seconds, peak RSS KiB).
+fn ingest(c: &Corpus, workers: usize) -> (f64, u64) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("none.toml");
+    std::fs::write(&config, "").expect("config");
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("ingest")
+        .arg("--config")
+        .arg(&config)
+        .arg("--watch")
+        .arg(&c.dir)
+        .arg("--output")
+        .arg(tmp.path().join("events.ndjson"))
+        .arg("--state")
+        .arg(tmp.path().join("sluice.db"))
+        .arg("--set")
+        .arg(format!("pipeline.workers={workers}"))
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run sluice ingest");
+    let secs = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "sluice ingest failed: {stderr}");
+    let rss = stderr
+        .split("peak_rss_kb=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (secs, rss)
+}
+
+fn end_to_end(c: &Corpus, t: &mut Table) -> f64 {
+    let mut best_mbps = 0.0f64;
+    let mut one = 0.0;
+    for workers in [1, 2] {
+        let (secs, rss) = (0..2)
+            .map(|_| ingest(c, workers))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap_or((0.0, 0));
+        let rate = c.bytes as f64 / 1e6 / secs;
+        t.row(
+            format!("end to end: sluice ingest, {workers} worker(s)"),
+            format!(
+                "{rate:.2} MB/s, {:.0} files/s, {secs:.2} s, peak RSS {:.1} MiB",
+                c.files.len() as f64 / secs,
+                rss as f64 / 1024.0
+            ),
+        );
+        if workers == 1 {
+            one = rate;
+        } else {
+            t.row(
+                "end to end: 2 workers / 1 worker",
+                format!("{:.2}x", rate / one),
+            );
+        }
+        best_mbps = best_mbps.max(rate);
+    }
+    best_mbps
+}
+
+fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
+    if std::env::var("SLUICE_BENCH_PEER").is_ok_and(|v| v == "0") {
+        t.row("peer (Python)", "skipped (SLUICE_BENCH_PEER=0)");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let setup = Command::new("bash")
+        .arg(root.join("benches/peer/setup.sh"))
+        .output();
+    let python = match setup {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        Ok(o) => {
+            t.row(
+                "peer (Python)",
+                format!(
+                    "not run: setup failed: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+            );
+            return;
+        }
+        Err(e) => {
+            t.row("peer (Python)", format!("not run: {e}"));
+            return;
+        }
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(&python)
+        .arg(root.join("benches/peer/peer.py"))
+        .arg(&c.dir)
+        .arg(tmp.path().join("peer.jsonl"))
+        .output();
+    let secs = out.ok().and_then(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .split("seconds=")
+            .nth(1)
+            .and_then(|s| s.trim().parse::<f64>().ok())
+    });
+    match secs {
+        Some(secs) => {
+            let rate = c.bytes as f64 / 1e6 / secs;
+            t.row(
+                "peer: Python (hashlib, jieba, regex, datasketch LSH)",
+                format!(
+                    "{rate:.2} MB/s, {:.0} files/s, {secs:.2} s",
+                    c.files.len() as f64 / secs
+                ),
+            );
+            t.row(
+                "sluice (best end to end) / Python peer",
+                format!("{:.1}x", sluice_mbps / rate),
+            );
+        }
+        None => t.row("peer (Python)", "not run: peer.py printed no timing"),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; anything else is a filter we do not need.
+    let corpus = match std::env::var("SLUICE_BENCH_CORPUS") {
+        Ok(dir) => load(Path::new(&dir), None),
+        Err(_) => generated(),
+    };
+    let mut t = Table(Vec::new());
+    t.row(
+        "corpus",
+        format!(
+            "{} ({} files, {:.2} MB)",
+            corpus.dir.display(),
+            corpus.files.len(),
+            corpus.bytes as f64 / 1e6
+        ),
+    );
+    stages(&corpus, &mut t);
+    let best = end_to_end(&corpus, &mut t);
+    peer(&corpus, &mut t, best);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!("sluice benchmark suite ({cores} cores)");
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    for (what, value) in &t.0 {
+        println!("| {what} | {value} |");
+    }
+}
