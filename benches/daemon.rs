@@ -690,9 +690,69 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
-    const S: &str = "latency";
     let files = opts.size("SLUICE_BENCH_LATENCY_FILES", 1000, 10);
     let rate = env_f64("SLUICE_BENCH_LATENCY_RATE").unwrap_or(50.0);
+    latency_at(opts, corpus, report, "latency", files, rate);
+}
+
+/// What one steady-rate run measured.
+struct RateRun {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    /// Files ingested per second over the run (last ingested line − first drop).
+    ingested_per_s: f64,
+}
+
+/// Drop-to-ingested latency at rising rates; saturation is the first rate whose p99 goes over
+/// settle_ms + 50 ms or whose ingestion falls behind the drops.
+fn saturation(opts: &Opts, corpus: &Corpus, report: &mut Report) {
+    const S: &str = "saturation";
+    let settle_ms = opts.size("SLUICE_BENCH_SETTLE_MS", 50, 50).max(1) as f64;
+    let seconds = opts.size("SLUICE_BENCH_SATURATION_SECONDS", 4, 1) as f64;
+    let mut saturated = None;
+    for rate in [25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0] {
+        let files = ((rate * seconds) as usize).max(20);
+        let Some(run) = latency_at(
+            opts,
+            corpus,
+            report,
+            &format!("rate {rate:.0}/s"),
+            files,
+            rate,
+        ) else {
+            break;
+        };
+        report.row(
+            S,
+            format!("{rate:.0} files/s offered"),
+            format!(
+                "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, ingested {:.0} files/s",
+                run.p50, run.p95, run.p99, run.ingested_per_s
+            ),
+        );
+        if saturated.is_none() && (run.p99 > settle_ms + 50.0 || run.ingested_per_s < 0.9 * rate) {
+            saturated = Some(rate);
+        }
+    }
+    report.row(
+        S,
+        "saturation (p99 > settle_ms + 50 ms, or ingestion < 90% of the rate)",
+        match saturated {
+            Some(r) => format!("at {r:.0} files/s"),
+            None => "not reached up to 1600 files/s".into(),
+        },
+    );
+}
+
+fn latency_at(
+    opts: &Opts,
+    corpus: &Corpus,
+    report: &mut Report,
+    section: &str,
+    files: usize,
+    rate: f64,
+) -> Option<RateRun> {
     let settle_ms = opts.size("SLUICE_BENCH_SETTLE_MS", 50, 50).max(1);
     progress(format!(
         "latency: {files} files of ~2 KB at {rate} files/s, settle_ms={settle_ms}"
@@ -722,11 +782,14 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
             break Some(t);
         }
         if let Some(status) = child.try_wait().expect("poll daemon") {
-            report.problem(S, format!("daemon exited before it was ready: {status}"));
+            report.problem(
+                section,
+                format!("daemon exited before it was ready: {status}"),
+            );
             break None;
         }
         if spawned.elapsed() > Duration::from_secs(30) {
-            report.problem(S, "no \"reconcile scan done\" within 30 s");
+            report.problem(section, "no \"reconcile scan done\" within 30 s");
             break None;
         }
         thread::sleep(Duration::from_millis(2));
@@ -734,10 +797,10 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
     let Some(ready) = ready else {
         let _ = child.kill();
         let _ = child.wait();
-        return;
+        return None;
     };
     report.row(
-        S,
+        section,
         "daemon start to \"reconcile scan done\" (empty folder)",
         format!(
             "{:.0} ms",
@@ -793,16 +856,19 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
     let seen = tail.finish();
     match status {
         Some(s) => {
-            report.row(S, "SIGTERM to exit", format!("{stop_ms:.0} ms, {s}"));
+            report.row(section, "SIGTERM to exit", format!("{stop_ms:.0} ms, {s}"));
             if !s.success() {
-                report.problem(S, format!("daemon exited with {s} after SIGTERM"));
+                report.problem(section, format!("daemon exited with {s} after SIGTERM"));
             }
             if stop_ms > 10_000.0 {
-                report.problem(S, format!("daemon took {stop_ms:.0} ms to stop (> 10 s)"));
+                report.problem(
+                    section,
+                    format!("daemon took {stop_ms:.0} ms to stop (> 10 s)"),
+                );
             }
         }
         None => {
-            report.problem(S, "daemon still running 15 s after SIGTERM; killed");
+            report.problem(section, "daemon still running 15 s after SIGTERM; killed");
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -825,7 +891,7 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
     lat.sort_by(|a, b| a.total_cmp(b));
     let mean = lat.iter().sum::<f64>() / lat.len().max(1) as f64;
     report.row(
-        S,
+        section,
         "files dropped (rename in) / achieved rate",
         format!(
             "{files} / {:.1} files/s ({:.1} KB avg)",
@@ -834,21 +900,25 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
         ),
     );
     report.row(
-        S,
+        section,
         "files with a document.ingested line",
         format!("{} of {files}", lat.len()),
     );
     for (p, label) in [(50.0, "p50"), (95.0, "p95"), (99.0, "p99"), (100.0, "max")] {
         report.row(
-            S,
+            section,
             format!("drop → document.ingested {label} (settle {settle_ms} ms)"),
             format!("{:.1} ms", percentile(&lat, p)),
         );
     }
-    report.row(S, "drop → document.ingested mean", format!("{mean:.1} ms"));
+    report.row(
+        section,
+        "drop → document.ingested mean",
+        format!("{mean:.1} ms"),
+    );
     if !all_in {
         report.problem(
-            S,
+            section,
             format!(
                 "only {} of {files} files ingested 30 s after the last drop",
                 first_seen.len()
@@ -858,7 +928,7 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
     let slow = lat.iter().filter(|&&l| l > settle_ms as f64 + 50.0).count();
     if slow > 0 {
         report.problem(
-            S,
+            section,
             format!(
                 "{slow} of {} files took longer than settle_ms + 50 ms = {} ms (max {:.1} ms)",
                 lat.len(),
@@ -868,12 +938,16 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
         );
     }
     let stats = LogStats::read(&layout.output);
-    report.row(S, "event log", stats.type_summary());
-    stats.check(S, &names, report);
+    report.row(section, "event log", stats.type_summary());
+    stats.check(section, &names, report);
+    let last_seen = first_seen.values().max().copied();
+    let ingested_per_s = last_seen.map_or(0.0, |last| {
+        first_seen.len() as f64 / last.saturating_duration_since(t0).as_secs_f64().max(1e-9)
+    });
     let err = stderr.lock().unwrap();
     if err.errors > 0 || err.warnings > 0 {
         report.problem(
-            S,
+            section,
             format!(
                 "daemon logged {} WARN and {} ERROR lines, e.g.:\n{}",
                 err.warnings,
@@ -888,6 +962,12 @@ fn latency(opts: &Opts, corpus: &Corpus, report: &mut Report) {
             ),
         );
     }
+    Some(RateRun {
+        p50: percentile(&lat, 50.0),
+        p95: percentile(&lat, 95.0),
+        p99: percentile(&lat, 99.0),
+        ingested_per_s,
+    })
 }
 
 fn subjects(count: usize, folders: usize) -> Vec<String> {
@@ -1164,8 +1244,9 @@ fn main() {
     ));
     let corpus = Corpus::load();
     let mut report = Report::default();
-    let sections: [Section; 4] = [
+    let sections: [Section; 5] = [
         ("latency", &|r| latency(&opts, &corpus, r)),
+        ("saturation", &|r| saturation(&opts, &corpus, r)),
         ("ingest", &|r| ingest(&opts, &corpus, r)),
         ("reconcile", &|r| reconcile(&opts, &corpus, r)),
         ("sha256", &|r| sha256(&opts, r)),
@@ -1180,7 +1261,7 @@ fn main() {
     }
     if ran == 0 {
         eprintln!(
-            "no section matches {:?}; sections: latency, ingest, reconcile, sha256",
+            "no section matches {:?}; sections: latency, saturation, ingest, reconcile, sha256",
             opts.filters
         );
         std::process::exit(2);
