@@ -54,6 +54,17 @@ pub fn event_id(kind: &str, subject: &str, sha256: &str, index: u64) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
+/// The id an event is written with: its content id mixed with the generation of its path (how
+/// many changes of the path were committed, counted in the state). A re-emission after a crash
+/// has the same generation and so the same id; a later change with the same bytes (A → B → A →
+/// B, or remove and re-add) has a new one.
+pub fn committed_id(id: &str, generation: u64) -> String {
+    let mut h = Sha256::new();
+    h.update(id.as_bytes());
+    h.update(generation.to_be_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
 /// Stable id of a document: derived from its path relative to the watched folder.
 pub fn document_id(subject: &str) -> String {
     let mut h = Sha256::new();

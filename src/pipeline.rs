@@ -543,6 +543,12 @@ impl Committer {
             for op in &c.ops {
                 tx.apply(op)?;
             }
+            if !c.events.is_empty() {
+                let generation = tx.next_generation(&c.path)?;
+                for e in &mut c.events {
+                    e.id = crate::event::committed_id(&e.id, generation);
+                }
+            }
             for e in &c.events {
                 write_line(&mut buf, e, &self.source, &time, seq);
                 seq += 1;

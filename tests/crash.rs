@@ -47,6 +47,7 @@ fn kill_9_at_random_moments_during_a_500_file_ingest_loses_and_repeats_nothing()
     let events = env.events();
     assert_sequences_gap_free(&events);
     assert_versions_contiguous(&events);
+    assert_ids_unique(&events);
 
     // Each version (path, sha256) is committed exactly once.
     let mut versions: HashMap<(String, String), usize> = HashMap::new();

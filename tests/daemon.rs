@@ -463,3 +463,22 @@ fn every_fsync_policy_commits_the_same_events() {
     }
     assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
 }
+
+#[test]
+fn reverting_and_redoing_an_edit_or_re_adding_a_file_never_repeats_an_event_id() {
+    let env = Env::new();
+    for content in [article(1), article(2), article(1), article(2)] {
+        env.write("a.txt", content);
+        env.ingest();
+    }
+    for _ in 0..2 {
+        env.write("r.txt", article(7));
+        env.ingest();
+        fs::remove_file(env.path("r.txt")).unwrap();
+        env.ingest();
+    }
+    let events = env.events();
+    assert_eq!(of_type(&events, "sluice.file.changed").len(), 3);
+    assert_eq!(of_type(&events, "sluice.file.removed").len(), 2);
+    assert_ids_unique(&events);
+}

@@ -181,6 +181,7 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
     let events = env.events();
     assert_sequences_gap_free(&events);
     assert_versions_contiguous(&events);
+    assert_ids_unique(&events);
     let on_disk: BTreeMap<String, String> = model
         .keys()
         .map(|p| {

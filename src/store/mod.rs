@@ -389,6 +389,19 @@ impl StoreTx<'_> {
         result.map(|_| ()).map_err(self.err())
     }
 
+    /// Counts one more committed change of `path` and returns its number (1 for the first).
+    /// Removal does not reset it, so a path that comes back with old bytes still counts on.
+    pub fn next_generation(&self, path: &str) -> Result<u64, StoreError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO generations (path, n) VALUES (?1, 1) \
+                 ON CONFLICT(path) DO UPDATE SET n = n + 1 RETURNING n",
+            )
+            .and_then(|mut s| s.query_row(params![path], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+            .map_err(self.err())
+    }
+
     pub fn set_log(&self, log: LogState) -> Result<(), StoreError> {
         self.tx
             .execute(

@@ -49,6 +49,12 @@ const MIGRATIONS: &[&str] = &[
         item INTEGER NOT NULL,
         PRIMARY KEY (key, item)
     ) WITHOUT ROWID;",
+    // 3: how many changes of each path were committed, kept after the path is removed, so two
+    // different events never share an id (event ids mix it in; see pipeline.rs).
+    "CREATE TABLE generations (
+        path TEXT PRIMARY KEY,
+        n    INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {

@@ -292,6 +292,21 @@ pub fn assert_sequences_gap_free(events: &[Value]) {
     }
 }
 
+/// Distinct events never share an id (a consumer de-duplicates by id).
+pub fn assert_ids_unique(events: &[Value]) {
+    let mut seen = std::collections::HashMap::new();
+    for e in events {
+        if let Some(first) =
+            seen.insert(e["id"].as_str().unwrap().to_string(), e["sequence"].clone())
+        {
+            panic!(
+                "id {} of line {} repeats line {first}",
+                e["id"], e["sequence"]
+            );
+        }
+    }
+}
+
 /// Every version's events are contiguous: file event, its segments, its document event.
 pub fn assert_versions_contiguous(events: &[Value]) {
     let mut open: Option<String> = None;
