@@ -39,7 +39,9 @@ fn shutdown_on_signals() -> watch::Receiver<bool> {
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
         ) else {
-            tracing::error!("cannot install signal handlers");
+            tracing::error!("cannot install signal handlers: stop sluice with SIGKILL");
+            // Keep the sender: dropping it would read as "stop" everywhere.
+            std::future::pending::<()>().await;
             return;
         };
         tokio::select! {

@@ -74,7 +74,8 @@ pub struct PipelineSettings {
     pub max_file_bytes: u64,
     /// Most file versions written by one group commit.
     pub group_commit_max: usize,
-    /// File content held between reading and processing, at most (a larger file passes alone).
+    /// Memory held by file versions between reading and commit, at most, counted as 8 bytes per
+    /// byte of file (a larger file passes alone).
     pub max_inflight_bytes: u64,
 }
 
@@ -227,7 +228,7 @@ impl Default for PipelineSettings {
         PipelineSettings {
             channel_capacity: 256,
             workers: 0,
-            max_file_bytes: 64 * 1024 * 1024,
+            max_file_bytes: 8 * 1024 * 1024,
             group_commit_max: 512,
             max_inflight_bytes: 256 * 1024 * 1024,
         }
@@ -503,8 +504,23 @@ impl Settings {
                 "must be at least 1 with fsync = interval",
             );
         }
-        if self.pipeline.channel_capacity == 0 {
-            return bad("pipeline.channel_capacity", "must be at least 1");
+        if !(1..=1 << 20).contains(&self.pipeline.channel_capacity) {
+            return bad("pipeline.channel_capacity", "must be between 1 and 1048576");
+        }
+        if self.pipeline.workers > 1024 {
+            return bad(
+                "pipeline.workers",
+                "must be at most 1024 (0 = one per core)",
+            );
+        }
+        if self.pipeline.max_file_bytes > 1 << 40 {
+            return bad(
+                "pipeline.max_file_bytes",
+                "must be at most 1 TiB (1099511627776)",
+            );
+        }
+        if self.pipeline.group_commit_max > 1 << 20 {
+            return bad("pipeline.group_commit_max", "must be at most 1048576");
         }
         if self.pipeline.group_commit_max == 0 {
             return bad("pipeline.group_commit_max", "must be at least 1");

@@ -96,6 +96,11 @@ pub struct Detector {
     /// In the daemon: files found by a walk (not by their own notifications) whose mtime is this
     /// recent are still being written; they are handed back to settle instead of read now.
     defer_recent: Option<std::time::Duration>,
+    /// Longest a file may be handed back to settle again and again (`watch.max_wait_ms`).
+    defer_max: std::time::Duration,
+    /// Files handed back to settle, and since when: when they come back still being written
+    /// (nothing else tells, e.g. in fallback scanning), they are handed back again.
+    deferred: HashMap<PathBuf, std::time::Instant>,
     /// Bytes kept by the look in progress (bounded by [`BATCH_KEEP_BYTES`]).
     kept: std::cell::Cell<u64>,
     /// Set on shutdown: a long look stops early (its results are abandoned with the process).
@@ -148,6 +153,8 @@ impl Detector {
             tracked: records.into_iter().collect(),
             max_file_bytes,
             defer_recent: None,
+            defer_max: std::time::Duration::ZERO,
+            deferred: HashMap::new(),
             kept: std::cell::Cell::new(0),
             stop: None,
         }
@@ -160,8 +167,13 @@ impl Detector {
     }
 
     /// Daemon mode: hand files that a walk finds mid-write back to settle (see `defer_recent`).
-    pub fn defer_recent(mut self, quiet: std::time::Duration) -> Detector {
+    pub fn defer_recent(
+        mut self,
+        quiet: std::time::Duration,
+        max_wait: std::time::Duration,
+    ) -> Detector {
         self.defer_recent = Some(quiet);
+        self.defer_max = max_wait;
         self
     }
 
@@ -258,9 +270,17 @@ impl Detector {
             }
             let abs = self.root.join(&rel);
             let outcome = self.inspect(&rel, &abs, source);
+            if !matches!(outcome, Outcome::Defer) {
+                self.deferred.remove(&abs);
+            }
             match outcome {
                 Outcome::Unchanged | Outcome::Skip => {}
-                Outcome::Defer => deferred.push(abs),
+                Outcome::Defer => {
+                    self.deferred
+                        .entry(abs.clone())
+                        .or_insert_with(std::time::Instant::now);
+                    deferred.push(abs)
+                }
                 Outcome::Gone => {
                     if let Some(t) = self.tracked.get(&rel) {
                         gone.push((rel, t.sha256.clone()));
@@ -329,22 +349,7 @@ impl Detector {
                     jobs.push(Job::Restat { path: rel, stat });
                 }
                 Outcome::Failed(failure) => {
-                    match failure.stat {
-                        Some(stat) => {
-                            self.tracked.insert(
-                                rel,
-                                Tracked {
-                                    stat,
-                                    sha256: failure.sha256.clone(),
-                                    status: FileStatus::Failed,
-                                    fail_kind: Some(failure.kind.to_string()),
-                                },
-                            );
-                        }
-                        None => {
-                            self.tracked.remove(&rel);
-                        }
-                    }
+                    self.remember_failure(&failure);
                     jobs.push(Job::Failed(failure));
                 }
                 Outcome::Unchanged | Outcome::Skip | Outcome::Gone | Outcome::Defer => {}
@@ -399,7 +404,11 @@ impl Detector {
                 return Outcome::Unchanged;
             }
         }
-        if source == Source::Walk && self.is_being_written(&meta) {
+        let deferred_again = self
+            .deferred
+            .get(abs)
+            .is_some_and(|since| since.elapsed() < self.defer_max);
+        if (source == Source::Walk || deferred_again) && self.is_being_written(&meta) {
             return Outcome::Defer;
         }
         let keep = self.kept.get() + stat.size <= BATCH_KEEP_BYTES;
@@ -453,6 +462,16 @@ impl Detector {
             .map(|m| identity(&m))
             .unwrap_or(v.stat);
         match read_version(&abs, &v.path, stat, self.max_file_bytes, true) {
+            Ok((sha, Content::Bytes(_))) if v.previous_sha256.as_ref() == Some(&sha) => {
+                // Reverted to the committed bytes since the look: nothing to emit.
+                if let Some(t) = self.tracked.get_mut(&v.path) {
+                    t.sha256 = Some(sha);
+                    t.stat = stat;
+                    t.status = FileStatus::Ingested;
+                    t.fail_kind = None;
+                }
+                Job::Restat { path: v.path, stat }
+            }
             Ok((sha, Content::Bytes(bytes))) => {
                 if sha != v.sha256 {
                     if let Some(t) = self.tracked.get_mut(&v.path) {
@@ -465,10 +484,9 @@ impl Detector {
                 v.bytes = Some(bytes);
                 Job::Version(v)
             }
-            Ok(_) => {
-                // It grew past the limit since the look: the next notification handles it.
-                self.tracked.remove(&v.path);
-                Job::Failed(Failure {
+            Ok((sha, _)) => {
+                // It grew past the limit since the look.
+                let failure = Failure {
                     path: v.path,
                     stage: "read",
                     kind: "too_large",
@@ -476,25 +494,43 @@ impl Detector {
                         "the file grew over pipeline.max_file_bytes ({}) while it was read",
                         self.max_file_bytes
                     ),
-                    sha256: None,
-                    stat: None,
-                })
+                    sha256: Some(sha),
+                    stat: Some(stat),
+                };
+                self.remember_failure(&failure);
+                Job::Failed(failure)
             }
-            Err(failure) => {
+            Err(failure) if failure.kind == "vanished" && v.previous_sha256.is_some() => {
                 self.tracked.remove(&v.path);
-                if failure.kind == "vanished" && v.previous_sha256.is_some() {
-                    Job::Removed {
-                        path: v.path,
-                        sha256: v.previous_sha256,
-                    }
-                } else {
-                    Job::Failed(Failure {
-                        stat: None,
-                        ..*failure
-                    })
+                Job::Removed {
+                    path: v.path,
+                    sha256: v.previous_sha256,
                 }
             }
+            Err(failure) => {
+                self.remember_failure(&failure);
+                Job::Failed(*failure)
+            }
         }
+    }
+
+    /// Keeps a failed path in the index with its failure, as the commit will record it, so the
+    /// same failure is not reported again until something changes. A path that vanished is
+    /// simply forgotten.
+    fn remember_failure(&mut self, failure: &Failure) {
+        if failure.kind == "vanished" {
+            self.tracked.remove(&failure.path);
+            return;
+        }
+        self.tracked.insert(
+            failure.path.clone(),
+            Tracked {
+                stat: failure.stat.unwrap_or_default(),
+                sha256: failure.sha256.clone(),
+                status: FileStatus::Failed,
+                fail_kind: Some(failure.kind.to_string()),
+            },
+        );
     }
 
     /// Modified within `defer_recent` (and not stamped far in the future): a walk caught it
@@ -517,8 +553,14 @@ pub fn identity(m: &Metadata) -> StatIdentity {
         dev: m.dev(),
         ino: m.ino(),
         size: m.size(),
-        mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
-        ctime_ns: m.ctime() * 1_000_000_000 + m.ctime_nsec(),
+        mtime_ns: m
+            .mtime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(m.mtime_nsec()),
+        ctime_ns: m
+            .ctime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(m.ctime_nsec()),
     }
 }
 
@@ -542,12 +584,12 @@ pub fn read_version(
     keep: bool,
 ) -> Result<(String, Content), Box<Failure>> {
     let fail = |e: std::io::Error| Box::new(io_failure(rel, "read", &e, Some(stat)));
-    let mut file = File::open(abs).map_err(fail)?;
+    let mut file = open_regular(abs).map_err(fail)?;
     let mut hasher = Sha256::new();
     if keep && stat.size <= max_bytes {
-        let mut bytes = Vec::with_capacity(stat.size as usize + 1);
+        let mut bytes = Vec::with_capacity((stat.size as usize).min(64 << 20) + 1);
         (&mut file)
-            .take(max_bytes + 1)
+            .take(max_bytes.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(fail)?;
         hasher.update(&bytes);
@@ -574,6 +616,25 @@ pub fn read_version(
         Content::Unread
     };
     Ok((hex::encode(hasher.finalize()), content))
+}
+
+/// Opens a file for reading without ever blocking on it: a FIFO or device put where a file was
+/// (after the look) is refused instead of hanging the detector. O_NONBLOCK does nothing to reads
+/// of regular files.
+fn open_regular(abs: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_NONBLOCK: i32 = 0o4000; // Linux
+    let file = File::options()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(abs)?;
+    if file.metadata()?.is_file() {
+        Ok(file)
+    } else {
+        Err(std::io::Error::other(
+            "not a regular file (a fifo, socket or device took its place)",
+        ))
+    }
 }
 
 /// Streaming sha256 of a whole file (for benchmarks and tools).
@@ -722,13 +783,19 @@ mod tests {
     fn a_walk_hands_back_files_still_being_written_but_settled_paths_are_read() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let mut d = detector(root).defer_recent(std::time::Duration::from_secs(30));
+        let mut d = detector(root).defer_recent(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_millis(200),
+        );
         std::fs::create_dir_all(root.join("new")).unwrap();
         std::fs::write(root.join("new/fresh.txt"), "half of it").unwrap();
         let found = d.detect_paths([root.join("new")]);
         assert!(found.jobs.is_empty());
         assert_eq!(found.deferred, vec![root.join("new/fresh.txt")]);
-        // Once its own notifications have settled, it is read whatever its mtime.
+        // Back from settle and still fresh: handed back again, up to the longest wait.
+        let found = d.detect_paths([root.join("new/fresh.txt")]);
+        assert_eq!(found.deferred, vec![root.join("new/fresh.txt")]);
+        std::thread::sleep(std::time::Duration::from_millis(250));
         let found = d.detect_paths([root.join("new/fresh.txt")]);
         assert_eq!(kinds(&found.jobs), ["added new/fresh.txt"]);
         // A fresh file moved while a walk looks: the removal waits for the deferred file, and
@@ -737,6 +804,7 @@ mod tests {
         let found = d.reconcile();
         assert!(found.jobs.is_empty());
         assert_eq!(found.deferred.len(), 2);
+        std::thread::sleep(std::time::Duration::from_millis(250));
         assert_eq!(
             kinds(&d.detect_paths(found.deferred).jobs),
             ["moved new/fresh.txt new/renamed.txt"]

@@ -97,6 +97,9 @@ pub struct Progress {
 /// re-derived at the next start, since nothing uncommitted survives in the log).
 const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
 
+/// Bytes of memory a file version holds, per byte of the file, from reading to commit.
+const IN_FLIGHT_WEIGHT: u64 = 8;
+
 /// Holds the state's lock file for as long as it lives.
 pub struct StateLock {
     _file: std::fs::File,
@@ -166,6 +169,8 @@ pub async fn run(
             )))
         }
     }
+    // One spelling of the folder (links and `..` resolved), the one every path is compared in.
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
     let _lock = lock_state(&settings.state.file)?;
     let mut store = Store::open(&settings.state.file)?;
     let (log, log_state) = open_log(settings, &mut store)?;
@@ -190,7 +195,10 @@ pub async fn run(
         settings.pipeline.max_file_bytes,
     );
     if mode == Mode::Daemon {
-        detector = detector.defer_recent(Duration::from_millis(settings.watch.settle_ms));
+        detector = detector.defer_recent(
+            Duration::from_millis(settings.watch.settle_ms),
+            Duration::from_millis(settings.watch.max_wait_ms),
+        );
     }
     let stop = Arc::new(AtomicBool::new(false));
     detector = detector.stop_on(stop.clone());
@@ -401,7 +409,12 @@ impl DetectStage {
     fn hand_on(&mut self, job: Job) -> bool {
         let job = match job {
             Job::Version(mut v) => {
-                v.permit = Some(self.budget.acquire(v.stat.size));
+                // Charged at what the version weighs until its commit: bytes, decoded text,
+                // segments and their events (measured at roughly 6-10x the file's size).
+                v.permit = Some(
+                    self.budget
+                        .acquire(v.stat.size.saturating_mul(IN_FLIGHT_WEIGHT)),
+                );
                 self.detector.load(v)
             }
             other => other,

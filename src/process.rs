@@ -38,6 +38,9 @@ pub struct Committable {
     pub is_version: bool,
     /// Fingerprints and signatures for the dedup stage's lookups at commit time.
     pub dedup: Option<Box<Analysis>>,
+    /// The version's share of the byte budget, held until the commit step is done with it: the
+    /// events of a large file weigh more than its bytes.
+    pub permit: Option<std::sync::Arc<crate::budget::Permit>>,
 }
 
 /// Turns one job into its committable form with the default dedup settings.
@@ -48,7 +51,13 @@ pub fn process(job: Job) -> Committable {
 /// Turns one job into its committable form. CPU-bound for versions: run it off the async threads.
 pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
     match job {
-        Job::Version(v) => process_version(v, dedup),
+        Job::Version(mut v) => {
+            let permit = v.permit.take().map(std::sync::Arc::new);
+            Committable {
+                permit,
+                ..process_version(v, dedup)
+            }
+        }
         Job::Moved {
             from,
             to,
@@ -71,6 +80,7 @@ pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
                 path: to,
                 pending: Pending::Nothing,
                 is_version: false,
+                permit: None,
                 dedup: None,
             }
         }
@@ -90,6 +100,7 @@ pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
                 path,
                 pending: Pending::RetractAll,
                 is_version: false,
+                permit: None,
                 dedup: None,
             }
         }
@@ -102,6 +113,7 @@ pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
             path,
             pending: Pending::Nothing,
             is_version: false,
+            permit: None,
             dedup: None,
         },
         Job::Failed(f) => failed(f),
@@ -114,17 +126,20 @@ fn failed(f: Failure) -> Committable {
         "error": {"kind": f.kind, "message": f.message}, "retracted": [],
     });
     tracing::warn!(path = %f.path, kind = f.kind, "{}", f.message);
-    let ops = match f.stat {
-        Some(stat) => vec![StateOp::Upsert(FileRecord {
+    // The failure is recorded (segments cleared) so the state matches the detector's index; a
+    // file that vanished leaves nothing to record.
+    let ops = if f.kind == "vanished" {
+        Vec::new()
+    } else {
+        vec![StateOp::Upsert(FileRecord {
             path: f.path.clone(),
-            stat,
+            stat: f.stat.unwrap_or_default(),
             sha256: f.sha256.clone(),
             status: FileStatus::Failed,
             fail_kind: Some(f.kind.to_string()),
             document: document_id(&f.path),
             segments: Vec::new(),
-        })],
-        None => Vec::new(),
+        })]
     };
     Committable {
         events: vec![Event::new(
@@ -138,6 +153,7 @@ fn failed(f: Failure) -> Committable {
         path: f.path,
         pending: Pending::RetractAll,
         is_version: true,
+        permit: None,
         dedup: None,
     }
 }
@@ -275,6 +291,7 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
         events,
         pending: Pending::Version { segments: ids },
         is_version: true,
+        permit: None,
         dedup: analysis,
     }
 }

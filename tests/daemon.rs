@@ -482,3 +482,41 @@ fn reverting_and_redoing_an_edit_or_re_adding_a_file_never_repeats_an_event_id()
     assert_eq!(of_type(&events, "sluice.file.removed").len(), 2);
     assert_ids_unique(&events);
 }
+
+#[test]
+fn the_log_and_state_inside_the_watched_folder_are_never_ingested_however_spelled() {
+    let mut env = Env::new().with("watch.settle_ms=30");
+    let twisted = env.watch.join("..").join("watch");
+    env.output = twisted.join("ev.ndjson");
+    env.state = twisted.join("state.db");
+    let daemon = env.start();
+    env.write("a.txt", article(1));
+    env.wait_for(T, |e| ingested_count(e, "a.txt") == 1);
+    let events = env.wait_quiet(Duration::from_millis(600));
+    for e in &events {
+        assert_eq!(
+            e["subject"], "a.txt",
+            "sluice ingested its own file: {}",
+            e["subject"]
+        );
+    }
+    assert!(daemon.stop().0.success());
+}
+
+#[test]
+fn a_file_dated_far_in_the_future_is_ingested() {
+    let env = Env::new();
+    env.write("future.txt", article(1));
+    env.write("ok.txt", article(2));
+    let f = fs::File::options()
+        .write(true)
+        .open(env.path("future.txt"))
+        .unwrap();
+    let year_2300 = std::time::UNIX_EPOCH + Duration::from_secs(10_413_792_000);
+    f.set_modified(year_2300).unwrap();
+    drop(f);
+    env.ingest();
+    let events = env.events();
+    assert_eq!(ingested_count(&events, "future.txt"), 1);
+    assert_eq!(ingested_count(&events, "ok.txt"), 1);
+}

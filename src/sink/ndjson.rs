@@ -74,10 +74,14 @@ impl EventLog {
                 };
                 Recovery::FinishedRotation
             } else {
-                state.offset = len;
+                // Keep only whole lines: a line cut in the middle is dropped with the rest.
+                let whole = end_of_last_line(&file, len)?;
+                file.set_len(whole)?;
+                file.sync_all()?;
+                state.offset = whole;
                 Recovery::Shorter {
                     expected: committed.offset,
-                    found: len,
+                    found: whole,
                 }
             }
         } else {
@@ -167,6 +171,23 @@ impl EventLog {
     }
 }
 
+/// The length of `file`'s first `len` bytes up to and including its last `\n` (0 if none).
+fn end_of_last_line(file: &File, len: u64) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.read_exact_at(chunk, start)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
 /// `events.ndjson` rotated at first sequence N is `events-<N, 20 digits>.ndjson`.
 pub fn rotated_path(path: &Path, first_seq: u64) -> PathBuf {
     let stem = path
@@ -206,6 +227,31 @@ mod tests {
             EventLog::open(&path, committed, Fsync::Always, Duration::ZERO, 1 << 20).unwrap();
         assert_eq!(rec, Recovery::CutTail(14));
         assert_eq!(state, committed);
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n");
+    }
+
+    #[test]
+    fn a_log_shorter_than_committed_keeps_only_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.ndjson");
+        let (mut log, _, _) =
+            EventLog::open(&path, start(), Fsync::Always, Duration::ZERO, 1 << 20).unwrap();
+        log.append(b"{\"a\":1}\n", 1).unwrap();
+        let committed = log.append(b"{\"b\":2}\n", 1).unwrap();
+        drop(log);
+        // Lost its last 3 bytes (unsynced data after a power loss, or a truncation by hand).
+        let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(committed.offset - 3).unwrap();
+        let (_, state, rec) =
+            EventLog::open(&path, committed, Fsync::Always, Duration::ZERO, 1 << 20).unwrap();
+        assert_eq!(
+            rec,
+            Recovery::Shorter {
+                expected: 16,
+                found: 8
+            }
+        );
+        assert_eq!(state.offset, 8);
         assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n");
     }
 

@@ -47,8 +47,10 @@ impl PathFilter {
         output_file: &Path,
         state_file: &Path,
     ) -> Result<PathFilter, globset::Error> {
-        let state = absolute(state_file);
-        let output = absolute(output_file);
+        // Canonical forms: the watched folder is canonical too, so a link or `..` in either
+        // spelling cannot make sluice ingest its own log.
+        let state = canonical(state_file);
+        let output = canonical(output_file);
         let mut own_exact = vec![output.clone(), state.clone()];
         for suffix in ["-wal", "-shm", "-journal", ".lock"] {
             let mut s = state.clone().into_os_string();
@@ -107,6 +109,11 @@ impl PathFilter {
                 })
                 .unwrap_or(false)
     }
+}
+
+/// The canonical form of `p` (links and `..` resolved) when it exists, else its absolute form.
+pub fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p))
 }
 
 /// An absolute form of `p` without touching the disk beyond the current directory.

@@ -16,6 +16,8 @@ pub struct Listing {
 }
 
 /// The relative, `/`-separated form of `abs` under `root`, or None outside it.
+/// None also for a name that is not valid UTF-8: a subject must be text, and a lossy spelling
+/// would name another file (such names are reported by [`list`]).
 pub fn relative(root: &Path, abs: &Path) -> Option<String> {
     let rel = abs.strip_prefix(root).ok()?;
     let mut out = String::new();
@@ -23,7 +25,7 @@ pub fn relative(root: &Path, abs: &Path) -> Option<String> {
         if !out.is_empty() {
             out.push('/');
         }
-        out.push_str(&c.as_os_str().to_string_lossy());
+        out.push_str(c.as_os_str().to_str()?);
     }
     Some(out)
 }
@@ -58,6 +60,10 @@ pub fn list(root: &Path, dir: &Path, filter: &PathFilter) -> Listing {
                     continue;
                 }
                 let Some(rel) = relative(root, entry.path()) else {
+                    tracing::warn!(
+                        path = %entry.path().display(),
+                        "file name is not valid UTF-8: skipped (rename it to ingest it)"
+                    );
                     continue;
                 };
                 if filter.accepts_file(&rel, entry.path()) {
