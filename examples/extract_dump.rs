@@ -40,7 +40,10 @@ fn main() {
             continue;
         };
         let Ok(decoded) = sluice::text::decode::decode(&bytes) else {
-            println!("{}", json!({"path": path.display().to_string(), "undecodable": true}));
+            println!(
+                "{}",
+                json!({"path": path.display().to_string(), "undecodable": true})
+            );
             continue;
         };
         let page = sluice::text::analyze(&decoded.text);
