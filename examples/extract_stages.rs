@@ -22,11 +22,16 @@ fn main() {
     let words = shared();
     let _ = words.cut("预热");
     let pages: Vec<_> = texts.iter().map(|t| analyze(t)).collect();
+    let t = Instant::now();
     let _ = sluice::extract::extract_page(
         &pages[0],
         words,
         &Options::default(),
         time::macros::date!(2020 - 04 - 01),
+    );
+    println!(
+        "first extract_page (warm-up) {:.3} s",
+        t.elapsed().as_secs_f64()
     );
     let time = |name: &str, f: &dyn Fn() -> usize| {
         let t = Instant::now();
@@ -66,6 +71,33 @@ fn main() {
             .iter()
             .flat_map(|p| &p.segments)
             .map(|s| figure::figures(&s.text).len())
+            .sum()
+    });
+    time("dates", &|| {
+        let r = sluice::extract::date::reference(
+            std::iter::empty(),
+            None,
+            time::macros::date!(2020 - 04 - 01),
+        );
+        pages
+            .iter()
+            .flat_map(|p| &p.segments)
+            .map(|s| sluice::extract::date::dates(&s.text, &r).len())
+            .sum()
+    });
+    time("extract_page", &|| {
+        pages
+            .iter()
+            .map(|p| {
+                sluice::extract::extract_page(
+                    p,
+                    words,
+                    &Options::default(),
+                    time::macros::date!(2020 - 04 - 01),
+                )
+                .segments
+                .len()
+            })
             .sum()
     });
     time("keywords", &|| {
