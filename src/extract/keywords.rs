@@ -69,11 +69,15 @@ pub fn keywords(text: &str, words: &Words, top_k: usize, method: KeywordMethod) 
         }
         KeywordMethod::Tfidf => TFIDF.extract_keywords(words.jieba(), text, top_k, allowed_pos()),
     };
-    found.into_iter().map(|k| k.keyword).filter(kept).collect()
+    found
+        .into_iter()
+        .map(|k| k.keyword)
+        .filter(|k| kept(k))
+        .collect()
 }
 
 /// Whether a ranked keyword is kept: numbers and punctuation are not keywords.
-fn kept(k: &String) -> bool {
+fn kept(k: &str) -> bool {
     !k.chars()
         .all(|c| c.is_ascii_digit() || c.is_ascii_punctuation())
 }
@@ -165,7 +169,7 @@ pub fn textrank_tagged(segments: &[&[Tag]], top_k: usize) -> Vec<String> {
         res.push(unique_words[w.word_id].to_string());
     }
     res.reverse();
-    res.into_iter().filter(kept).collect()
+    res.into_iter().filter(|k| kept(k)).collect()
 }
 
 /// TextRank over the undirected weighted `edges` of `size` vertices (jieba-rs's
