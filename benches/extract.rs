@@ -49,6 +49,7 @@ fn main() {
     let mb = bytes as f64 / 1e6;
     let words = shared();
     let _ = words.cut("预热"); // load the dictionary outside the timings
+    sluice::extract::warm_up(); // and the extractors' tables and patterns
     let mtime = time::macros::date!(2020 - 04 - 01);
     let options = Options::default();
 

@@ -19,6 +19,9 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 
+use jieba_rs::Tag;
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::text::words::Words;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -74,14 +77,20 @@ const NOT_SHORT_FORMS: &[&str] = &[
 ];
 
 struct Gazetteer {
-    places: HashSet<String>,
-    orgs: HashSet<String>,
-    surnames: HashSet<String>,
+    places: FxHashSet<String>,
+    orgs: FxHashSet<String>,
+    surnames: FxHashSet<String>,
     max_place: usize,
     max_org: usize,
-    /// First characters of places and organizations, to skip most positions at once.
-    place_starts: HashSet<char>,
-    org_starts: HashSet<char>,
+    /// By first character, the lengths (in chars) of the places and organizations that start
+    /// with it, as bits (`len_bit`), to skip most positions and most lengths at once.
+    place_lens: FxHashMap<char, u64>,
+    org_lens: FxHashMap<char, u64>,
+}
+
+/// The bit of a name length in a `Gazetteer` length mask; lengths from 63 on share one bit.
+fn len_bit(n: usize) -> u64 {
+    1u64 << n.min(63)
 }
 
 fn lines(data: &str) -> impl Iterator<Item = &str> {
@@ -93,7 +102,7 @@ fn lines(data: &str) -> impl Iterator<Item = &str> {
 
 /// The forms of a division's full name that the news uses: the name and, for names with a
 /// division suffix, the name without it (常州市 → 常州), unless that is an ordinary word.
-fn forms(name: &str, out: &mut HashSet<String>) {
+fn forms(name: &str, out: &mut FxHashSet<String>) {
     out.insert(name.to_string());
     for suffix in [
         "特别行政区",
@@ -123,7 +132,7 @@ fn forms(name: &str, out: &mut HashSet<String>) {
 }
 
 static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
-    let mut places = HashSet::new();
+    let mut places = FxHashSet::default();
     for data in [
         include_str!("../../data/places/provinces.txt"),
         include_str!("../../data/places/cities.txt"),
@@ -140,17 +149,25 @@ static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
     ] {
         places.extend(lines(data).map(String::from));
     }
-    let orgs: HashSet<String> = lines(include_str!("../../data/orgs.txt"))
+    let orgs: FxHashSet<String> = lines(include_str!("../../data/orgs.txt"))
         .map(String::from)
         .collect();
     let surnames = lines(include_str!("../../data/names/surnames.txt"))
         .map(String::from)
         .collect();
-    let max = |s: &HashSet<String>| s.iter().map(|p| p.chars().count()).max().unwrap_or(1);
-    let starts = |s: &HashSet<String>| s.iter().filter_map(|p| p.chars().next()).collect();
+    let max = |s: &FxHashSet<String>| s.iter().map(|p| p.chars().count()).max().unwrap_or(1);
+    let lens = |s: &FxHashSet<String>| {
+        let mut m: FxHashMap<char, u64> = FxHashMap::default();
+        for p in s {
+            if let Some(c) = p.chars().next() {
+                *m.entry(c).or_default() |= len_bit(p.chars().count());
+            }
+        }
+        m
+    };
     Gazetteer {
-        place_starts: starts(&places),
-        org_starts: starts(&orgs),
+        place_lens: lens(&places),
+        org_lens: lens(&orgs),
         max_place: max(&places),
         max_org: max(&orgs),
         places,
@@ -655,52 +672,171 @@ fn han(c: char) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tokens
+// Word sets: the lists above, hashed once.
 
-#[derive(Debug, Clone)]
-struct Tok {
-    text: String,
-    tag: String,
-    start: usize,
-    end: usize,
+type WordSet = LazyLock<FxHashSet<&'static str>>;
+
+fn word_set(words: &[&'static str]) -> FxHashSet<&'static str> {
+    words.iter().copied().collect()
 }
 
-fn tag(words: &Words, text: &str) -> Vec<Tok> {
-    words
-        .jieba()
-        .tag(text, true)
-        .into_iter()
-        .scan(0usize, |pos, t| {
-            let n = t.word.chars().count();
-            let tok = Tok {
-                text: t.word.to_string(),
-                tag: t.tag.to_string(),
-                start: *pos,
-                end: *pos + n,
-            };
-            *pos += n;
-            Some(tok)
+static ATTACHING_SET: WordSet = LazyLock::new(|| word_set(ATTACHING));
+static NOT_ORGS_SET: WordSet = LazyLock::new(|| word_set(NOT_ORGS));
+static GENERIC_SET: WordSet = LazyLock::new(|| word_set(GENERIC));
+static TITLES_SET: WordSet = LazyLock::new(|| word_set(TITLES));
+static SPEECH_SET: WordSet = LazyLock::new(|| word_set(SPEECH));
+static TITLES_AFTER_SET: WordSet = LazyLock::new(|| word_set(TITLES_AFTER));
+static NOT_NAMES_SET: WordSet = LazyLock::new(|| word_set(NOT_NAMES));
+static NEVER_IN_NAME_SET: WordSet = LazyLock::new(|| word_set(NEVER_IN_NAME));
+static COMMON_VERBS_ADVERBS_SET: WordSet = LazyLock::new(|| word_set(COMMON_VERBS_ADVERBS));
+
+/// First characters of [`TITLES`], to skip most tokens in `title_at` at once.
+static TITLE_FIRSTS: LazyLock<FxHashSet<char>> =
+    LazyLock::new(|| TITLES.iter().filter_map(|t| t.chars().next()).collect());
+
+/// [`ORG_SUFFIXES`] by last character, longest first, as chars.
+type SuffixTable = FxHashMap<char, Vec<(&'static str, Vec<char>)>>;
+static SUFFIXES: LazyLock<SuffixTable> = LazyLock::new(|| {
+    let mut m: SuffixTable = FxHashMap::default();
+    for s in ORG_SUFFIXES {
+        let cs: Vec<char> = s.chars().collect();
+        if let Some(&last) = cs.last() {
+            m.entry(last).or_default().push((s, cs));
+        }
+    }
+    for v in m.values_mut() {
+        v.sort_by_key(|(_, cs)| std::cmp::Reverse(cs.len()));
+    }
+    m
+});
+
+/// Builds the lookup tables now rather than on the first text.
+pub fn warm_up() {
+    LazyLock::force(&GAZETTEER);
+    for s in [
+        &ATTACHING_SET,
+        &NOT_ORGS_SET,
+        &GENERIC_SET,
+        &TITLES_SET,
+        &SPEECH_SET,
+        &TITLES_AFTER_SET,
+        &NOT_NAMES_SET,
+        &NEVER_IN_NAME_SET,
+        &COMMON_VERBS_ADVERBS_SET,
+    ] {
+        LazyLock::force(s);
+    }
+    LazyLock::force(&TITLE_FIRSTS);
+    LazyLock::force(&SUFFIXES);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+/// A tagged word, with char offsets (`start`, `end`) and byte offsets into its text.
+#[derive(Debug, Clone, Copy)]
+struct Tok<'a> {
+    text: &'a str,
+    tag: &'a str,
+    start: usize,
+    end: usize,
+    byte_start: usize,
+    byte_end: usize,
+}
+
+fn toks<'a>(tags: &[Tag<'a>]) -> Vec<Tok<'a>> {
+    tags.iter()
+        .map(|t| Tok {
+            text: t.word,
+            tag: t.tag,
+            start: t.start,
+            end: t.end,
+            byte_start: t.byte_start,
+            byte_end: t.byte_end,
         })
         .collect()
+}
+
+/// jieba's tags of `text` (with the HMM for unknown words), as entities and keywords use them.
+pub fn tag<'a>(words: &'a Words, text: &'a str) -> Vec<Tag<'a>> {
+    words.jieba().tag(text, true)
+}
+
+/// One text with its chars, their byte offsets and its tokens indexed by start.
+struct Text<'a> {
+    text: &'a str,
+    chars: Vec<char>,
+    /// The byte offset of each char, then the text's length.
+    bytes: Vec<usize>,
+    toks: Vec<Tok<'a>>,
+    /// Per char offset (and one past the end): the token starting there, or `NO_TOK`.
+    tok_at: Vec<usize>,
+}
+
+const NO_TOK: usize = usize::MAX;
+
+impl<'a> Text<'a> {
+    fn new(text: &'a str, toks: Vec<Tok<'a>>) -> Self {
+        let mut chars = Vec::with_capacity(text.len() / 3 + 1);
+        let mut bytes = Vec::with_capacity(text.len() / 3 + 2);
+        for (b, c) in text.char_indices() {
+            chars.push(c);
+            bytes.push(b);
+        }
+        bytes.push(text.len());
+        let mut tok_at = vec![NO_TOK; chars.len() + 1];
+        for (k, t) in toks.iter().enumerate() {
+            if let Some(slot) = tok_at.get_mut(t.start) {
+                if *slot == NO_TOK {
+                    *slot = k;
+                }
+            }
+        }
+        Text {
+            text,
+            chars,
+            bytes,
+            toks,
+            tok_at,
+        }
+    }
+
+    /// The text of chars `s..e`.
+    fn str(&self, s: usize, e: usize) -> &'a str {
+        &self.text[self.bytes[s]..self.bytes[e]]
+    }
+
+    /// The token that starts at char `i`.
+    fn tok_starting(&self, i: usize) -> Option<&Tok<'a>> {
+        match self.tok_at.get(i) {
+            Some(&k) if k != NO_TOK => self.toks.get(k),
+            _ => None,
+        }
+    }
+
+    /// Whether a token starts at char `i`.
+    fn starts_word(&self, i: usize) -> bool {
+        self.tok_at.get(i).is_some_and(|&k| k != NO_TOK)
+    }
 }
 
 /// Whether a token can be part of an organization's name. jieba tags unknown names oddly
 /// (先声/d 再明/d, 冶炼/v), so two-character verbs and adverbs pass unless they are common ones.
 fn name_like(t: &Tok) -> bool {
-    let text = t.text.as_str();
-    if NEVER_IN_NAME.contains(&text)
+    let text = t.text;
+    if NEVER_IN_NAME_SET.contains(text)
         || is_verb_stop(text)
-        || t.text
+        || text
             .chars()
             .any(|c| !(han(c) || c.is_ascii_alphanumeric() || "()（）·&-".contains(c)))
     {
         return false;
     }
-    let n = t.text.chars().count();
-    match t.tag.as_str() {
+    let n = t.end - t.start;
+    match t.tag {
         "n" | "nr" | "nrt" | "nrfg" | "ns" | "nt" | "nz" | "nw" | "j" | "eng" | "vn" | "an"
         | "l" | "b" | "ng" | "g" | "k" | "h" | "z" | "s" => true,
-        "v" | "d" | "a" => n == 2 && !COMMON_VERBS_ADVERBS.contains(&text),
+        "v" | "d" | "a" => n == 2 && !COMMON_VERBS_ADVERBS_SET.contains(text),
         _ => false,
     }
 }
@@ -900,48 +1036,39 @@ fn is_verb_stop(word: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Finders
 
-fn chars_of(text: &str) -> Vec<char> {
-    text.chars().collect()
-}
-
+#[cfg(test)]
 fn slice(chars: &[char], s: usize, e: usize) -> String {
     chars[s..e].iter().collect()
 }
 
-fn token_starts(toks: &[Tok]) -> HashSet<usize> {
-    toks.iter().map(|t| t.start).collect()
-}
-
 /// Gazetteer places, longest match first, left to right. A short form must start where a word
 /// starts (河南山区 holds no 南山).
-fn places(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
+fn places(t: &Text) -> Vec<Entity> {
     let g = &*GAZETTEER;
-    let starts = token_starts(toks);
+    let chars = &t.chars;
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if !g.place_starts.contains(&chars[i]) {
+        let Some(&lens) = g.place_lens.get(&chars[i]) else {
             i += 1;
             continue;
-        }
-        let longest = (2..=g.max_place.min(chars.len() - i))
-            .rev()
-            .map(|n| (n, slice(chars, i, i + n)))
-            .find(|(n, s)| g.places.contains(s) && (*n > 2 || starts.contains(&i)));
+        };
+        let longest = (2..=g.max_place.min(chars.len() - i)).rev().find(|&n| {
+            lens & len_bit(n) != 0
+                && g.places.contains(t.str(i, i + n))
+                && (n > 2 || t.starts_word(i))
+        });
         match longest {
-            Some((n, s)) => {
+            Some(n) => {
                 let mut end = i + n;
                 // 黄河流域, 长江沿线: a river's basin is a place too.
-                for tail in ["流域"] {
-                    if slice(chars, end, (end + 2).min(chars.len())) == tail {
-                        end += 2;
-                    }
+                if chars.get(end..end + 2) == Some(&['流', '域'][..]) {
+                    end += 2;
                 }
-                let text = slice(chars, i, end);
                 if end > i + n {
-                    out.push(entity(EntityType::Place, s, i, i + n));
+                    out.push(entity(EntityType::Place, t.str(i, i + n).into(), i, i + n));
                 }
-                out.push(entity(EntityType::Place, text, i, end));
+                out.push(entity(EntityType::Place, t.str(i, end).into(), i, end));
                 i = end;
             }
             None => i += 1,
@@ -959,42 +1086,39 @@ fn entity(kind: EntityType, text: String, s: usize, e: usize) -> Entity {
     }
 }
 
-/// The organization suffix that ends exactly at `end`, longest first.
-fn suffix_ending_at(chars: &[char], end: usize) -> Option<&'static str> {
+/// The organization suffix that ends exactly at `end`, longest first, and its length in chars.
+fn suffix_ending_at(chars: &[char], end: usize) -> Option<(&'static str, usize)> {
     let last = *chars.get(end.checked_sub(1)?)?;
-    if !ORG_SUFFIXES.iter().any(|s| s.ends_with(last)) {
-        return None;
-    }
-    ORG_SUFFIXES
+    SUFFIXES
+        .get(&last)?
         .iter()
-        .filter(|s| {
-            let n = s.chars().count();
-            end >= n && slice(chars, end - n, end) == **s
-        })
-        .max_by_key(|s| s.chars().count())
-        .copied()
+        .find(|(_, cs)| end >= cs.len() && chars[end - cs.len()..end] == cs[..])
+        .map(|(s, cs)| (*s, cs.len()))
 }
 
 /// Organizations ending in a suffix. The name is the run of name-like words before the suffix
 /// (a place that jieba split is taken whole; a parenthesized place stays in: 新兴际华创新药械
 /// (海南)科技有限公司).
-fn suffixed_orgs(chars: &[char], toks: &[Tok], places: &[Entity]) -> Vec<Entity> {
+fn suffixed_orgs(t: &Text, places: &[Entity]) -> Vec<Entity> {
+    let (chars, toks) = (&t.chars, &t.toks);
     let mut out: Vec<Entity> = Vec::new();
     for (k, tok) in toks.iter().enumerate() {
-        let Some(suffix) = suffix_ending_at(chars, tok.end) else {
+        let Some((suffix, suffix_len)) = suffix_ending_at(chars, tok.end) else {
             continue;
         };
+        let tok_len = tok.end - tok.start;
         // The suffix must end the word (格局 is no 局) unless the word is a known org form.
-        let within = suffix.chars().count() <= tok.text.chars().count();
-        if within && NOT_ORGS.contains(&tok.text.as_str()) && tok.text != suffix {
+        let within = suffix_len <= tok_len;
+        if within && NOT_ORGS_SET.contains(tok.text) && tok.text != suffix {
             continue;
         }
-        let suffix_start = tok.end - suffix.chars().count();
+        let attaching = ATTACHING_SET.contains(suffix);
+        let suffix_start = tok.end - suffix_len;
         let mut start = tok.start;
         let mut j = k;
         let floor = match out.last() {
             // 集团 + 有限公司: a legal form or an office attaches to the name right before it.
-            Some(o) if ATTACHING.contains(&suffix) && o.char_end == suffix_start => o.char_start,
+            Some(o) if attaching && o.char_end == suffix_start => o.char_start,
             Some(o) => o.char_end,
             None => 0,
         };
@@ -1009,13 +1133,10 @@ fn suffixed_orgs(chars: &[char], toks: &[Tok], places: &[Entity]) -> Vec<Entity>
                 j = open;
                 continue;
             }
-            let attaches_over = ATTACHING.contains(&suffix)
-                && suffix_ending_at(chars, prev.end).is_some()
-                && j == k;
+            let prev_suffixed = suffix_ending_at(chars, prev.end).is_some();
+            let attaches_over = attaching && prev_suffixed && j == k;
             if !(name_like(prev) || attaches_over)
-                || (suffix_ending_at(chars, prev.end).is_some()
-                    && !attaches_over
-                    && !is_known_place(&prev.text))
+                || (prev_suffixed && !attaches_over && !is_known_place(prev.text))
             {
                 break;
             }
@@ -1026,26 +1147,24 @@ fn suffixed_orgs(chars: &[char], toks: &[Tok], places: &[Entity]) -> Vec<Entity>
             }
         }
         start = extend_over_place(places, start);
-        if start >= suffix_start && tok.text.chars().count() <= suffix.chars().count() {
+        if start >= suffix_start && tok_len <= suffix_len {
             continue;
         }
-        let name_part = slice(chars, start, suffix_start);
-        if !valid_name_part(&name_part, toks, start, suffix_start) {
+        let name_part = t.str(start, suffix_start);
+        if !valid_name_part(t, name_part, start, suffix_start) {
             continue;
         }
         // A one-character suffix (局, 厂, 部…) needs a place or a proper name before it.
-        if suffix.chars().count() == 1
-            && !toks.iter().any(|t| {
-                t.start == start
-                    && (is_known_place(&t.text)
-                        || matches!(t.tag.as_str(), "ns" | "nt" | "nz" | "j"))
+        if suffix_len == 1
+            && !t.tok_starting(start).is_some_and(|x| {
+                is_known_place(x.text) || matches!(x.tag, "ns" | "nt" | "nz" | "j")
             })
         {
             continue;
         }
         let org = entity(
             EntityType::Organization,
-            slice(chars, start, tok.end),
+            t.str(start, tok.end).into(),
             start,
             tok.end,
         );
@@ -1067,9 +1186,9 @@ fn paren_place(toks: &[Tok], j: usize) -> Option<usize> {
         return None;
     }
     let (open, inner, close) = (&toks[j - 3], &toks[j - 2], &toks[j - 1]);
-    let opens = matches!(open.text.as_str(), "(" | "（");
-    let closes = matches!(close.text.as_str(), ")" | "）");
-    (opens && closes && is_known_place(&inner.text) && j >= 4 && name_like(&toks[j - 4]))
+    let opens = matches!(open.text, "(" | "（");
+    let closes = matches!(close.text, ")" | "）");
+    (opens && closes && is_known_place(inner.text) && j >= 4 && name_like(&toks[j - 4]))
         .then_some(j - 3)
 }
 
@@ -1081,40 +1200,47 @@ fn extend_over_place(places: &[Entity], start: usize) -> usize {
         .map_or(start, |p| p.char_start)
 }
 
-fn valid_name_part(name: &str, toks: &[Tok], start: usize, end: usize) -> bool {
-    let n = name.chars().count();
+/// Whether chars `start..end` (`name`) can be an organization's name part.
+fn valid_name_part(t: &Text, name: &str, start: usize, end: usize) -> bool {
+    let n = end - start;
     if n == 0 || !(n >= 2 || is_known_place(name)) {
         return false;
     }
-    let inside: Vec<&Tok> = toks
+    // The tokens inside `start..end`: tokens tile the text in order, so they are a run.
+    let first = t.toks.partition_point(|x| x.start < start);
+    let mut inside = t.toks[first..]
         .iter()
-        .filter(|t| t.start >= start && t.end <= end)
-        .collect();
-    (inside.is_empty() || !inside.iter().all(|t| GENERIC.contains(&t.text.as_str())))
+        .take_while(|x| x.end <= end)
+        .peekable();
+    let all_generic = inside.peek().is_some() && inside.all(|x| GENERIC_SET.contains(x.text));
+    !all_generic
         && !name.starts_with(|c: char| {
             c.is_ascii_digit() || super::number::chinese_digit(c).is_some() || c == '十'
         })
 }
 
 /// Well-known organizations named without a suffix.
-fn known_orgs(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
+fn known_orgs(t: &Text) -> Vec<Entity> {
     let g = &*GAZETTEER;
-    let starts = token_starts(toks);
+    let chars = &t.chars;
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if !g.org_starts.contains(&chars[i]) || !starts.contains(&i) {
-            i += 1;
-            continue;
-        }
+        let lens = match g.org_lens.get(&chars[i]) {
+            Some(&lens) if t.starts_word(i) => lens,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
         let hit = (2..=g.max_org.min(chars.len() - i))
             .rev()
-            .find(|&n| starts.contains(&i) && g.orgs.contains(&slice(chars, i, i + n)));
+            .find(|&n| lens & len_bit(n) != 0 && g.orgs.contains(t.str(i, i + n)));
         match hit {
             Some(n) => {
                 out.push(entity(
                     EntityType::Organization,
-                    slice(chars, i, i + n),
+                    t.str(i, i + n).into(),
                     i,
                     i + n,
                 ));
@@ -1127,11 +1253,13 @@ fn known_orgs(chars: &[char], toks: &[Tok]) -> Vec<Entity> {
 }
 
 /// The title word (from [`TITLES`]) that starts at token `k`, if any, and its end token.
-fn title_at(toks: &[Tok], k: usize) -> Option<usize> {
-    let mut text = String::new();
-    for (j, t) in toks.iter().enumerate().skip(k).take(3) {
-        text.push_str(&t.text);
-        if TITLES.contains(&text.as_str()) {
+fn title_at(t: &Text, k: usize) -> Option<usize> {
+    let first = t.toks.get(k)?;
+    if !TITLE_FIRSTS.contains(&first.text.chars().next()?) {
+        return None;
+    }
+    for (j, x) in t.toks.iter().enumerate().skip(k).take(3) {
+        if TITLES_SET.contains(&t.text[first.byte_start..x.byte_end]) {
             return Some(j + 1);
         }
     }
@@ -1140,28 +1268,30 @@ fn title_at(toks: &[Tok], k: usize) -> Option<usize> {
 
 /// A person's name starting at char `i`: a surname and one or two more Han characters (or a
 /// jieba `nr` word there), ended by a boundary.
-fn name_at(chars: &[char], toks: &[Tok], i: usize) -> Option<usize> {
-    if let Some(t) = toks.iter().find(|t| t.start == i) {
-        if t.tag.starts_with("nr")
-            && (2..=4).contains(&t.text.chars().count())
-            && has_surname(&t.text)
-            && !NOT_NAMES.contains(&t.text.as_str())
+fn name_at(t: &Text, i: usize) -> Option<usize> {
+    if let Some(x) = t.tok_starting(i) {
+        if x.tag.starts_with("nr")
+            && (2..=4).contains(&(x.end - x.start))
+            && has_surname(x.text)
+            && !NOT_NAMES_SET.contains(x.text)
         {
-            return Some(t.end);
+            return Some(x.end);
         }
     }
-    let s1 = chars.get(i).map(|c| c.to_string())?;
-    let s2: String = chars.get(i..i + 2).map(|c| c.iter().collect())?;
-    let surname_len = if GAZETTEER.surnames.contains(&s2) {
+    let chars = &t.chars;
+    if i + 2 > chars.len() {
+        return None;
+    }
+    let surname_len = if GAZETTEER.surnames.contains(t.str(i, i + 2)) {
         2
-    } else if GAZETTEER.surnames.contains(&s1) {
+    } else if GAZETTEER.surnames.contains(t.str(i, i + 1)) {
         1
     } else {
         return None;
     };
     let run = chars[i..].iter().take_while(|&&c| han(c)).count();
     for total in [surname_len + 2, surname_len + 1] {
-        if total <= run && (total == run || ends_name(chars, toks, i + total)) {
+        if total <= run && (total == run || ends_name(t, i + total)) {
             return Some(i + total);
         }
     }
@@ -1170,73 +1300,68 @@ fn name_at(chars: &[char], toks: &[Tok], i: usize) -> Option<usize> {
 
 /// Whether a name may end right before char `at`: punctuation, a speech verb, a title, or a
 /// word boundary of jieba's.
-fn ends_name(chars: &[char], toks: &[Tok], at: usize) -> bool {
-    let Some(&c) = chars.get(at) else { return true };
+fn ends_name(t: &Text, at: usize) -> bool {
+    let Some(&c) = t.chars.get(at) else {
+        return true;
+    };
     if !han(c) {
         return true;
     }
-    let rest: String = chars[at..chars.len().min(at + 4)].iter().collect();
+    let rest = &t.text[t.bytes[at]..];
     SPEECH
         .iter()
         .chain(TITLES_AFTER.iter())
         .any(|w| rest.starts_with(w))
-        || "等和与在是的也还对就从、向为今近曾已正将到".contains(c)
-            && toks.iter().any(|t| t.start == at)
+        || "等和与在是的也还对就从、向为今近曾已正将到".contains(c) && t.starts_word(at)
 }
 
 fn has_surname(name: &str) -> bool {
-    let first: String = name.chars().take(1).collect();
-    let two: String = name.chars().take(2).collect();
-    GAZETTEER.surnames.contains(&first) || GAZETTEER.surnames.contains(&two)
+    let mut ends = name.char_indices().map(|(b, c)| b + c.len_utf8());
+    let one = ends.next().unwrap_or(0);
+    let two = ends.next().unwrap_or(one);
+    GAZETTEER.surnames.contains(&name[..one]) || GAZETTEER.surnames.contains(&name[..two])
 }
 
 /// People and title-context organizations found from context in one text.
-fn context_people(
-    chars: &[char],
-    toks: &[Tok],
-    orgs: &[Entity],
-    places: &[Entity],
-) -> (Vec<Entity>, Vec<Entity>) {
+fn context_people(t: &Text, orgs: &[Entity], places: &[Entity]) -> (Vec<Entity>, Vec<Entity>) {
+    let (chars, toks) = (&t.chars, &t.toks);
     let mut people = Vec::new();
     let mut new_orgs = Vec::new();
     for k in 0..toks.len() {
         // Title before a name: 副主任马跃, 特约通讯员 于秋瑾.
-        if let Some(after) = title_at(toks, k) {
-            let mut i = toks.get(after).map_or(chars.len(), |t| t.start);
+        if let Some(after) = title_at(t, k) {
+            let mut i = toks.get(after).map_or(chars.len(), |x| x.start);
             while chars.get(i).is_some_and(|c| c.is_whitespace()) {
                 i += 1;
             }
-            if let Some(end) = name_at(chars, toks, i) {
-                people.push(entity(EntityType::Person, slice(chars, i, end), i, end));
-                if let Some(org) = org_before_title(chars, toks, k, orgs, places) {
+            if let Some(end) = name_at(t, i) {
+                people.push(entity(EntityType::Person, t.str(i, end).into(), i, end));
+                if let Some(org) = org_before_title(t, k, orgs, places) {
                     new_orgs.push(org);
                 }
             }
         }
         // Name before a speech verb or a title of address: 曾胜说, 马跃表示.
-        let t = &toks[k];
-        if SPEECH.contains(&t.text.as_str()) || TITLES_AFTER.contains(&t.text.as_str()) {
+        let tok = &toks[k];
+        if SPEECH_SET.contains(tok.text) || TITLES_AFTER_SET.contains(tok.text) {
             for len in [3usize, 2, 4] {
-                if t.start < len {
+                if tok.start < len {
                     continue;
                 }
-                let s = t.start - len;
-                let cand = slice(chars, s, t.start);
-                let starts_word = toks.iter().any(|x| x.start == s);
-                let left_ok = s == 0
-                    || !han(chars[s - 1])
-                    || ends_title(chars, s)
-                    || starts_word && !toks.iter().any(|x| x.start < s && x.end > s);
-                if left_ok
-                    && starts_word
-                    && cand.chars().all(han)
-                    && has_surname(&cand)
-                    && name_at(chars, toks, s) == Some(t.start)
-                    && !NOT_NAMES.contains(&cand.as_str())
-                    && !is_known_place(&cand)
+                let s = tok.start - len;
+                let cand = t.str(s, tok.start);
+                // The name must start a word. (It must also be clear on its left: text start,
+                // not Han, after a title, or a word start no token straddles; tokens tile the
+                // text, so a word start always is.)
+                if t.starts_word(s)
+                    && chars[s..tok.start].iter().all(|&c| han(c))
+                    && has_surname(cand)
+                    && name_at(t, s) == Some(tok.start)
+                    && !NOT_NAMES_SET.contains(cand)
+                    && !is_known_place(cand)
                     && (len < 4 || s == 0 || !han(chars[s - 1]))
                 {
-                    people.push(entity(EntityType::Person, cand, s, t.start));
+                    people.push(entity(EntityType::Person, cand.into(), s, tok.start));
                     break;
                 }
             }
@@ -1245,22 +1370,10 @@ fn context_people(
     (people, new_orgs)
 }
 
-fn ends_title(chars: &[char], at: usize) -> bool {
-    TITLES.iter().any(|t| {
-        let n = t.chars().count();
-        at >= n && slice(chars, at - n, at) == *t
-    })
-}
-
 /// The organization written before the title at token `k` (金川冶炼董事长): name-like words
 /// back to a boundary, when they are not already a place or an organization.
-fn org_before_title(
-    chars: &[char],
-    toks: &[Tok],
-    k: usize,
-    orgs: &[Entity],
-    places: &[Entity],
-) -> Option<Entity> {
+fn org_before_title(t: &Text, k: usize, orgs: &[Entity], places: &[Entity]) -> Option<Entity> {
+    let (chars, toks) = (&t.chars, &t.toks);
     let end = toks.get(k)?.start;
     if orgs.iter().any(|o| o.char_end == end) {
         return None;
@@ -1270,17 +1383,17 @@ fn org_before_title(
         j -= 1;
     }
     let start = toks.get(j)?.start;
-    let text = slice(chars, start, end);
-    let n = text.chars().count();
-    let title = toks.get(k).map_or("", |t| t.text.as_str());
+    let text = t.str(start, end);
+    let n = end - start;
+    let title = toks.get(k).map_or("", |x| x.text);
     if text.ends_with('副')
         || text.ends_with("常务")
-        || TITLES.contains(&format!("{text}{title}").as_str())
+        || TITLES_SET.contains(format!("{text}{title}").as_str())
         || !(2..=10).contains(&n)
         || places
             .iter()
             .any(|p| p.char_start == start && p.char_end == end)
-        || !valid_name_part(&text, toks, start, end)
+        || !valid_name_part(t, text, start, end)
     {
         return None;
     }
@@ -1289,7 +1402,7 @@ fn org_before_title(
     if left.is_some_and(|&c| han(c)) {
         return None;
     }
-    Some(entity(EntityType::Organization, text, start, end))
+    Some(entity(EntityType::Organization, text.into(), start, end))
 }
 
 /// jieba `nr` words that look like names: a surname first, two to three characters.
@@ -1297,13 +1410,13 @@ fn tagged_people(toks: &[Tok]) -> Vec<Entity> {
     toks.iter()
         .filter(|t| t.tag == "nr" || t.tag == "nrfg")
         .filter(|t| {
-            let n = t.text.chars().count();
+            let n = t.end - t.start;
             (2..=3).contains(&n)
-                && has_surname(&t.text)
-                && !NOT_NAMES.contains(&t.text.as_str())
-                && !is_known_place(&t.text)
+                && has_surname(t.text)
+                && !NOT_NAMES_SET.contains(t.text)
+                && !is_known_place(t.text)
         })
-        .map(|t| entity(EntityType::Person, t.text.clone(), t.start, t.end))
+        .map(|t| entity(EntityType::Person, t.text.into(), t.start, t.end))
         .collect()
 }
 
@@ -1319,9 +1432,8 @@ pub struct PageNames {
 }
 
 /// What one text yields before page-level names are applied.
-pub struct Found {
-    chars: Vec<char>,
-    toks: Vec<Tok>,
+pub struct Found<'a> {
+    text: Text<'a>,
     places: Vec<Entity>,
     orgs: Vec<Entity>,
     people: Vec<Entity>,
@@ -1329,27 +1441,30 @@ pub struct Found {
 
 /// First pass over one text: places, organizations, people with context. `credited` are
 /// names the layout credits (bylines, signatures), always people.
-pub fn find(text: &str, words: &Words, credited: &[String]) -> Found {
-    let chars = chars_of(text);
-    let toks = tag(words, text);
-    let places = places(&chars, &toks);
-    let mut orgs = suffixed_orgs(&chars, &toks, &places);
-    orgs.extend(known_orgs(&chars, &toks));
-    let (mut people, title_orgs) = context_people(&chars, &toks, &orgs, &places);
+pub fn find<'a>(text: &'a str, words: &'a Words, credited: &[String]) -> Found<'a> {
+    find_tagged(text, &tag(words, text), credited)
+}
+
+/// [`find`] with the text's tags from [`tag`].
+pub fn find_tagged<'a>(text: &'a str, tags: &[Tag<'a>], credited: &[String]) -> Found<'a> {
+    let t = Text::new(text, toks(tags));
+    let places = places(&t);
+    let mut orgs = suffixed_orgs(&t, &places);
+    orgs.extend(known_orgs(&t));
+    let (mut people, title_orgs) = context_people(&t, &orgs, &places);
     orgs.extend(title_orgs);
     for name in credited {
-        people.extend(occurrences(&chars, name, EntityType::Person));
+        people.extend(occurrences(&t, name, EntityType::Person));
     }
     Found {
-        chars,
-        toks,
+        text: t,
         places,
         orgs,
         people,
     }
 }
 
-impl Found {
+impl Found<'_> {
     /// Adds what this text names to the page's names.
     pub fn collect(&self, names: &mut PageNames) {
         names
@@ -1361,20 +1476,19 @@ impl Found {
     /// Second pass: every entity of the text, page names applied, overlaps settled.
     pub fn resolve(self, names: &PageNames, use_tags: bool) -> Vec<Entity> {
         let Found {
-            chars,
-            toks,
+            text,
             places,
             mut orgs,
             mut people,
         } = self;
         for name in &names.people {
-            people.extend(occurrences(&chars, name, EntityType::Person));
+            people.extend(occurrences(&text, name, EntityType::Person));
         }
         for name in &names.orgs {
-            orgs.extend(occurrences(&chars, name, EntityType::Organization));
+            orgs.extend(occurrences(&text, name, EntityType::Organization));
         }
         if use_tags {
-            people.extend(tagged_people(&toks));
+            people.extend(tagged_people(&text.toks));
         }
         let (known, orgs): (Vec<Entity>, Vec<Entity>) = orgs
             .into_iter()
@@ -1383,15 +1497,23 @@ impl Found {
     }
 }
 
-fn occurrences(chars: &[char], name: &str, kind: EntityType) -> Vec<Entity> {
-    let pat = chars_of(name);
-    if pat.is_empty() || pat.len() > chars.len() {
+/// Every occurrence of `name` in the text, overlapping ones included, by char offsets.
+fn occurrences(t: &Text, name: &str, kind: EntityType) -> Vec<Entity> {
+    let Some(first) = name.chars().next() else {
         return Vec::new();
+    };
+    let n = name.chars().count();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(p) = t.text.get(from..).and_then(|rest| rest.find(name)) {
+        let b = from + p;
+        // A match of a whole string starts on a char boundary.
+        if let Ok(i) = t.bytes.binary_search(&b) {
+            out.push(entity(kind, name.to_string(), i, i + n));
+        }
+        from = b + first.len_utf8();
     }
-    (0..=chars.len() - pat.len())
-        .filter(|&i| chars[i..i + pat.len()] == pat[..])
-        .map(|i| entity(kind, name.to_string(), i, i + pat.len()))
-        .collect()
+    out
 }
 
 /// Overlaps: organizations win over people and keep the places inside them; a person never
@@ -1456,9 +1578,20 @@ pub fn page_entities(
     words: &Words,
     use_tags: bool,
 ) -> Vec<Vec<Entity>> {
+    let tags: Vec<Vec<Tag>> = texts.iter().map(|(t, _)| tag(words, t)).collect();
+    page_entities_tagged(texts, &tags, use_tags)
+}
+
+/// [`page_entities`] with each text's tags from [`tag`] (`tags[i]` for `texts[i]`).
+pub fn page_entities_tagged<'a>(
+    texts: &[(&'a str, &[String])],
+    tags: &[Vec<Tag<'a>>],
+    use_tags: bool,
+) -> Vec<Vec<Entity>> {
     let found: Vec<Found> = texts
         .iter()
-        .map(|(t, credited)| find(t, words, credited))
+        .zip(tags)
+        .map(|((t, credited), tags)| find_tagged(t, tags, credited))
         .collect();
     let mut names = PageNames::default();
     for f in &found {
@@ -1488,13 +1621,13 @@ pub fn jieba_baseline(text: &str, words: &Words) -> Vec<Entity> {
     tag(words, text)
         .into_iter()
         .filter_map(|t| {
-            let kind = match t.tag.as_str() {
+            let kind = match t.tag {
                 "nr" => EntityType::Person,
                 "ns" => EntityType::Place,
                 "nt" => EntityType::Organization,
                 _ => return None,
             };
-            Some(entity(kind, t.text, t.start, t.end))
+            Some(entity(kind, t.word.to_string(), t.start, t.end))
         })
         .collect()
 }

@@ -80,6 +80,18 @@ pub struct PageExtraction {
     pub reference: Reference,
 }
 
+/// Builds the extractors' tables and compiled patterns now, so that the first page does not
+/// pay for them (the word segmenter is [`crate::text::words::shared`]'s own).
+pub fn warm_up() {
+    entity::warm_up();
+    keywords::warm_up();
+    let _ = figure::figures("1.5亿元");
+    let _ = date::dates(
+        "2020年3月1日",
+        &date::reference(std::iter::empty(), None, time::Date::MIN),
+    );
+}
+
 /// Runs every extractor over a laid-out page. `mtime` is the last resort for the reference date.
 pub fn extract_page(
     page: &Page,
@@ -107,7 +119,13 @@ pub fn extract_page(
         .zip(&credited)
         .map(|(s, c)| (s.text.as_str(), *c))
         .collect();
-    let entities = entity::page_entities(&texts, words, false);
+    // One tagging per segment, for entities and keywords both.
+    let tags: Vec<Vec<jieba_rs::Tag>> = page
+        .segments
+        .iter()
+        .map(|s| entity::tag(words, &s.text))
+        .collect();
+    let entities = entity::page_entities_tagged(&texts, &tags, false);
     let segments = page
         .segments
         .iter()
@@ -122,25 +140,40 @@ pub fn extract_page(
         .articles
         .iter()
         .map(|a| {
-            let body: Vec<&str> = page
+            let body: Vec<usize> = page
                 .segments
                 .get(a.segments.0..=a.segments.1)
                 .unwrap_or_default()
                 .iter()
-                .filter(|s| {
+                .enumerate()
+                .filter(|(_, s)| {
                     matches!(
                         s.kind,
                         SegmentKind::Title | SegmentKind::Subheading | SegmentKind::Paragraph
                     )
                 })
-                .map(|s| s.text.as_str())
+                .map(|(k, _)| a.segments.0 + k)
                 .collect();
-            keywords::keywords(
-                &body.join("\n"),
-                words,
-                options.keywords,
-                options.keyword_method,
-            )
+            let text = |i: usize| page.segments[i].text.as_str();
+            if options.keywords == 0 || body.iter().all(|&i| text(i).trim().is_empty()) {
+                return Vec::new();
+            }
+            // jieba reads "\r\n" as one token: a text ending in '\r' would change the tokens
+            // of the joined body.
+            let reusable = options.keyword_method == KeywordMethod::Textrank
+                && !body.iter().rev().skip(1).any(|&i| text(i).ends_with('\r'));
+            if reusable {
+                let tagged: Vec<&[jieba_rs::Tag]> = body.iter().map(|&i| &tags[i][..]).collect();
+                keywords::textrank_tagged(&tagged, options.keywords)
+            } else {
+                let joined: Vec<&str> = body.iter().map(|&i| text(i)).collect();
+                keywords::keywords(
+                    &joined.join("\n"),
+                    words,
+                    options.keywords,
+                    options.keyword_method,
+                )
+            }
         })
         .collect();
     PageExtraction {
