@@ -152,6 +152,11 @@ pub async fn run(
     let started = Instant::now();
     crate::text::words::set_emit_tokens(settings.output.tokens);
     crate::extract::set_options(settings.extract.options());
+    // Load the dictionary and build the extraction tables now, not on the first file.
+    tokio::task::spawn_blocking(|| {
+        let _ = crate::text::words::shared();
+        crate::extract::warm_up();
+    });
     let root = std::path::absolute(&settings.watch.dir)
         .map_err(|e| PipelineError::WatchDir(format!("{}: {e}", settings.watch.dir.display())))?;
     match std::fs::metadata(&root) {
