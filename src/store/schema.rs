@@ -49,6 +49,9 @@ const MIGRATIONS: &[&str] = &[
         item INTEGER NOT NULL,
         PRIMARY KEY (key, item)
     ) WITHOUT ROWID;",
+    // 3: LSH band keys live in memory, computed from the signatures at start
+    // (src/dedup/index.rs); new signatures are stored in 32 bits per position.
+    "DROP TABLE dedup_bands;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
