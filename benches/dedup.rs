@@ -11,7 +11,8 @@
 //! 2. Index lookups: an index of 10,000 and then 100,000 article signatures (corpus signatures with
 //!    half their positions redrawn, so they are distinct but share bands with the corpus; the
 //!    first 1,200 are the corpus signatures themselves, so corpus queries hit), and the
-//!    time of one near lookup (16 band seeks + verification of the candidates) for corpus articles
+//!    time of one near lookup (16 in-memory band lookups + verification of the candidates, read
+//!    from SQLite) for corpus articles
 //!    (hits) and random signatures (misses), and of one exact lookup.
 
 use std::path::PathBuf;
