@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::budget::ByteBudget;
 use crate::config::{Fsync, Settings};
-use crate::dedup::Dedup;
+use crate::dedup::{Dedup, Index};
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::{now_rfc3339, source_uri, write_line};
 use crate::process::{complete, process_with, Committable};
@@ -262,6 +262,7 @@ pub async fn run(
         counters: counters.clone(),
         progress,
         dedup,
+        index: None,
     };
     let handle = tokio::runtime::Handle::current();
     let (done_tx, mut done_rx) = mpsc::channel::<Result<(), PipelineError>>(1);
@@ -508,6 +509,9 @@ struct Committer {
     counters: Arc<Counters>,
     progress: Progress,
     dedup: Arc<Dedup>,
+    /// The dedup index in memory: loaded from the state database by the first group, kept in
+    /// step by every committed one, dropped (and loaded again) when a group fails.
+    index: Option<Index>,
 }
 
 impl Committer {
@@ -552,11 +556,31 @@ impl Committer {
         let mut buf = Vec::with_capacity(group.len() * 4096);
         let (mut versions, mut failed) = (0, 0);
         let tx = self.store.begin()?;
+        let mut index = match self.index.take() {
+            Some(index) => index,
+            None if self.dedup.settings.enabled => {
+                let started = std::time::Instant::now();
+                let index = self
+                    .dedup
+                    .load_index(tx.conn())
+                    .map_err(|e| tx.sql_err(e))?;
+                let (fingerprints, band_keys) = index.len();
+                tracing::info!(
+                    fingerprints,
+                    band_keys,
+                    ms = started.elapsed().as_millis() as u64,
+                    "dedup index loaded"
+                );
+                index
+            }
+            None => Index::new(self.dedup.scheme_id(), self.dedup.settings.permutations),
+        };
         for c in &mut group {
             if !matches!(c.pending, crate::process::Pending::Nothing) {
                 let previous = tx.segments_of(&c.path)?;
                 complete(c, previous.as_deref());
-                crate::dedup::resolve(&self.dedup, tx.conn(), c).map_err(|e| tx.sql_err(e))?;
+                crate::dedup::resolve(&self.dedup, &mut index, tx.conn(), c)
+                    .map_err(|e| tx.sql_err(e))?;
             }
             for op in &c.ops {
                 tx.apply(op)?;
@@ -583,6 +607,7 @@ impl Committer {
             .map_err(log_err(&self.log_path))?;
         tx.set_log(state)?;
         tx.commit()?;
+        self.index = Some(index);
         if let Some(rotated) = self.log.rotate_if_full().map_err(log_err(&self.log_path))? {
             self.store.commit(&[], rotated)?;
         }

@@ -44,7 +44,7 @@ fn kill_9_at_random_moments_during_a_500_file_ingest_loses_and_repeats_nothing()
     }
     eprintln!("{kills} of 5 kills landed mid-run");
     env.ingest();
-    let events = env.events();
+    let events = env.final_events();
     assert_sequences_gap_free(&events);
     assert_versions_contiguous(&events);
     assert_ids_unique(&events);

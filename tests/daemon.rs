@@ -115,8 +115,8 @@ fn touch_edit_rename_delete_each_give_exactly_their_event() {
     );
 
     assert!(daemon.stop().0.success());
-    assert_versions_contiguous(&env.events());
-    assert_sequences_gap_free(&env.events());
+    assert_versions_contiguous(&env.final_events());
+    assert_sequences_gap_free(&env.final_events());
 }
 
 #[test]

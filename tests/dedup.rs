@@ -282,6 +282,15 @@ fn the_index_survives_a_restart() {
     env.write("later.txt", substitute_han(&page, 0.005, 7));
     let events = env.ingest_new();
     assert_eq!(document(&events, "later.txt")["dedup"]["status"], "near");
+    // Each `ingest_new` is a new process: the in-memory index is loaded from the state database,
+    // with fingerprints (exact) and band keys (near) of everything committed before.
+    env.write("again.txt", swap_punctuation(&page));
+    let events = env.ingest_new();
+    let doc = document(&events, "again.txt");
+    assert_eq!(doc["dedup"]["status"], "exact", "{}", doc["dedup"]);
+    env.write("third.txt", substitute_han(&page, 0.005, 9));
+    let events = env.ingest_new();
+    assert_eq!(document(&events, "third.txt")["dedup"]["status"], "near");
 }
 
 /// A consumer of the log that keeps, for every path, the segments it holds: id → (version,

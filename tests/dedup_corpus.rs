@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 
-use sluice::dedup::index::Level;
+use sluice::dedup::index::{self, Level};
 use sluice::dedup::{fingerprint, minhash, Dedup};
 
 fn corpus() -> Option<PathBuf> {
@@ -86,6 +86,18 @@ fn near_duplicate_verdicts_against_brute_force_jaccard() {
                 .unwrap_or_default()
         })
         .collect();
+    // The index keeps the low 32 bits of each value (b-bit MinHash, b = 32); `wide_keys` are the
+    // band keys of the full 64-bit values, to check that nothing changes on this corpus.
+    let compacts: Vec<Option<Vec<u32>>> = sigs
+        .iter()
+        .map(|s| s.as_ref().map(sluice::dedup::compact))
+        .collect();
+    let tag = dedup.hasher().scheme().id() ^ (Level::Article as u64 + 1) << 56;
+    let wide_keys: Vec<Vec<i64>> = sigs
+        .iter()
+        .map(|s| s.as_ref().map(|s| banding.keys(s, tag)).unwrap_or_default())
+        .collect();
+    let mut differs_from_64_bits = 0usize;
     let fps: Vec<_> = texts.iter().map(|t| fingerprint::fingerprint(t)).collect();
 
     let n = texts.len();
@@ -104,13 +116,17 @@ fn near_duplicate_verdicts_against_brute_force_jaccard() {
             } else {
                 inter as f64 / union as f64
             };
-            let (candidate, estimate) = match (&sigs[i], &sigs[j]) {
+            let (candidate, estimate) = match (&compacts[i], &compacts[j]) {
                 (Some(a), Some(b)) => (
                     keys[i].iter().zip(&keys[j]).any(|(x, y)| x == y),
-                    a.jaccard(b),
+                    index::similarity(a, b),
                 ),
                 _ => (false, 0.0),
             };
+            if let (Some(a), Some(b)) = (&sigs[i], &sigs[j]) {
+                let wide = wide_keys[i].iter().zip(&wide_keys[j]).any(|(x, y)| x == y);
+                differs_from_64_bits += usize::from(wide != candidate || a.jaccard(b) != estimate);
+            }
             let verdict = fps[i] == fps[j] || (candidate && estimate >= threshold);
             if truth >= 0.5 {
                 let b = (((truth - 0.5) * 10.0).floor() as usize).min(4);
@@ -179,6 +195,11 @@ fn near_duplicate_verdicts_against_brute_force_jaccard() {
         banding.probability(0.5)
     );
     println!("S-curve 16x8 (J, P(candidate)):\n{}", banding.s_curve());
+    println!("pairs whose candidacy or estimate differs between 32-bit and 64-bit signatures: {differs_from_64_bits}");
+    assert_eq!(
+        differs_from_64_bits, 0,
+        "32-bit signatures changed a pair's verdict inputs"
+    );
     augmented(&dedup, &texts);
 }
 

@@ -178,7 +178,10 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
         prop_assert_eq!(&got, &want, "step {} {:?} of {:?}", step, op, ops);
         seen = events.len();
     }
-    let events = env.events();
+    if let Some(d) = daemon {
+        prop_assert!(d.stop().0.success());
+    }
+    let events = env.final_events();
     assert_sequences_gap_free(&events);
     assert_versions_contiguous(&events);
     assert_ids_unique(&events);
@@ -192,9 +195,6 @@ fn run_case(ops: &[Op]) -> Result<(), TestCaseError> {
         })
         .collect();
     prop_assert_eq!(mirror(&events), on_disk);
-    if let Some(d) = daemon {
-        prop_assert!(d.stop().0.success());
-    }
     Ok(())
 }
 

@@ -1,19 +1,31 @@
-//! The dedup index in the state database (tables of migration 2), read and written inside the
-//! group commit's transaction so that a version sees everything committed before it, including
-//! earlier versions of the same group.
+//! The dedup index: persisted in the state database (tables of migrations 2 and 3), and answered
+//! from memory. The committer is the only writer, so it loads the in-memory part once
+//! ([`Index::load`]) and keeps it in step with what its transactions insert.
 //!
+//! In the database:
 //! - `dedup_exact (level, fp) → (document, item)`: the first holder of each fingerprint.
-//! - `dedup_items (id, level, scheme, document, item, signature)`: one row per indexed text.
-//! - `dedup_bands (key, item)`: LSH band keys → items, the primary key makes a lookup one B-tree
-//!   seek per band.
+//! - `dedup_items (id, level, scheme, document, item, signature)`: one row per indexed text; the
+//!   signature is its 128 minimums cut to their low 32 bits (512 bytes; rows written before
+//!   migration 3 hold full 64-bit values and are read the same way).
+//!
+//! In memory:
+//! - a set of 64-bit tags of every `(level, fp)`: a lookup that misses it (almost every one) costs
+//!   no SQL; one that hits reads the holder from `dedup_exact`.
+//! - the LSH band table `key → ids` of the current scheme's signatures, rebuilt from the stored
+//!   signatures at load (band keys are not stored). It is a sorted pair of arrays (12 bytes per
+//!   key) with a small hash map of recent inserts that is merged into it now and then. As the
+//!   SQL table it replaces, it keeps at most [`MAX_PER_KEY`] ids per key, the first indexed.
+//!   Signatures are read from `dedup_items` only for the candidates.
 //!
 //! Nothing is ever deleted: the index answers "seen before" for everything ever ingested, also
 //! after the file that held it was changed or removed.
 
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::fingerprint::Fingerprint;
-use super::minhash::Signature;
 
 /// What is indexed: whole documents, articles, or segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,9 +35,153 @@ pub enum Level {
     Segment = 2,
 }
 
+impl Level {
+    fn from_i64(v: i64) -> Option<Level> {
+        match v {
+            0 => Some(Level::Document),
+            1 => Some(Level::Article),
+            2 => Some(Level::Segment),
+            _ => None,
+        }
+    }
+}
+
 /// Most candidates taken from one band key: a text that thousands of others resemble costs at
-/// most this many signature checks per band.
-const MAX_PER_KEY: i64 = 64;
+/// most this many signature checks per band. Ids past it are never looked at, so not kept.
+pub const MAX_PER_KEY: usize = 64;
+
+/// A compact signature: the low 32 bits of each MinHash minimum (b-bit MinHash with b = 32).
+/// Two different 64-bit minimums agree in their low 32 bits with probability 2^-32, so the
+/// estimate is that of the full signature but for that.
+pub type Compact = Vec<u32>;
+
+/// The share of positions where two compact signatures agree (0 when the lengths differ).
+pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
+    if a.len() != b.len() || a.is_empty() {
+        return 0.0;
+    }
+    let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    same as f64 / a.len() as f64
+}
+
+/// A stored signature: 4 bytes per position, or 8 (rows of migration 2; cut to the low 32 bits).
+pub fn compact_from_bytes(bytes: &[u8], permutations: usize) -> Option<Compact> {
+    let width = bytes.len().checked_div(permutations)?;
+    if permutations == 0 || bytes.len() != width * permutations || !matches!(width, 4 | 8) {
+        return None;
+    }
+    Some(
+        bytes
+            .chunks_exact(width)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+    )
+}
+
+fn compact_to_bytes(sig: &[u32]) -> Vec<u8> {
+    sig.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Hasher for keys that are already uniform 64-bit hashes (band keys, fingerprint tags).
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type Fast = BuildHasherDefault<PassThrough>;
+
+/// The in-memory tag of a fingerprint at a level (fingerprints are sha256 prefixes: uniform).
+fn tag(level: Level, fp: &Fingerprint) -> u64 {
+    let mut lo = [0u8; 8];
+    lo.copy_from_slice(&fp[..8]);
+    u64::from_le_bytes(lo) ^ (level as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Band key → ids (ascending, at most [`MAX_PER_KEY`]).
+#[derive(Debug, Default)]
+struct Bands {
+    /// Sorted by (key, id).
+    keys: Vec<u64>,
+    ids: Vec<u32>,
+    /// Inserted since the last merge; every id here is larger than any in the arrays.
+    recent: HashMap<u64, Vec<u32>, Fast>,
+    recent_len: usize,
+}
+
+impl Bands {
+    fn run(&self, key: u64) -> &[u32] {
+        let start = self.keys.partition_point(|&k| k < key);
+        let end = start + self.keys[start..].partition_point(|&k| k == key);
+        &self.ids[start..end]
+    }
+
+    fn get(&self, key: u64, out: &mut Vec<u32>) {
+        let run = self.run(key);
+        out.extend_from_slice(run);
+        if let Some(more) = self.recent.get(&key) {
+            out.extend(more.iter().take(MAX_PER_KEY.saturating_sub(run.len())));
+        }
+    }
+
+    fn insert(&mut self, key: u64, id: u32) {
+        let held = self.run(key).len() + self.recent.get(&key).map_or(0, Vec::len);
+        if held >= MAX_PER_KEY {
+            return;
+        }
+        let more = self.recent.entry(key).or_default();
+        if more.last().is_none_or(|&l| l < id) {
+            more.push(id);
+            self.recent_len += 1;
+        }
+        if self.recent_len >= 32_768 + self.keys.len() / 16 {
+            self.merge();
+        }
+    }
+
+    /// Moves the recent inserts into the sorted arrays.
+    fn merge(&mut self) {
+        if self.recent_len == 0 {
+            return;
+        }
+        let mut recent: Vec<(u64, u32)> = self
+            .recent
+            .drain()
+            .flat_map(|(k, ids)| ids.into_iter().map(move |id| (k, id)))
+            .collect();
+        recent.sort_unstable();
+        self.recent = HashMap::default();
+        self.recent_len = 0;
+        // In place from the back: growing the arrays is a remap, not a second copy.
+        let (mut i, mut j) = (self.keys.len(), recent.len());
+        let total = i + j;
+        self.keys.resize(total, 0);
+        self.ids.resize(total, 0);
+        let mut w = total;
+        while j > 0 {
+            w -= 1;
+            if i > 0 && (self.keys[i - 1], self.ids[i - 1]) > recent[j - 1] {
+                i -= 1;
+                self.keys[w] = self.keys[i];
+                self.ids[w] = self.ids[i];
+            } else {
+                j -= 1;
+                (self.keys[w], self.ids[w]) = recent[j];
+            }
+        }
+    }
+}
 
 /// An indexed text similar to the one looked up.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,118 +191,221 @@ pub struct Match {
     pub similarity: f64,
 }
 
-/// The first holder of `fp` at `level`.
-pub fn exact(
-    conn: &Connection,
-    level: Level,
-    fp: &Fingerprint,
-) -> rusqlite::Result<Option<(String, String)>> {
-    conn.prepare_cached("SELECT document, item FROM dedup_exact WHERE level = ?1 AND fp = ?2")?
-        .query_row(params![level as i64, &fp[..]], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()
-}
-
-/// Records `fp` as held by `(document, item)` unless someone holds it already.
-pub fn insert_exact(
-    conn: &Connection,
-    level: Level,
-    fp: &Fingerprint,
-    document: &str,
-    item: &str,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT OR IGNORE INTO dedup_exact (level, fp, document, item) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![level as i64, &fp[..], document, item])
-    .map(|_| ())
-}
-
-/// The most similar indexed text of another document, when its estimated Jaccard similarity is
-/// at least `threshold`. Ties go to the text indexed first.
-pub fn near(
-    conn: &Connection,
-    keys: &[i64],
-    sig: &Signature,
+/// The in-memory part of the index, for one signature scheme.
+#[derive(Debug)]
+pub struct Index {
     scheme: i64,
-    exclude_document: &str,
-    threshold: f64,
-) -> rusqlite::Result<Option<Match>> {
-    let mut candidates: Vec<i64> = Vec::new();
-    let mut by_key = conn.prepare_cached("SELECT item FROM dedup_bands WHERE key = ?1 LIMIT ?2")?;
-    for key in keys {
-        let rows = by_key.query_map(params![key, MAX_PER_KEY], |r| r.get::<_, i64>(0))?;
-        for id in rows {
-            candidates.push(id?);
+    permutations: usize,
+    exact: HashSet<u64, Fast>,
+    bands: Bands,
+    candidates: Vec<u32>,
+}
+
+impl Index {
+    /// An empty index (as for an empty database).
+    pub fn new(scheme: i64, permutations: usize) -> Index {
+        Index {
+            scheme,
+            permutations,
+            exact: HashSet::default(),
+            bands: Bands::default(),
+            candidates: Vec::new(),
         }
     }
-    candidates.sort_unstable();
-    candidates.dedup();
-    let mut item = conn.prepare_cached(
-        "SELECT document, item, scheme, signature FROM dedup_items WHERE id = ?1",
-    )?;
-    let mut best: Option<Match> = None;
-    for id in candidates {
-        let row = item
-            .query_row(params![id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                ))
+
+    /// Loads the index from the database: every fingerprint's tag, and the band keys of every
+    /// signature of `scheme` (`keys` computes them from a compact signature at a level).
+    pub fn load(
+        conn: &Connection,
+        scheme: i64,
+        permutations: usize,
+        keys: impl Fn(Level, &[u32]) -> Vec<i64>,
+    ) -> rusqlite::Result<Index> {
+        let mut index = Index::new(scheme, permutations);
+        let mut stmt = conn.prepare("SELECT level, fp FROM dedup_exact")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (Some(level), Ok(fp)) = (
+                Level::from_i64(r.get(0)?),
+                <[u8; 16]>::try_from(r.get_ref(1)?.as_blob()?),
+            ) else {
+                continue;
+            };
+            index.exact.insert(tag(level, &fp));
+        }
+        let mut stmt = conn.prepare(
+            "SELECT id, level, signature FROM dedup_items WHERE scheme = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query(params![scheme])?;
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let (Some(level), Ok(id)) = (Level::from_i64(r.get(1)?), u32::try_from(id)) else {
+                continue;
+            };
+            let Some(sig) = compact_from_bytes(r.get_ref(2)?.as_blob()?, permutations) else {
+                continue;
+            };
+            pairs.extend(keys(level, &sig).into_iter().map(|k| (k as u64, id)));
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        // At most MAX_PER_KEY ids per key, the smallest (first indexed).
+        let mut run = 0;
+        let mut last = None;
+        for (k, id) in pairs {
+            if last == Some(k) {
+                run += 1;
+            } else {
+                last = Some(k);
+                run = 1;
+            }
+            if run <= MAX_PER_KEY {
+                index.bands.keys.push(k);
+                index.bands.ids.push(id);
+            }
+        }
+        index.bands.keys.shrink_to_fit();
+        index.bands.ids.shrink_to_fit();
+        Ok(index)
+    }
+
+    /// Fingerprints and band keys held (for `status` and benchmarks).
+    pub fn len(&self) -> (usize, usize) {
+        (
+            self.exact.len(),
+            self.bands.keys.len() + self.bands.recent_len,
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == (0, 0)
+    }
+
+    /// The first holder of `fp` at `level`.
+    pub fn exact(
+        &self,
+        conn: &Connection,
+        level: Level,
+        fp: &Fingerprint,
+    ) -> rusqlite::Result<Option<(String, String)>> {
+        if !self.exact.contains(&tag(level, fp)) {
+            return Ok(None);
+        }
+        conn.prepare_cached("SELECT document, item FROM dedup_exact WHERE level = ?1 AND fp = ?2")?
+            .query_row(params![level as i64, &fp[..]], |r| {
+                Ok((r.get(0)?, r.get(1)?))
             })
-            .optional()?;
-        let Some((document, name, their_scheme, bytes)) = row else {
-            continue;
-        };
-        if their_scheme != scheme || document == exclude_document {
-            continue;
-        }
-        let Some(theirs) = Signature::from_bytes(&bytes) else {
-            continue;
-        };
-        let similarity = sig.jaccard(&theirs);
-        if similarity >= threshold && best.as_ref().is_none_or(|b| similarity > b.similarity) {
-            best = Some(Match {
-                document,
-                item: name,
-                similarity,
-            });
-        }
+            .optional()
     }
-    Ok(best)
-}
 
-/// Indexes a signature under its band keys.
-pub fn insert_near(
-    conn: &Connection,
-    level: Level,
-    scheme: i64,
-    document: &str,
-    item: &str,
-    sig: &Signature,
-    keys: &[i64],
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO dedup_items (level, scheme, document, item, signature) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        level as i64,
-        scheme,
-        document,
-        item,
-        sig.to_bytes()
-    ])?;
-    let id = conn.last_insert_rowid();
-    let mut band =
-        conn.prepare_cached("INSERT OR IGNORE INTO dedup_bands (key, item) VALUES (?1, ?2)")?;
-    for key in keys {
-        band.execute(params![key, id])?;
+    /// Records `fp` as held by `(document, item)` unless someone holds it already.
+    pub fn insert_exact(
+        &mut self,
+        conn: &Connection,
+        level: Level,
+        fp: &Fingerprint,
+        document: &str,
+        item: &str,
+    ) -> rusqlite::Result<()> {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO dedup_exact (level, fp, document, item) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![level as i64, &fp[..], document, item])?;
+        self.exact.insert(tag(level, fp));
+        Ok(())
     }
-    Ok(())
+
+    /// The most similar indexed text of another document, when its estimated Jaccard similarity
+    /// is at least `threshold`. Ties go to the text indexed first.
+    pub fn near(
+        &mut self,
+        conn: &Connection,
+        keys: &[i64],
+        sig: &[u32],
+        exclude_document: &str,
+        threshold: f64,
+    ) -> rusqlite::Result<Option<Match>> {
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
+        for &key in keys {
+            self.bands.get(key as u64, &mut candidates);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let result = self.verify(conn, &candidates, sig, exclude_document, threshold);
+        self.candidates = candidates;
+        result
+    }
+
+    fn verify(
+        &self,
+        conn: &Connection,
+        candidates: &[u32],
+        sig: &[u32],
+        exclude_document: &str,
+        threshold: f64,
+    ) -> rusqlite::Result<Option<Match>> {
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        let mut item = conn.prepare_cached(
+            "SELECT document, item, scheme, signature FROM dedup_items WHERE id = ?1",
+        )?;
+        let mut best: Option<Match> = None;
+        for &id in candidates {
+            let mut rows = item.query(params![id])?;
+            let Some(r) = rows.next()? else { continue };
+            let their_scheme: i64 = r.get(2)?;
+            let document = r.get_ref(0)?.as_str()?;
+            if their_scheme != self.scheme || document == exclude_document {
+                continue;
+            }
+            let Some(theirs) = compact_from_bytes(r.get_ref(3)?.as_blob()?, self.permutations)
+            else {
+                continue;
+            };
+            let similarity = similarity(sig, &theirs);
+            if similarity >= threshold && best.as_ref().is_none_or(|b| similarity > b.similarity) {
+                best = Some(Match {
+                    document: document.to_string(),
+                    item: r.get(1)?,
+                    similarity,
+                });
+            }
+        }
+        Ok(best)
+    }
+
+    /// Indexes a signature under its band keys.
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert_near(
+        &mut self,
+        conn: &Connection,
+        level: Level,
+        document: &str,
+        item: &str,
+        sig: &[u32],
+        keys: &[i64],
+    ) -> rusqlite::Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO dedup_items (level, scheme, document, item, signature) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            level as i64,
+            self.scheme,
+            document,
+            item,
+            compact_to_bytes(sig)
+        ])?;
+        let id = conn.last_insert_rowid();
+        let id = u32::try_from(id).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, id))?;
+        for &key in keys {
+            self.bands.insert(key as u64, id);
+        }
+        Ok(())
+    }
 }
 
 /// The document of another tracked path whose committed version has exactly these bytes.
@@ -163,25 +422,22 @@ pub fn tracked_copy(
     .optional()
 }
 
-/// Rows in the index, per table (for `status` and benchmarks).
-pub fn sizes(conn: &Connection) -> rusqlite::Result<(u64, u64, u64)> {
+/// Rows in the index, per table: fingerprints and signatures (for `status` and benchmarks).
+pub fn sizes(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
     let count = |table: &str| {
         conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
             r.get::<_, i64>(0)
         })
         .map(|n| n as u64)
     };
-    Ok((
-        count("dedup_exact")?,
-        count("dedup_items")?,
-        count("dedup_bands")?,
-    ))
+    Ok((count("dedup_exact")?, count("dedup_items")?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dedup::lsh::Banding;
+    use crate::dedup::minhash::Signature;
 
     fn db() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -189,24 +445,41 @@ mod tests {
         conn
     }
 
+    fn keys(banding: Banding) -> impl Fn(Level, &[u32]) -> Vec<i64> {
+        move |_, sig| banding.keys(&Signature(sig.iter().map(|&v| u64::from(v)).collect()), 9)
+    }
+
     #[test]
     fn the_first_holder_of_a_fingerprint_stays() {
         let conn = db();
+        let mut index = Index::new(1, 16);
         let fp = [7u8; 16];
-        insert_exact(&conn, Level::Segment, &fp, "doc-a", "seg-1").unwrap();
-        insert_exact(&conn, Level::Segment, &fp, "doc-b", "seg-2").unwrap();
+        index
+            .insert_exact(&conn, Level::Segment, &fp, "doc-a", "seg-1")
+            .unwrap();
+        index
+            .insert_exact(&conn, Level::Segment, &fp, "doc-b", "seg-2")
+            .unwrap();
         assert_eq!(
-            exact(&conn, Level::Segment, &fp).unwrap(),
+            index.exact(&conn, Level::Segment, &fp).unwrap(),
             Some(("doc-a".into(), "seg-1".into()))
         );
-        assert_eq!(exact(&conn, Level::Document, &fp).unwrap(), None);
+        assert_eq!(index.exact(&conn, Level::Document, &fp).unwrap(), None);
+        let loaded = Index::load(&conn, 1, 16, keys(Banding::new(16, 4))).unwrap();
+        assert_eq!(
+            loaded.exact(&conn, Level::Segment, &fp).unwrap(),
+            Some(("doc-a".into(), "seg-1".into()))
+        );
+        assert_eq!(loaded.exact(&conn, Level::Article, &fp).unwrap(), None);
     }
 
     #[test]
     fn near_finds_the_most_similar_other_document_above_the_threshold() {
         let conn = db();
         let banding = Banding::new(16, 4);
-        let base: Vec<u64> = (0..16).collect();
+        let key = keys(banding);
+        let mut index = Index::new(1, 16);
+        let base: Vec<u32> = (0..16).collect();
         let mut close = base.clone();
         close[15] = 99;
         let mut far = base.clone();
@@ -214,25 +487,73 @@ mod tests {
             *v += 1000;
         }
         for (doc, sig) in [("far", &far), ("close", &close), ("self", &base)] {
-            let sig = Signature(sig.clone());
-            insert_near(
-                &conn,
-                Level::Segment,
-                1,
-                doc,
-                doc,
-                &sig,
-                &banding.keys(&sig, 9),
-            )
-            .unwrap();
+            index
+                .insert_near(
+                    &conn,
+                    Level::Segment,
+                    doc,
+                    doc,
+                    sig,
+                    &key(Level::Segment, sig),
+                )
+                .unwrap();
         }
-        let q = Signature(base);
-        let found = near(&conn, &banding.keys(&q, 9), &q, 1, "self", 0.8).unwrap();
+        let q = base;
+        let found = index
+            .near(&conn, &key(Level::Segment, &q), &q, "self", 0.8)
+            .unwrap();
         assert_eq!(
             found.map(|m| (m.document, m.similarity)),
             Some(("close".into(), 15.0 / 16.0))
         );
-        let none = near(&conn, &banding.keys(&q, 9), &q, 2, "self", 0.8).unwrap();
+        // The same from an index loaded from the database (a restart).
+        let mut loaded = Index::load(&conn, 1, 16, &key).unwrap();
+        let found = loaded
+            .near(&conn, &key(Level::Segment, &q), &q, "self", 0.8)
+            .unwrap();
+        assert_eq!(found.map(|m| m.document), Some("close".into()));
+        let mut other = Index::load(&conn, 2, 16, &key).unwrap();
+        assert!(other.is_empty());
+        let none = other
+            .near(&conn, &key(Level::Segment, &q), &q, "self", 0.8)
+            .unwrap();
         assert_eq!(none, None, "another scheme's signatures are not compared");
+    }
+
+    #[test]
+    fn a_band_key_keeps_its_first_ids_across_merges_and_loads() {
+        let mut bands = Bands::default();
+        for id in 0..200u32 {
+            bands.insert(u64::from(id % 3), id);
+            bands.insert(1000 + u64::from(id), id);
+        }
+        let first = |b: &Bands, k: u64| {
+            let mut out = Vec::new();
+            b.get(k, &mut out);
+            out
+        };
+        let expect: Vec<u32> = (0..200).filter(|i| i % 3 == 1).take(MAX_PER_KEY).collect();
+        assert_eq!(first(&bands, 1), expect);
+        bands.merge();
+        assert!(bands.recent.is_empty());
+        assert!(bands.keys.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(first(&bands, 1), expect);
+        assert_eq!(first(&bands, 1100), vec![100]);
+        bands.insert(1, 500);
+        bands.insert(7, 501);
+        assert_eq!(first(&bands, 1), expect);
+        assert_eq!(first(&bands, 7), vec![501]);
+    }
+
+    #[test]
+    fn signatures_are_stored_in_32_bits_and_old_64_bit_rows_still_read() {
+        let sig: Vec<u32> = vec![1, 2, u32::MAX, 4];
+        assert_eq!(
+            compact_from_bytes(&compact_to_bytes(&sig), 4),
+            Some(sig.clone())
+        );
+        let wide = Signature(vec![1 | 7 << 40, 2, u64::MAX, 4]);
+        assert_eq!(compact_from_bytes(&wide.to_bytes(), 4), Some(sig));
+        assert_eq!(compact_from_bytes(&[0; 12], 4), None);
     }
 }

@@ -3,12 +3,13 @@
 //! - [`fingerprint`]: exact fingerprints of folded text (normalized, no spaces or punctuation).
 //! - [`minhash`]: shingles and MinHash signatures (pure, deterministic).
 //! - [`lsh`]: banding of signatures into candidate keys, and its S-curve.
-//! - [`index`]: the index in the state database.
+//! - [`index`]: the index: persisted in the state database, answered from memory.
 //!
 //! The work is split in two, like the rest of the pipeline: [`analyze`] computes fingerprints and
-//! signatures of one version on a worker thread (CPU work, in parallel), and [`resolve`] looks them
-//! up and indexes them in the committer's transaction (sequential, so of two identical files in
-//! one group the first is `new` and the second `exact`, always).
+//! signatures (and their band keys) of one version on a worker thread (CPU work, in parallel), and
+//! [`resolve`] looks them up in the committer's in-memory [`Index`] and indexes what is new, in the
+//! committer's transaction (sequential, so of two identical files in one group the first is `new`
+//! and the second `exact`, always).
 //!
 //! Verdicts, in order of precedence, for each segment: `unchanged` (in this path's previous
 //! version; set by [`crate::process::complete`]), `exact` (same fingerprint first seen in another
@@ -30,7 +31,8 @@ use crate::event;
 use crate::process::Committable;
 use crate::text::Page;
 use fingerprint::Fingerprint;
-use index::Level;
+pub use index::Index;
+use index::{Compact, Level};
 use lsh::Banding;
 use minhash::{MinHasher, Scheme, Signature};
 
@@ -48,11 +50,12 @@ impl Default for Dedup {
     }
 }
 
-/// Fingerprint and (for texts long enough) signature of one text.
+/// Fingerprint and (for texts long enough) compact signature and its band keys, of one text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unit {
     pub fp: Fingerprint,
-    pub sig: Option<Signature>,
+    pub sig: Option<Compact>,
+    pub keys: Vec<i64>,
 }
 
 /// Everything [`resolve`] needs about one version, computed off the committer.
@@ -98,22 +101,43 @@ impl Dedup {
         self.hasher.scheme().id() as i64
     }
 
-    /// Band keys of a signature at a level.
+    /// Band keys of a signature at a level (of the low 32 bits of its values, as indexed).
     pub fn keys(&self, level: Level, sig: &Signature) -> Vec<i64> {
-        self.banding
-            .keys(sig, self.hasher.scheme().id() ^ (level as u64 + 1) << 56)
+        self.compact_keys(level, &compact(sig))
     }
 
-    fn unit(&self, text: &str, min_chars: usize) -> Unit {
+    /// Band keys of a compact signature at a level.
+    pub fn compact_keys(&self, level: Level, sig: &[u32]) -> Vec<i64> {
+        let wide = Signature(sig.iter().map(|&v| u64::from(v)).collect());
+        self.banding
+            .keys(&wide, self.hasher.scheme().id() ^ (level as u64 + 1) << 56)
+    }
+
+    /// The committer's index, loaded from the state database.
+    pub fn load_index(&self, conn: &rusqlite::Connection) -> rusqlite::Result<Index> {
+        Index::load(
+            conn,
+            self.scheme_id(),
+            self.settings.permutations,
+            |level, sig| self.compact_keys(level, sig),
+        )
+    }
+
+    fn unit(&self, level: Level, text: &str, min_chars: usize) -> Unit {
         let folded = fingerprint::fold(text);
         let sig = if folded.chars().count() >= min_chars.max(1) {
-            self.hasher.signature(text)
+            self.hasher.signature(text).map(|s| compact(&s))
         } else {
             None
         };
+        let keys = sig
+            .as_ref()
+            .map(|s| self.compact_keys(level, s))
+            .unwrap_or_default();
         Unit {
             fp: fingerprint::of_folded(&folded),
             sig,
+            keys,
         }
     }
 
@@ -130,7 +154,9 @@ impl Dedup {
             return None;
         }
         let started = Instant::now();
-        let whole = self.wants(DedupLevel::Document).then(|| self.unit(text, 1));
+        let whole = self
+            .wants(DedupLevel::Document)
+            .then(|| self.unit(Level::Document, text, 1));
         let articles = page
             .articles
             .iter()
@@ -144,7 +170,7 @@ impl Dedup {
                         .iter()
                         .map(|s| s.text.as_str())
                         .collect();
-                    self.unit(&body.join("\n"), 1)
+                    self.unit(Level::Article, &body.join("\n"), 1)
                 })
             })
             .collect();
@@ -153,7 +179,7 @@ impl Dedup {
             .iter()
             .map(|s| {
                 self.wants(DedupLevel::Segment)
-                    .then(|| self.unit(&s.text, self.settings.min_segment_chars))
+                    .then(|| self.unit(Level::Segment, &s.text, self.settings.min_segment_chars))
             })
             .collect();
         Some(Analysis {
@@ -165,6 +191,11 @@ impl Dedup {
             ms: started.elapsed().as_secs_f64() * 1000.0,
         })
     }
+}
+
+/// The compact form of a signature: the low 32 bits of each value.
+pub fn compact(sig: &Signature) -> Compact {
+    sig.0.iter().map(|&v| v as u32).collect()
 }
 
 /// A verdict as the events carry it.
@@ -182,8 +213,10 @@ pub fn article_ref(document: &str, index: usize) -> String {
 }
 
 /// Looks up one unit, indexes it when it is new, and gives its verdict (None: new).
+#[allow(clippy::too_many_arguments)]
 fn lookup(
     dedup: &Dedup,
+    index: &mut Index,
     conn: &rusqlite::Connection,
     level: Level,
     unit: &Unit,
@@ -191,7 +224,7 @@ fn lookup(
     item: &str,
     report: &dyn Fn(&str, &str) -> String,
 ) -> rusqlite::Result<Option<Value>> {
-    match index::exact(conn, level, &unit.fp)? {
+    match index.exact(conn, level, &unit.fp)? {
         Some((holder, held)) if holder != document => {
             return Ok(Some(verdict(
                 "exact",
@@ -202,15 +235,14 @@ fn lookup(
         // Seen in this document already (an earlier version or an earlier repeat): its
         // signature is indexed too.
         Some(_) => return Ok(None),
-        None => index::insert_exact(conn, level, &unit.fp, document, item)?,
+        None => index.insert_exact(conn, level, &unit.fp, document, item)?,
     }
     let Some(sig) = &unit.sig else {
         return Ok(None);
     };
-    let keys = dedup.keys(level, sig);
     let threshold = dedup.settings.threshold;
-    let found = index::near(conn, &keys, sig, dedup.scheme_id(), document, threshold)?;
-    index::insert_near(conn, level, dedup.scheme_id(), document, item, sig, &keys)?;
+    let found = index.near(conn, &unit.keys, sig, document, threshold)?;
+    index.insert_near(conn, level, document, item, sig, &unit.keys)?;
     Ok(found.map(|m| {
         verdict(
             "near",
@@ -220,12 +252,15 @@ fn lookup(
     }))
 }
 
-/// Fills the `dedup` objects of a version's events from the index, and indexes what is new.
+/// Fills the `dedup` objects of a version's events from the index, and indexes what is new (in
+/// `index` and in the database through `conn`: if the transaction is rolled back, `index` must be
+/// loaded again).
 /// Runs after [`crate::process::complete`] so `unchanged` marks are already set. A version whose
 /// bytes equal another tracked file's loses its segment events (the document event says
 /// `exact` and names that document).
 pub fn resolve(
     dedup: &Dedup,
+    index: &mut Index,
     conn: &rusqlite::Connection,
     c: &mut Committable,
 ) -> rusqlite::Result<()> {
@@ -265,6 +300,7 @@ pub fn resolve(
         }
         if let Some(v) = lookup(
             dedup,
+            index,
             conn,
             Level::Segment,
             unit,
@@ -283,6 +319,7 @@ pub fn resolve(
             let item = article_ref(&a.document, i);
             if let Some(v) = lookup(
                 dedup,
+                index,
                 conn,
                 Level::Article,
                 unit,
@@ -298,6 +335,7 @@ pub fn resolve(
         let holder = |document: &str, _: &str| document.to_string();
         if let Some(v) = lookup(
             dedup,
+            index,
             conn,
             Level::Document,
             unit,

@@ -49,7 +49,10 @@ const MIGRATIONS: &[&str] = &[
         item INTEGER NOT NULL,
         PRIMARY KEY (key, item)
     ) WITHOUT ROWID;",
-    // 3: how many changes of each path were committed, kept after the path is removed, so two
+    // 3: LSH band keys live in memory, computed from the signatures at start
+    // (src/dedup/index.rs); new signatures are stored in 32 bits per position.
+    "DROP TABLE dedup_bands;",
+    // 4: how many changes of each path were committed, kept after the path is removed, so two
     // different events never share an id (event ids mix it in; see pipeline.rs).
     "CREATE TABLE generations (
         path TEXT PRIMARY KEY,

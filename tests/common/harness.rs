@@ -126,8 +126,14 @@ impl Env {
         daemon
     }
 
-    /// Every line of the log, parsed, checked for the line contract.
+    /// Every whole line of the log, parsed, checked for the line contract (a line a running
+    /// daemon is still writing is not read yet).
     pub fn events(&self) -> Vec<Value> {
+        read_live_log(&self.output)
+    }
+
+    /// The whole log once no sluice is writing it: it must not end in a torn line.
+    pub fn final_events(&self) -> Vec<Value> {
         read_log(&self.output)
     }
 
@@ -167,16 +173,26 @@ impl Env {
     }
 }
 
-/// Reads a log file: each line must be complete, valid JSON and a valid event.
+/// Reads a log that no sluice is writing: it must end with a whole line, and every line must
+/// be valid JSON and a valid event.
 pub fn read_log(path: &Path) -> Vec<Value> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
-        Err(_) => return Vec::new(),
-    };
-    let text = String::from_utf8(bytes).expect("log is UTF-8");
-    if !text.is_empty() {
-        assert!(text.ends_with('\n'), "log ends with a torn line");
-    }
+    let text = fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "log ends with a torn line"
+    );
+    parse_lines(&text)
+}
+
+/// Reads a log that a running daemon may be appending to: a last line still being written is
+/// left for the next read.
+pub fn read_live_log(path: &Path) -> Vec<Value> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let whole = text.rfind('\n').map_or("", |i| &text[..=i]);
+    parse_lines(whole)
+}
+
+fn parse_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|line| {
             if let Err(e) = super::schema::validate_line(line) {
