@@ -156,7 +156,7 @@ impl Dedup {
         let started = Instant::now();
         let whole = self
             .wants(DedupLevel::Document)
-            .then(|| self.unit(Level::Document, text, 1));
+            .then(|| self.unit(Level::Document, text, self.settings.min_segment_chars));
         let articles = page
             .articles
             .iter()
@@ -170,7 +170,7 @@ impl Dedup {
                         .iter()
                         .map(|s| s.text.as_str())
                         .collect();
-                    self.unit(Level::Article, &body.join("\n"), 1)
+                    self.unit(Level::Article, &body.join("\n"), self.settings.min_segment_chars)
                 })
             })
             .collect();
