@@ -170,7 +170,11 @@ impl Dedup {
                         .iter()
                         .map(|s| s.text.as_str())
                         .collect();
-                    self.unit(Level::Article, &body.join("\n"), self.settings.min_segment_chars)
+                    self.unit(
+                        Level::Article,
+                        &body.join("\n"),
+                        self.settings.min_segment_chars,
+                    )
                 })
             })
             .collect();

@@ -29,51 +29,53 @@ impl Normalized {
     }
 }
 
+/// The normalized text being built: chars with their original offsets, and a space owed
+/// before the next char when whitespace was seen.
+struct Builder {
+    out: String,
+    origin: Vec<usize>,
+    pending_space: Option<usize>,
+}
+
+impl Builder {
+    /// Adds one normalized char that came from original char `at`.
+    fn push(&mut self, c: char, at: usize) {
+        if c.is_whitespace() {
+            self.pending_space.get_or_insert(at);
+            return;
+        }
+        if let Some(space_at) = self.pending_space.take() {
+            if !self.out.is_empty() {
+                self.out.push(' ');
+                self.origin.push(space_at);
+            }
+        }
+        self.out.push(c);
+        self.origin.push(at);
+    }
+
+    /// Adds the NFKC form of a base char and its combining marks (from original char `start`).
+    fn flush(&mut self, cluster: &mut String, start: usize) {
+        for c in cluster.nfkc() {
+            self.push(c, start);
+        }
+        cluster.clear();
+    }
+}
+
 /// Normalizes `text` (NFKC, width folding, whitespace collapsed) keeping the offset map.
 pub fn normalize(text: &str) -> Normalized {
-    let mut out = String::with_capacity(text.len());
-    let mut origin = Vec::with_capacity(text.len());
-    let mut pending_space: Option<usize> = None;
+    let mut b = Builder {
+        out: String::with_capacity(text.len()),
+        origin: Vec::with_capacity(text.len()),
+        pending_space: None,
+    };
     let mut cluster = String::new();
     let mut cluster_start = 0;
     let mut total = 0;
-    let flush = |cluster: &mut String,
-                 start: usize,
-                 out: &mut String,
-                 origin: &mut Vec<usize>,
-                 pending: &mut Option<usize>| {
-        for c in cluster.nfkc() {
-            if c.is_whitespace() {
-                pending.get_or_insert(start);
-                continue;
-            }
-            if let Some(at) = pending.take() {
-                if !out.is_empty() {
-                    out.push(' ');
-                    origin.push(at);
-                }
-            }
-            out.push(c);
-            origin.push(start);
-        }
-        cluster.clear();
-    };
     let mut chars = text.chars().enumerate().peekable();
     while let Some((i, c)) = chars.next() {
         total = i + 1;
-        if c == ' ' || c == '\n' {
-            if !cluster.is_empty() {
-                flush(
-                    &mut cluster,
-                    cluster_start,
-                    &mut out,
-                    &mut origin,
-                    &mut pending_space,
-                );
-            }
-            pending_space.get_or_insert(i);
-            continue;
-        }
         // Fast path: chars whose NFKC form is known without a table walk (the bulk of Chinese
         // and English text), emitted directly unless a combining mark could follow into them.
         let simple = fold_simple(c).or_else(|| {
@@ -83,54 +85,33 @@ pub fn normalize(text: &str) -> Normalized {
                 .is_none_or(|&(_, n)| n.is_ascii() || fold_simple(n).is_some());
             (c.is_ascii_alphabetic() && next_plain).then_some(c)
         });
+        let simple = if c == '\n' || c == ' ' {
+            Some(' ')
+        } else {
+            simple
+        };
         if let Some(folded) = simple {
             if !cluster.is_empty() {
-                flush(
-                    &mut cluster,
-                    cluster_start,
-                    &mut out,
-                    &mut origin,
-                    &mut pending_space,
-                );
+                b.flush(&mut cluster, cluster_start);
             }
-            if folded == ' ' {
-                pending_space.get_or_insert(i);
-                continue;
-            }
-            if let Some(at) = pending_space.take() {
-                if !out.is_empty() {
-                    out.push(' ');
-                    origin.push(at);
-                }
-            }
-            out.push(folded);
-            origin.push(i);
+            b.push(folded, i);
             continue;
         }
         // A combining mark stays with its base so that NFKC can compose them.
         if (is_stable(c) || canonical_combining_class(c) == 0) && !cluster.is_empty() {
-            flush(
-                &mut cluster,
-                cluster_start,
-                &mut out,
-                &mut origin,
-                &mut pending_space,
-            );
+            b.flush(&mut cluster, cluster_start);
         }
         if cluster.is_empty() {
             cluster_start = i;
         }
         cluster.push(c);
     }
-    flush(
-        &mut cluster,
-        cluster_start,
-        &mut out,
-        &mut origin,
-        &mut pending_space,
-    );
-    origin.push(total);
-    Normalized { text: out, origin }
+    b.flush(&mut cluster, cluster_start);
+    b.origin.push(total);
+    Normalized {
+        text: b.out,
+        origin: b.origin,
+    }
 }
 
 /// Chars that NFKC leaves alone and that no combining mark follows into a new char when alone:
