@@ -196,7 +196,16 @@ impl MinHasher {
 
     /// The signature of `text` (None when it has no shingle).
     pub fn signature(&self, text: &str) -> Option<Signature> {
-        self.signature_of(&shingles(text, self.scheme.shingle))
+        self.signature_of(&self.shingle_set(text))
+    }
+
+    /// The distinct shingles of `text`, sorted: a repeated shingle cannot change a minimum, so
+    /// each is hashed once, and equal sets (a page that is one article) can share a signature.
+    pub fn shingle_set(&self, text: &str) -> Vec<u64> {
+        let mut set = shingles(text, self.scheme.shingle);
+        set.sort_unstable();
+        set.dedup();
+        set
     }
 }
 

@@ -123,10 +123,20 @@ impl Dedup {
         )
     }
 
-    fn unit(&self, level: Level, text: &str, min_chars: usize) -> Unit {
+    /// `last` remembers the latest shingle set and its signature: a document that is one article,
+    /// or an article that is one segment, has the same set and is not hashed twice.
+    fn unit(&self, level: Level, text: &str, min_chars: usize, last: &mut Option<Memo>) -> Unit {
         let folded = fingerprint::fold(text);
         let sig = if folded.chars().count() >= min_chars.max(1) {
-            self.hasher.signature(text).map(|s| compact(&s))
+            let set = self.hasher.shingle_set(text);
+            match last {
+                Some((seen, sig)) if *seen == set => sig.clone(),
+                _ => {
+                    let sig = self.hasher.signature_of(&set).map(|s| compact(&s));
+                    *last = Some((set, sig.clone()));
+                    sig
+                }
+            }
         } else {
             None
         };
@@ -154,27 +164,25 @@ impl Dedup {
             return None;
         }
         let started = Instant::now();
+        let min = self.settings.min_segment_chars;
+        let mut last: Option<Memo> = None;
         let whole = self
             .wants(DedupLevel::Document)
-            .then(|| self.unit(Level::Document, text, self.settings.min_segment_chars));
+            .then(|| self.unit(Level::Document, text, min, &mut last));
         let articles = page
             .articles
             .iter()
             .map(|a| {
                 self.wants(DedupLevel::Article).then(|| {
-                    let (first, last) = a.segments;
+                    let (first, end) = a.segments;
                     let body: Vec<&str> = page
                         .segments
-                        .get(first..=last.min(page.segments.len().saturating_sub(1)))
+                        .get(first..=end.min(page.segments.len().saturating_sub(1)))
                         .unwrap_or_default()
                         .iter()
                         .map(|s| s.text.as_str())
                         .collect();
-                    self.unit(
-                        Level::Article,
-                        &body.join("\n"),
-                        self.settings.min_segment_chars,
-                    )
+                    self.unit(Level::Article, &body.join("\n"), min, &mut last)
                 })
             })
             .collect();
@@ -183,7 +191,7 @@ impl Dedup {
             .iter()
             .map(|s| {
                 self.wants(DedupLevel::Segment)
-                    .then(|| self.unit(Level::Segment, &s.text, self.settings.min_segment_chars))
+                    .then(|| self.unit(Level::Segment, &s.text, min, &mut last))
             })
             .collect();
         Some(Analysis {
@@ -196,6 +204,9 @@ impl Dedup {
         })
     }
 }
+
+/// A shingle set and the signature made of it.
+type Memo = (Vec<u64>, Option<Compact>);
 
 /// The compact form of a signature: the low 32 bits of each value.
 pub fn compact(sig: &Signature) -> Compact {
