@@ -445,6 +445,21 @@ impl IngestRun {
 }
 
 /// Runs `sluice ingest` to the end, polling its VmHWM every 20 ms.
+/// The two peak-RSS rows of a run: as sluice logged it, and as polled from /proc.
+fn rss_rows(report: &mut Report, section: &str, prefix: &str, run: &IngestRun) {
+    report.row(
+        section,
+        format!("{prefix}peak RSS (logged peak_rss_kb)"),
+        run.logged("peak_rss_kb")
+            .map_or("n/a".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
+    );
+    report.row(
+        section,
+        format!("{prefix}peak RSS (VmHWM polled every 20 ms)"),
+        format!("{:.1} MiB", run.polled_hwm_kb as f64 / 1024.0),
+    );
+}
+
 fn run_ingest(layout: &Layout) -> IngestRun {
     let started = Instant::now();
     let mut child = layout
@@ -1011,17 +1026,7 @@ fn ingest(opts: &Opts, corpus: &Corpus, report: &mut Report) {
         "throughput (input bytes, MB = 10^6 B)",
         format!("{:.2} MB/s", bytes as f64 / 1e6 / secs),
     );
-    report.row(
-        S,
-        "peak RSS (logged peak_rss_kb)",
-        run.logged("peak_rss_kb")
-            .map_or("n/a".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
-    );
-    report.row(
-        S,
-        "peak RSS (VmHWM polled every 20 ms)",
-        format!("{:.1} MiB", run.polled_hwm_kb as f64 / 1024.0),
-    );
+    rss_rows(report, S, "", &run);
     if let Some(line) = run.done_line() {
         report.row(
             S,
@@ -1085,18 +1090,7 @@ fn reconcile(opts: &Opts, corpus: &Corpus, report: &mut Report) {
         format!("start-up reconcile with {files} unchanged tracked files: wall time"),
         format!("{:.3} s", second.wall.as_secs_f64()),
     );
-    report.row(
-        S,
-        "… peak RSS (logged peak_rss_kb)",
-        second
-            .logged("peak_rss_kb")
-            .map_or("n/a".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
-    );
-    report.row(
-        S,
-        "… peak RSS (VmHWM polled every 20 ms)",
-        format!("{:.1} MiB", second.polled_hwm_kb as f64 / 1024.0),
-    );
+    rss_rows(report, S, "… ", &second);
     if let Some(line) = second.reconcile_line() {
         report.row(
             S,

@@ -72,7 +72,7 @@ impl PathFilter {
 
     /// Whether a folder is walked into (`rel` relative to the watched folder).
     pub fn accepts_dir(&self, rel: &str) -> bool {
-        !rel.split('/').any(|c| c.starts_with('.'))
+        !is_hidden(rel)
     }
 
     /// Whether a file is ingested (`rel` relative to the watched folder, `abs` absolute).
@@ -109,6 +109,11 @@ impl PathFilter {
                 })
                 .unwrap_or(false)
     }
+}
+
+/// Whether any component of a relative path is hidden (starts with `.`).
+pub fn is_hidden(rel: &str) -> bool {
+    rel.split('/').any(|c| c.starts_with('.'))
 }
 
 /// The canonical form of `p` (links and `..` resolved) when it exists, else its absolute form.

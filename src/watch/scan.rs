@@ -41,9 +41,7 @@ pub fn list(root: &Path, dir: &Path, filter: &PathFilter) -> Listing {
             let root = root.to_path_buf();
             move |entry| {
                 if entry.file_type().is_some_and(|t| t.is_dir()) {
-                    relative(&root, entry.path()).is_none_or(|rel| {
-                        rel.is_empty() || !rel.split('/').any(|c| c.starts_with('.'))
-                    })
+                    relative(&root, entry.path()).is_none_or(|rel| !super::filter::is_hidden(&rel))
                 } else {
                     true
                 }
