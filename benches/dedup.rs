@@ -91,7 +91,15 @@ fn main() {
         );
         let started = Instant::now();
         let tx = conn.transaction().expect("begin");
-        sluice::dedup::resolve(&dedup, &mut idx, &tx, &mut c).expect("resolve");
+        sluice::dedup::resolve(
+            &dedup,
+            &mut sluice::dedup::Local {
+                index: &mut idx,
+                conn: &tx,
+            },
+            &mut c,
+        )
+        .expect("resolve");
         tx.commit().expect("commit");
         resolve_ms += started.elapsed().as_secs_f64() * 1000.0;
         if let Some(doc) = c.events.last() {

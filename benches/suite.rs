@@ -237,7 +237,15 @@ fn stages(c: &Corpus, t: &mut Table) {
             let mut index = dedup.load_index(&conn).expect("load index");
             let tx = conn.transaction().expect("begin");
             for mut c in with {
-                sluice::dedup::resolve(&dedup, &mut index, &tx, &mut c).expect("resolve");
+                sluice::dedup::resolve(
+                    &dedup,
+                    &mut sluice::dedup::Local {
+                        index: &mut index,
+                        conn: &tx,
+                    },
+                    &mut c,
+                )
+                .expect("resolve");
             }
             tx.commit().expect("commit");
             started.elapsed() + Duration::from_secs_f64(signatures_ms / 1000.0)

@@ -1,4 +1,5 @@
-//! The three commands: `run` (the daemon), `ingest` (one pass) and `status`.
+//! The commands: `run` (the daemon), `ingest` (one pass), `status`, and in NATS mode `worker`
+//! and `export`.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -62,6 +63,50 @@ pub async fn run(settings: &Settings) -> Result<(), CommandError> {
         failed = summary.failed,
         events = summary.events,
         "sluice stopped"
+    );
+    Ok(())
+}
+
+fn require_nats(settings: &Settings, command: &str) -> Result<(), CommandError> {
+    if settings.nats.url.is_empty() {
+        return Err(CommandError::Usage(format!(
+            "sluice {command} needs a NATS server: give --nats URL (setting nats.url, \
+             SLUICE_NATS_URL), e.g. --nats nats://127.0.0.1:4222"
+        )));
+    }
+    Ok(())
+}
+
+/// `sluice worker`: take jobs from the shared stream until SIGINT/SIGTERM.
+pub async fn worker(settings: &Settings) -> Result<(), CommandError> {
+    require_nats(settings, "worker")?;
+    let shutdown = shutdown_on_signals();
+    let summary = crate::nats::worker::run(settings, shutdown)
+        .await
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    tracing::info!(
+        jobs = summary.jobs,
+        versions = summary.versions,
+        failed = summary.failed,
+        events = summary.events,
+        requeued = summary.requeued,
+        skipped = summary.skipped,
+        "worker stopped"
+    );
+    Ok(())
+}
+
+/// `sluice export`: append the shared event stream to `output.file`.
+pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandError> {
+    require_nats(settings, "export")?;
+    let shutdown = shutdown_on_signals();
+    let summary = crate::nats::export::run(&settings.nats, &settings.output.file, follow, shutdown)
+        .await
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    tracing::info!(
+        lines = summary.lines,
+        last_sequence = summary.last_sequence,
+        "export done"
     );
     Ok(())
 }

@@ -187,6 +187,53 @@ pub struct Settings {
     pub extract: ExtractSettings,
     pub dedup: DedupSettings,
     pub log: LogSettings,
+    pub nats: NatsSettings,
+}
+
+/// Scale-out on NATS JetStream (`sluice run --nats`, `sluice worker`, `sluice export`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NatsSettings {
+    /// Server URL; empty = local mode (the daemon processes and writes its own log).
+    pub url: String,
+    /// This watcher's name: prefixes its paths in the shared stream and its job subject. Empty =
+    /// the host name.
+    pub node: String,
+    /// Jobs carry file bytes up to this size; larger files go through the object store.
+    pub inline_max_bytes: u64,
+    /// How long a worker may hold a job before the server gives it to another worker.
+    pub ack_wait_ms: u64,
+}
+
+impl Default for NatsSettings {
+    fn default() -> Self {
+        NatsSettings {
+            url: String::new(),
+            node: String::new(),
+            inline_max_bytes: 512 * 1024,
+            ack_wait_ms: 30_000,
+        }
+    }
+}
+
+impl NatsSettings {
+    /// The node name in force: the setting, or the host name made subject-safe.
+    pub fn node_name(&self) -> String {
+        let raw = if self.node.is_empty() {
+            gethostname::gethostname().to_string_lossy().into_owned()
+        } else {
+            self.node.clone()
+        };
+        raw.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
 }
 
 impl Default for WatchSettings {
@@ -274,6 +321,10 @@ pub const KEYS: &[&str] = &[
     "dedup.levels",
     "dedup.min_segment_chars",
     "log.format",
+    "nats.url",
+    "nats.node",
+    "nats.inline_max_bytes",
+    "nats.ack_wait_ms",
 ];
 
 /// Short environment names kept for the three paths everyone sets.
@@ -464,6 +515,10 @@ impl Settings {
                     _ => return Err(format!("log.format must be text or json, not {raw:?}")),
                 }
             }
+            "nats.url" => self.nats.url = raw.trim().to_string(),
+            "nats.node" => self.nats.node = raw.trim().to_string(),
+            "nats.inline_max_bytes" => self.nats.inline_max_bytes = num(key, raw)?,
+            "nats.ack_wait_ms" => self.nats.ack_wait_ms = num(key, raw)?,
             _ => {
                 return Err(format!(
                     "unknown setting {key:?}; known: {}",
@@ -557,6 +612,31 @@ impl Settings {
                     "must divide dedup.permutations ({}) evenly, e.g. 16 bands of 8 rows for 128",
                     d.permutations
                 ),
+            );
+        }
+        if self.nats.inline_max_bytes > 900 * 1024 {
+            return bad(
+                "nats.inline_max_bytes",
+                "at most 921600 (a NATS message is at most 1 MiB by default; larger files go \
+                 through the object store)",
+            );
+        }
+        if !(1_000..=3_600_000).contains(&self.nats.ack_wait_ms) {
+            return bad(
+                "nats.ack_wait_ms",
+                "between 1000 and 3600000 (how long a job may take before another worker gets it)",
+            );
+        }
+        if !self.nats.node.is_empty()
+            && !self
+                .nats
+                .node
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return bad(
+                "nats.node",
+                "letters, digits, '-' and '_' only (it is a NATS subject token and a path prefix)",
             );
         }
         for key in ["watch.include", "watch.exclude"] {

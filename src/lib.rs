@@ -23,6 +23,7 @@ pub mod dedup;
 pub mod detect;
 pub mod event;
 pub mod extract;
+pub mod nats;
 pub mod pipeline;
 pub mod process;
 pub mod sink;

@@ -32,6 +32,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// NATS mode: take jobs from the shared stream, process them, publish their events.
+    Worker(Common),
+    /// NATS mode: append the shared event stream to an NDJSON log (--output).
+    Export {
+        #[command(flatten)]
+        common: Common,
+        /// Keep going at the end of the stream instead of exiting.
+        #[arg(long)]
+        follow: bool,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -54,6 +64,12 @@ struct Common {
     /// Log format on stderr: text or json (log.format).
     #[arg(long, value_name = "FORMAT")]
     log_format: Option<String>,
+    /// NATS server: run as a watcher node publishing jobs / a worker / an exporter (nats.url).
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
+    /// This node's name in NATS mode (nats.node; default the host name).
+    #[arg(long, value_name = "NAME")]
+    node: Option<String>,
     /// Any setting as KEY=VALUE (for example output.fsync=never); may be repeated.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -73,6 +89,8 @@ impl Common {
         push("state.file", path(&self.state));
         push("watch.settle_ms", self.settle_ms.map(|n| n.to_string()));
         push("log.format", self.log_format.clone());
+        push("nats.url", self.nats.clone());
+        push("nats.node", self.node.clone());
         for kv in &self.set {
             let (k, v) = kv.split_once('=').ok_or_else(|| {
                 CommandError::Usage(format!(
@@ -104,8 +122,9 @@ fn init_logging(format: LogFormat) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (common, json) = match &cli.command {
-        Command::Run(c) | Command::Ingest(c) => (c.clone(), false),
+        Command::Run(c) | Command::Ingest(c) | Command::Worker(c) => (c.clone(), false),
         Command::Status { common, json } => (common.clone(), *json),
+        Command::Export { common, .. } => (common.clone(), false),
     };
     let settings = common
         .overrides()
@@ -132,6 +151,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(_) => commands::run(&settings).await,
             Command::Ingest(_) => commands::ingest(&settings).await.map(|_| ()),
+            Command::Worker(_) => commands::worker(&settings).await,
+            Command::Export { follow, .. } => commands::export(&settings, follow).await,
             Command::Status { .. } => commands::status(&settings).map(|s| {
                 if json {
                     println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());

@@ -54,6 +54,8 @@ pub enum PipelineError {
     },
     #[error("settings: {0}")]
     Filter(String),
+    #[error("{0}")]
+    Nats(#[from] crate::nats::NatsError),
     #[error("{0} stopped unexpectedly (a bug: the log above says where); nothing uncommitted was kept, rerun to resume")]
     Internal(&'static str),
 }
@@ -178,12 +180,24 @@ pub async fn run(
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     let _lock = lock_state(&settings.state.file)?;
     let mut store = Store::open(&settings.state.file)?;
-    let (log, log_state) = open_log(settings, &mut store)?;
+    // NATS mode: jobs go to the shared stream; there is no local log.
+    let nats = if settings.nats.url.is_empty() {
+        None
+    } else {
+        let node = settings.nats.node_name();
+        let shared = crate::nats::connect(&settings.nats, &format!("sluice-node-{node}")).await?;
+        Some((shared, node))
+    };
+    let local_log = match nats {
+        None => Some(open_log(settings, &mut store)?),
+        Some(_) => None,
+    };
     let records = store.load_files()?;
     tracing::info!(
         watch = %root.display(),
         tracked = records.len(),
-        next_sequence = log_state.next_seq,
+        next_sequence = local_log.as_ref().map(|(_, l)| l.next_seq),
+        nats = nats.as_ref().map(|(_, node)| node.as_str()),
         "sluice starting"
     );
     let filter = PathFilter::new(
@@ -214,7 +228,6 @@ pub async fn run(
     // Files a walk found mid-write go back to settle; at most one entry per file found.
     let (defer_tx, defer_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let (job_tx, job_rx) = mpsc::channel::<Job>(cap);
-    let (commit_tx, commit_rx) = mpsc::channel::<Committable>(cap);
     let counters = Arc::new(Counters::default());
 
     let watcher = match mode {
@@ -243,36 +256,77 @@ pub async fn run(
         progress: progress.clone(),
     }
     .spawn();
-    let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
-    let processor = tokio::spawn(run_processor(
-        job_rx,
-        commit_tx,
-        settings.workers(),
-        shutdown.clone(),
-        dedup.clone(),
-    ));
-    let committer = Committer {
-        log,
-        log_path: settings.output.file.display().to_string(),
-        store,
-        source: source_uri(&root),
-        group_max: settings.pipeline.group_commit_max,
-        fsync: settings.output.fsync,
-        fsync_interval: Duration::from_millis(settings.output.fsync_interval_ms),
-        counters: counters.clone(),
-        progress,
-        dedup,
-        index: None,
-    };
     let handle = tokio::runtime::Handle::current();
     let (done_tx, mut done_rx) = mpsc::channel::<Result<(), PipelineError>>(1);
-    let commit_thread = std::thread::Builder::new()
-        .name("sluice-commit".into())
-        .spawn(move || {
-            let result = committer.run(commit_rx, handle);
-            let _ = done_tx.blocking_send(result);
-        })
-        .expect("spawn committer thread");
+    let (processor, commit_thread) = match (local_log, nats) {
+        (Some((log, _)), _) => {
+            let (commit_tx, commit_rx) = mpsc::channel::<Committable>(cap);
+            let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
+            let processor = tokio::spawn(run_processor(
+                job_rx,
+                commit_tx,
+                settings.workers(),
+                shutdown.clone(),
+                dedup.clone(),
+            ));
+            let committer = Committer {
+                log,
+                log_path: settings.output.file.display().to_string(),
+                store,
+                source: source_uri(&root),
+                group_max: settings.pipeline.group_commit_max,
+                fsync: settings.output.fsync,
+                fsync_interval: Duration::from_millis(settings.output.fsync_interval_ms),
+                counters: counters.clone(),
+                progress,
+                dedup,
+                index: None,
+            };
+            let thread = std::thread::Builder::new()
+                .name("sluice-commit".into())
+                .spawn(move || {
+                    let result = committer.run(commit_rx, handle);
+                    let _ = done_tx.blocking_send(result);
+                })
+                .expect("spawn committer thread");
+            (Some(processor), thread)
+        }
+        (None, Some((shared, node))) => {
+            let on_group = {
+                let counters = counters.clone();
+                let progress = progress.clone();
+                Box::new(move |jobs: u64, versions: u64| {
+                    counters.versions.fetch_add(versions, Ordering::Relaxed);
+                    counters.events.fetch_add(jobs, Ordering::Relaxed);
+                    counters.commits.fetch_add(1, Ordering::Relaxed);
+                    if let Some(f) = &progress.on_commit {
+                        f(jobs);
+                    }
+                })
+            };
+            let publisher = crate::nats::node::Publisher {
+                out: crate::nats::node::Outbox {
+                    shared,
+                    node,
+                    source: source_uri(&root),
+                    inline_max: settings.nats.inline_max_bytes,
+                    stop: stop.clone(),
+                },
+                store,
+                group_max: settings.pipeline.group_commit_max,
+                on_group,
+            };
+            let thread = std::thread::Builder::new()
+                .name("sluice-publish".into())
+                .spawn(move || {
+                    let result = publisher.run(job_rx, handle);
+                    let _ = done_tx.blocking_send(result);
+                })
+                .expect("spawn publisher thread");
+            (None, thread)
+        }
+        (None, None) => unreachable!("one of the two sinks is set up"),
+    };
 
     let result = tokio::select! {
         r = done_rx.recv() => r.unwrap_or(Err(PipelineError::Internal("the commit thread"))),
@@ -292,7 +346,9 @@ pub async fn run(
     if let Some(w) = watcher {
         w.abort();
     }
-    processor.abort();
+    if let Some(p) = processor {
+        p.abort();
+    }
     if commit_thread.is_finished() && commit_thread.join().is_err() {
         return Err(PipelineError::Internal("the commit thread"));
     }
@@ -579,8 +635,11 @@ impl Committer {
             if !matches!(c.pending, crate::process::Pending::Nothing) {
                 let previous = tx.segments_of(&c.path)?;
                 complete(c, previous.as_deref());
-                crate::dedup::resolve(&self.dedup, &mut index, tx.conn(), c)
-                    .map_err(|e| tx.sql_err(e))?;
+                let mut backend = crate::dedup::Local {
+                    index: &mut index,
+                    conn: tx.conn(),
+                };
+                crate::dedup::resolve(&self.dedup, &mut backend, c).map_err(|e| tx.sql_err(e))?;
             }
             for op in &c.ops {
                 tx.apply(op)?;

@@ -227,19 +227,106 @@ pub fn article_ref(document: &str, index: usize) -> String {
     format!("{document}#{index}")
 }
 
+/// Where the dedup verdicts come from: the local index in the state database, or the shared one
+/// in NATS JetStream KV. Lookups and inserts of one version happen in one call of [`resolve`].
+pub trait Backend {
+    type Error;
+    /// The document of another tracked path whose current version has exactly these bytes.
+    fn tracked_copy(&mut self, sha256: &str, path: &str) -> Result<Option<String>, Self::Error>;
+    /// Records `fp` at `level` as held by `(document, item)` unless someone holds it already;
+    /// returns the holder found (which may be `document` itself).
+    fn claim_exact(
+        &mut self,
+        level: Level,
+        fp: &Fingerprint,
+        document: &str,
+        item: &str,
+    ) -> Result<Option<(String, String)>, Self::Error>;
+    /// The most similar indexed text of another document at or above `threshold`.
+    fn near(
+        &mut self,
+        level: Level,
+        keys: &[i64],
+        sig: &[u32],
+        exclude_document: &str,
+        threshold: f64,
+    ) -> Result<Option<index::Match>, Self::Error>;
+    /// Indexes a signature under its band keys.
+    #[allow(clippy::too_many_arguments)]
+    fn insert_near(
+        &mut self,
+        level: Level,
+        document: &str,
+        item: &str,
+        sig: &[u32],
+        keys: &[i64],
+    ) -> Result<(), Self::Error>;
+}
+
+/// The local backend: the in-memory band index over the state database's tables, inside the
+/// committer's transaction.
+pub struct Local<'a> {
+    pub index: &'a mut Index,
+    pub conn: &'a rusqlite::Connection,
+}
+
+impl Backend for Local<'_> {
+    type Error = rusqlite::Error;
+    fn tracked_copy(&mut self, sha256: &str, path: &str) -> rusqlite::Result<Option<String>> {
+        index::tracked_copy(self.conn, sha256, path)
+    }
+    fn claim_exact(
+        &mut self,
+        level: Level,
+        fp: &Fingerprint,
+        document: &str,
+        item: &str,
+    ) -> rusqlite::Result<Option<(String, String)>> {
+        match self.index.exact(self.conn, level, fp)? {
+            Some(held) => Ok(Some(held)),
+            None => {
+                self.index
+                    .insert_exact(self.conn, level, fp, document, item)?;
+                Ok(None)
+            }
+        }
+    }
+    fn near(
+        &mut self,
+        _level: Level,
+        keys: &[i64],
+        sig: &[u32],
+        exclude_document: &str,
+        threshold: f64,
+    ) -> rusqlite::Result<Option<index::Match>> {
+        self.index
+            .near(self.conn, keys, sig, exclude_document, threshold)
+    }
+    fn insert_near(
+        &mut self,
+        level: Level,
+        document: &str,
+        item: &str,
+        sig: &[u32],
+        keys: &[i64],
+    ) -> rusqlite::Result<()> {
+        self.index
+            .insert_near(self.conn, level, document, item, sig, keys)
+    }
+}
+
 /// Looks up one unit, indexes it when it is new, and gives its verdict (None: new).
 #[allow(clippy::too_many_arguments)]
-fn lookup(
+fn lookup<B: Backend>(
     dedup: &Dedup,
-    index: &mut Index,
-    conn: &rusqlite::Connection,
+    backend: &mut B,
     level: Level,
     unit: &Unit,
     document: &str,
     item: &str,
     report: &dyn Fn(&str, &str) -> String,
-) -> rusqlite::Result<Option<Value>> {
-    match index.exact(conn, level, &unit.fp)? {
+) -> Result<Option<Value>, B::Error> {
+    match backend.claim_exact(level, &unit.fp, document, item)? {
         Some((holder, held)) if holder != document => {
             return Ok(Some(verdict(
                 "exact",
@@ -250,14 +337,14 @@ fn lookup(
         // Seen in this document already (an earlier version or an earlier repeat): its
         // signature is indexed too.
         Some(_) => return Ok(None),
-        None => index.insert_exact(conn, level, &unit.fp, document, item)?,
+        None => {}
     }
     let Some(sig) = &unit.sig else {
         return Ok(None);
     };
     let threshold = dedup.settings.threshold;
-    let found = index.near(conn, &unit.keys, sig, document, threshold)?;
-    index.insert_near(conn, level, document, item, sig, &unit.keys)?;
+    let found = backend.near(level, &unit.keys, sig, document, threshold)?;
+    backend.insert_near(level, document, item, sig, &unit.keys)?;
     Ok(found.map(|m| {
         verdict(
             "near",
@@ -273,12 +360,11 @@ fn lookup(
 /// Runs after [`crate::process::complete`] so `unchanged` marks are already set. A version whose
 /// bytes equal another tracked file's loses its segment events (the document event says
 /// `exact` and names that document).
-pub fn resolve(
+pub fn resolve<B: Backend>(
     dedup: &Dedup,
-    index: &mut Index,
-    conn: &rusqlite::Connection,
+    backend: &mut B,
     c: &mut Committable,
-) -> rusqlite::Result<()> {
+) -> Result<(), B::Error> {
     let Some(a) = c.dedup.take() else {
         return Ok(());
     };
@@ -290,7 +376,7 @@ pub fn resolve(
     let Some(doc_pos) = doc_pos else {
         return Ok(());
     };
-    if let Some(of) = index::tracked_copy(conn, &a.version, &c.path)? {
+    if let Some(of) = backend.tracked_copy(&a.version, &c.path)? {
         c.events.retain(|e| e.kind != event::SEGMENT);
         if let Some(doc) = c.events.last_mut() {
             doc.data["dedup"] = verdict("exact", Some(&of), Some(1.0));
@@ -315,8 +401,7 @@ pub fn resolve(
         }
         if let Some(v) = lookup(
             dedup,
-            index,
-            conn,
+            backend,
             Level::Segment,
             unit,
             &a.document,
@@ -334,8 +419,7 @@ pub fn resolve(
             let item = article_ref(&a.document, i);
             if let Some(v) = lookup(
                 dedup,
-                index,
-                conn,
+                backend,
                 Level::Article,
                 unit,
                 &a.document,
@@ -350,8 +434,7 @@ pub fn resolve(
         let holder = |document: &str, _: &str| document.to_string();
         if let Some(v) = lookup(
             dedup,
-            index,
-            conn,
+            backend,
             Level::Document,
             unit,
             &a.document,

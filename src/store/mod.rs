@@ -389,6 +389,18 @@ impl StoreTx<'_> {
         result.map(|_| ()).map_err(self.err())
     }
 
+    /// How many changes of `path` were committed (0 for none).
+    pub fn generation(&self, path: &str) -> Result<u64, StoreError> {
+        self.tx
+            .prepare_cached("SELECT n FROM generations WHERE path = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![path], |r| r.get::<_, i64>(0))
+                    .optional()
+            })
+            .map(|n| n.unwrap_or(0) as u64)
+            .map_err(self.err())
+    }
+
     /// Counts one more committed change of `path` and returns its number (1 for the first).
     /// Removal does not reset it, so a path that comes back with old bytes still counts on.
     pub fn next_generation(&self, path: &str) -> Result<u64, StoreError> {

@@ -1,0 +1,417 @@
+//! NATS mode against a real nats-server (Debian's 2.9.10; `.ci/run` installs it): watcher nodes,
+//! several `sluice worker` processes, `sluice export`, and the failures the mode must survive.
+
+mod common;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::harness::{self, of_type, Env};
+use serde_json::Value;
+
+/// A nats-server with JetStream on a free loopback port and a temporary store.
+struct Server {
+    child: Option<Child>,
+    port: u16,
+    store: PathBuf,
+    log: PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut s = Server {
+            child: None,
+            port: free_port(),
+            store: dir.join("jetstream"),
+            log: dir.join("nats-server.log"),
+        };
+        s.launch();
+        s
+    }
+
+    fn launch(&mut self) {
+        let child = Command::new("nats-server")
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
+            .arg(&self.store)
+            .stdout(Stdio::null())
+            .stderr(
+                fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.log)
+                    .unwrap(),
+            )
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start nats-server ({e}): install it (apt-get install -y nats-server)"
+                )
+            });
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "nats-server did not listen on {}:\n{}",
+                self.port,
+                fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGTERM and wait: the server shuts down cleanly (its store stays).
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A sluice process (node, worker) with its stderr in a file.
+struct Proc {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Proc {
+    fn spawn(mut cmd: Command, log: PathBuf) -> Proc {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start sluice");
+        Proc { child, log }
+    }
+
+    fn stderr(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_log(&self, needle: &str) {
+        let start = Instant::now();
+        while !self.stderr().contains(needle) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "never logged {needle:?}:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let start = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "did not stop on SIGTERM:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+struct Cluster {
+    env: Env,
+    server: Server,
+}
+
+impl Cluster {
+    fn new() -> Cluster {
+        let env = Env::new()
+            .with("watch.settle_ms=50")
+            .with("nats.ack_wait_ms=2000")
+            .with("pipeline.workers=1");
+        let server = Server::start(env.dir.path());
+        Cluster { env, server }
+    }
+
+    fn command(&self, sub: &str, extra: &[&str]) -> Command {
+        let mut cmd = self.env.command(sub);
+        cmd.arg("--nats").arg(self.server.url()).args(extra);
+        cmd
+    }
+
+    fn worker(&self, n: usize) -> Proc {
+        let p = Proc::spawn(
+            self.command("worker", &[]),
+            self.env.dir.path().join(format!("worker-{n}.log")),
+        );
+        p.wait_log("sluice worker taking jobs");
+        p
+    }
+
+    /// `sluice run --nats` watching `dir` as `node`, with its own state.
+    fn node(&self, node: &str, dir: &Path) -> Proc {
+        let state = self.env.dir.path().join(format!("{node}.db"));
+        let _ = fs::write(self.env.dir.path().join("none.toml"), "");
+        let mut cmd = Command::new(harness::BIN);
+        cmd.arg("run")
+            .arg("--config")
+            .arg(self.env.dir.path().join("none.toml"))
+            .arg("--watch")
+            .arg(dir)
+            .arg("--state")
+            .arg(state)
+            .args(["--nats", &self.server.url(), "--node", node])
+            .env("RUST_LOG", "info");
+        for s in &self.env.settings {
+            cmd.arg("--set").arg(s);
+        }
+        let p = Proc::spawn(cmd, self.env.dir.path().join(format!("node-{node}.log")));
+        p.wait_log("reconcile scan done");
+        p
+    }
+
+    /// Runs `sluice export` to the end of the stream and reads the whole exported log.
+    fn export(&self) -> Vec<Value> {
+        let out = self
+            .command("export", &[])
+            .output()
+            .expect("run sluice export");
+        assert!(
+            out.status.success(),
+            "sluice export failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        harness::read_log(&self.env.output)
+    }
+
+    /// Exports until `done` holds (or panics after `timeout`).
+    fn export_until(&self, timeout: Duration, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let events = self.export();
+            if done(&events) {
+                return events;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "not done after {timeout:?}: {} events, {} documents",
+                events.len(),
+                of_type(&events, "sluice.document.ingested").len()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+fn documents(events: &[Value]) -> usize {
+    of_type(events, "sluice.document.ingested").len()
+}
+
+/// Every file version once: one file event and one document event per subject, segments of a
+/// subject all listed by its document, sequences 1..n, ids unique.
+fn assert_exactly_once(events: &[Value], subjects: usize) {
+    harness::assert_sequences_gap_free(events);
+    harness::assert_ids_unique(events);
+    let mut per: HashMap<&str, (usize, usize, usize)> = HashMap::new();
+    for e in events {
+        let s = e["subject"].as_str().unwrap();
+        let entry = per.entry(s).or_default();
+        match e["type"].as_str().unwrap() {
+            "sluice.file.added" => entry.0 += 1,
+            "sluice.document.ingested" => entry.1 += 1,
+            "sluice.segment" => entry.2 += 1,
+            other => panic!("unexpected {other} for {s}"),
+        }
+    }
+    assert_eq!(per.len(), subjects, "subjects seen");
+    for (s, (added, docs, _)) in &per {
+        assert_eq!((*added, *docs), (1, 1), "{s}: file/document events");
+    }
+    for doc in of_type(events, "sluice.document.ingested") {
+        let s = doc["subject"].as_str().unwrap();
+        let counted = doc["data"]["counts"]["segments"].as_u64().unwrap() as usize;
+        assert_eq!(per[s].2, counted, "{s}: segment events vs counts.segments");
+    }
+}
+
+fn text(i: usize) -> String {
+    format!(
+        "{}\n第{i}段补充：市场监管部门{i}日通报，抽检合格率达到9{}.{}%。\n",
+        harness::article(i),
+        i % 10,
+        i % 7
+    )
+}
+
+#[test]
+fn three_workers_one_killed_every_version_exactly_once() {
+    let c = Cluster::new();
+    const FILES: usize = 2000;
+    for i in 0..FILES {
+        c.env.write(&format!("d{}/f{i:04}.txt", i % 20), text(i));
+    }
+    let out = c
+        .command("ingest", &["--node", "n1"])
+        .output()
+        .expect("ingest");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut workers: Vec<Proc> = (0..3).map(|n| c.worker(n)).collect();
+    c.export_until(Duration::from_secs(300), |e| documents(e) >= 150);
+    workers[0].kill9();
+    let events = c.export_until(Duration::from_secs(600), |e| documents(e) >= FILES);
+    // Past the redelivery delay: a job the killed worker held must not add anything now.
+    std::thread::sleep(Duration::from_secs(4));
+    let after = c.export();
+    assert_eq!(
+        after.len(),
+        events.len(),
+        "events after everything was done"
+    );
+    assert_exactly_once(&after, FILES);
+    assert!(after
+        .iter()
+        .all(|e| e["subject"].as_str().unwrap().starts_with("n1/d")));
+    for w in &mut workers[1..] {
+        w.stop();
+    }
+}
+
+#[test]
+fn server_restart_mid_run_loses_and_repeats_nothing() {
+    let mut c = Cluster::new();
+    let node = c.node("n1", &c.env.watch.clone());
+    let workers: Vec<Proc> = (0..2).map(|n| c.worker(n)).collect();
+    for i in 0..300 {
+        c.env.write(&format!("a{i:03}.txt"), text(i));
+    }
+    c.export_until(Duration::from_secs(300), |e| documents(e) >= 30);
+    c.server.stop();
+    // Written while the server is down: the node must hold them until it is back.
+    for i in 300..500 {
+        c.env.write(&format!("b{i:03}.txt"), text(i));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    c.server.launch();
+    let events = c.export_until(Duration::from_secs(600), |e| documents(e) >= 500);
+    std::thread::sleep(Duration::from_secs(4));
+    let after = c.export();
+    assert_eq!(
+        after.len(),
+        events.len(),
+        "events after everything was done"
+    );
+    assert_exactly_once(&after, 500);
+    assert!(node.child.id() > 0 && workers.len() == 2);
+}
+
+#[test]
+fn same_file_on_two_nodes_at_once_is_new_once_and_exact_once() {
+    let c = Cluster::new();
+    let (a, b) = (c.env.dir.path().join("a"), c.env.dir.path().join("b"));
+    fs::create_dir_all(&a).unwrap();
+    fs::create_dir_all(&b).unwrap();
+    let _nodes = [c.node("n1", &a), c.node("n2", &b)];
+    let _workers: Vec<Proc> = (0..3).map(|n| c.worker(n)).collect();
+    const PAIRS: usize = 12;
+    for i in 0..PAIRS {
+        let body = text(1000 + i);
+        let tmp = c.env.dir.path().join(format!("tmp{i}"));
+        fs::write(&tmp, &body).unwrap();
+        fs::copy(&tmp, c.env.dir.path().join(format!("tmp{i}b"))).unwrap();
+        fs::rename(&tmp, a.join(format!("p{i}.txt"))).unwrap();
+        fs::rename(
+            c.env.dir.path().join(format!("tmp{i}b")),
+            b.join(format!("p{i}.txt")),
+        )
+        .unwrap();
+    }
+    let events = c.export_until(Duration::from_secs(300), |e| documents(e) >= 2 * PAIRS);
+    harness::assert_sequences_gap_free(&events);
+    harness::assert_ids_unique(&events);
+    for i in 0..PAIRS {
+        let docs: Vec<&Value> = of_type(&events, "sluice.document.ingested")
+            .into_iter()
+            .filter(|d| {
+                d["data"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/p{i}.txt"))
+            })
+            .collect();
+        assert_eq!(docs.len(), 2, "p{i}: one document per node");
+        let status = |d: &Value| d["data"]["dedup"]["status"].as_str().unwrap().to_string();
+        let mut statuses: Vec<String> = docs.iter().map(|d| status(d)).collect();
+        statuses.sort();
+        assert_eq!(statuses, ["exact", "new"], "p{i}: verdicts");
+        let (new, exact) = if status(docs[0]) == "new" {
+            (docs[0], docs[1])
+        } else {
+            (docs[1], docs[0])
+        };
+        assert_eq!(
+            exact["data"]["dedup"]["of"], new["data"]["document"],
+            "p{i}: the exact copy names the new one"
+        );
+        let segments_of = |d: &Value| {
+            of_type(&events, "sluice.segment")
+                .iter()
+                .filter(|s| s["subject"] == d["subject"])
+                .count()
+        };
+        assert!(segments_of(new) > 0, "p{i}: the new one has its segments");
+        assert_eq!(segments_of(exact), 0, "p{i}: a byte copy has none");
+    }
+}
