@@ -54,6 +54,9 @@ struct Common {
     /// Log format on stderr: text or json (log.format).
     #[arg(long, value_name = "FORMAT")]
     log_format: Option<String>,
+    /// Serve /metrics and /healthz on ADDR, e.g. 127.0.0.1:9464 (metrics.addr; off by default).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
     /// Any setting as KEY=VALUE (for example output.fsync=never); may be repeated.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -73,6 +76,7 @@ impl Common {
         push("state.file", path(&self.state));
         push("watch.settle_ms", self.settle_ms.map(|n| n.to_string()));
         push("log.format", self.log_format.clone());
+        push("metrics.addr", self.metrics.clone());
         for kv in &self.set {
             let (k, v) = kv.split_once('=').ok_or_else(|| {
                 CommandError::Usage(format!(
