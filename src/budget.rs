@@ -2,7 +2,8 @@
 //!
 //! Channels bound the number of versions in flight; this bounds their bytes, so a backlog of large
 //! files slows intake instead of filling memory. A permit is released when the version holding it
-//! is dropped (after its text has been processed).
+//! is dropped (after its text has been processed). Bytes held are mirrored in the metrics gauge
+//! `sluice_in_flight_bytes` (summed over every budget of the process).
 
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -41,6 +42,9 @@ impl ByteBudget {
             used = cvar.wait(used).unwrap_or_else(|e| e.into_inner());
         }
         *used += bytes;
+        crate::metrics::global()
+            .in_flight_bytes
+            .add(i64::try_from(bytes).unwrap_or(i64::MAX));
         Permit {
             inner: self.inner.clone(),
             bytes,
@@ -57,6 +61,9 @@ impl Drop for Permit {
         let (lock, cvar) = &*self.inner;
         let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
         *used -= self.bytes;
+        crate::metrics::global()
+            .in_flight_bytes
+            .add(-i64::try_from(self.bytes).unwrap_or(i64::MAX));
         cvar.notify_all();
     }
 }

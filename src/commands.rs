@@ -54,10 +54,40 @@ fn shutdown_on_signals() -> watch::Receiver<bool> {
     rx
 }
 
+/// Starts the `/metrics` and `/healthz` endpoint when `metrics.addr` is set. An address that
+/// cannot be listened on is a bad setting (exit 2), named as such.
+pub fn start_metrics(
+    settings: &Settings,
+) -> Result<Option<tokio::task::JoinHandle<()>>, CommandError> {
+    let Some(addr) = settings.metrics.socket_addr() else {
+        return Ok(None);
+    };
+    if !addr.ip().is_loopback() {
+        tracing::warn!(
+            %addr,
+            "metrics.addr is not a loopback address: /metrics and /healthz have no \
+             authentication and can be reached from other hosts"
+        );
+    }
+    let metrics = crate::metrics::global();
+    match crate::metrics::serve(addr, metrics.health.clone()) {
+        Ok((_, server)) => Ok(Some(server)),
+        Err(e) => Err(CommandError::Usage(format!(
+            "setting metrics.addr: cannot listen on {addr}: {e}; give a free port on an \
+             address of this host (e.g. 127.0.0.1:9464), or leave metrics.addr empty"
+        ))),
+    }
+}
+
 /// `sluice run`: watch until SIGINT/SIGTERM.
 pub async fn run(settings: &Settings) -> Result<(), CommandError> {
+    let server = start_metrics(settings)?;
     let shutdown = shutdown_on_signals();
-    let summary = pipeline::run(settings, Mode::Daemon, shutdown, Progress::default()).await?;
+    let summary = pipeline::run(settings, Mode::Daemon, shutdown, Progress::default()).await;
+    if let Some(server) = server {
+        server.abort();
+    }
+    let summary = summary?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,
@@ -113,6 +143,7 @@ pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandErro
 
 /// `sluice ingest`: reconcile the folder once, commit every change, exit.
 pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
+    let server = start_metrics(settings)?;
     let shutdown = shutdown_on_signals();
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
@@ -131,7 +162,11 @@ pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
     } else {
         Progress::default()
     };
-    let summary = pipeline::run(settings, Mode::Once, shutdown, progress).await?;
+    let summary = pipeline::run(settings, Mode::Once, shutdown, progress).await;
+    if let Some(server) = server {
+        server.abort();
+    }
+    let summary = summary?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,

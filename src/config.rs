@@ -6,6 +6,7 @@
 //! [`Settings::set`], so a bad value gets the same message wherever it came from: the setting, where
 //! it was set, and what is allowed.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -127,6 +128,36 @@ fn parse_date(raw: &str) -> Result<Option<time::Date>, String> {
         })
 }
 
+/// The operations endpoint (`/metrics`, `/healthz`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// `IP:PORT` to serve on; empty (the default) turns the endpoint off.
+    pub addr: String,
+}
+
+impl MetricsSettings {
+    /// The address to serve on, or None when the endpoint is off (validated settings always
+    /// parse).
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        parse_metrics_addr(&self.addr).ok().flatten()
+    }
+}
+
+/// `IP:PORT`, or None for an empty value.
+fn parse_metrics_addr(raw: &str) -> Result<Option<SocketAddr>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse().map(Some).map_err(|_| {
+        format!(
+            "metrics.addr must be an IP address and port to serve /metrics and /healthz on, \
+             such as 127.0.0.1:9464 or [::1]:9464 (empty turns the endpoint off), not {raw:?}"
+        )
+    })
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
@@ -186,6 +217,7 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub extract: ExtractSettings,
     pub dedup: DedupSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub nats: NatsSettings,
 }
@@ -320,6 +352,7 @@ pub const KEYS: &[&str] = &[
     "dedup.bands",
     "dedup.levels",
     "dedup.min_segment_chars",
+    "metrics.addr",
     "log.format",
     "nats.url",
     "nats.node",
@@ -508,6 +541,10 @@ impl Settings {
                     .collect::<Result<_, _>>()?
             }
             "dedup.min_segment_chars" => self.dedup.min_segment_chars = num(key, raw)?,
+            "metrics.addr" => {
+                parse_metrics_addr(raw)?;
+                self.metrics.addr = raw.trim().to_string();
+            }
             "log.format" => {
                 self.log.format = match raw {
                     "text" => LogFormat::Text,
@@ -588,6 +625,9 @@ impl Settings {
         }
         if let Err(e) = parse_date(&self.extract.reference_date) {
             return bad("extract.reference_date", &e);
+        }
+        if let Err(e) = parse_metrics_addr(&self.metrics.addr) {
+            return bad("metrics.addr", &e);
         }
         if self.extract.keywords > 100 {
             return bad("extract.keywords", "must be at most 100");
@@ -788,6 +828,47 @@ mod tests {
         let parsed: Settings = toml::from_str(toml).unwrap();
         assert_eq!(parsed.dedup.levels, [DedupLevel::Article]);
         assert_eq!(parsed.dedup.permutations, 128);
+    }
+
+    #[test]
+    fn metrics_addr_is_off_by_default_and_must_be_a_socket_address() {
+        let s = Settings::default();
+        assert_eq!(s.metrics.socket_addr(), None);
+        let mut s = Settings::default();
+        s.set("metrics.addr", " 127.0.0.1:9464 ").unwrap();
+        assert_eq!(
+            s.metrics.socket_addr(),
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        s.set("metrics.addr", "[::1]:0").unwrap();
+        assert_eq!(s.metrics.socket_addr(), Some("[::1]:0".parse().unwrap()));
+        s.set("metrics.addr", "").unwrap();
+        assert_eq!(s.metrics.socket_addr(), None);
+        for bad in ["nonsense", "localhost:9464", "127.0.0.1", ":9464"] {
+            let err = s.set("metrics.addr", bad).unwrap_err();
+            assert!(
+                err.contains("metrics.addr") && err.contains("127.0.0.1:9464"),
+                "{err}"
+            );
+        }
+        let parsed: Settings = toml::from_str("[metrics]\naddr = \"9464\"\n").unwrap();
+        let err = parsed.validate().unwrap_err();
+        assert!(err.0.contains("setting metrics.addr"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_settings_file_parses_and_lists_every_key() {
+        let text = include_str!("../config/sluice.toml");
+        let parsed: Settings = toml::from_str(text).unwrap();
+        parsed.validate().unwrap();
+        let table: toml::Table = toml::from_str(text).unwrap();
+        for key in KEYS {
+            let (section, name) = key.split_once('.').unwrap();
+            assert!(
+                table.get(section).and_then(|t| t.get(name)).is_some(),
+                "config/sluice.toml does not list {key}"
+            );
+        }
     }
 
     #[test]

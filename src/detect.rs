@@ -575,8 +575,22 @@ pub enum Content {
 }
 
 /// Reads and hashes a file in one pass. Keeps the bytes when `keep` and the file is at most
-/// `max_bytes` long; otherwise streams them through the hash without holding them.
+/// `max_bytes` long; otherwise streams them through the hash without holding them. Timed as the
+/// `read` stage of the metrics.
 pub fn read_version(
+    abs: &Path,
+    rel: &str,
+    stat: StatIdentity,
+    max_bytes: u64,
+    keep: bool,
+) -> Result<(String, Content), Box<Failure>> {
+    let started = std::time::Instant::now();
+    let read = read_and_hash(abs, rel, stat, max_bytes, keep);
+    crate::metrics::global().observe(crate::metrics::Stage::Read, started.elapsed());
+    read
+}
+
+fn read_and_hash(
     abs: &Path,
     rel: &str,
     stat: StatIdentity,

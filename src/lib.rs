@@ -14,6 +14,7 @@
 //! - [`sink`]: the durable NDJSON log.
 //! - [`store`]: the SQLite state (tracked files, the log's committed end).
 //! - [`event`]: the CloudEvents envelope and deterministic ids.
+//! - [`metrics`]: the process-global metrics registry and the `/metrics` + `/healthz` endpoint.
 //! - [`commands`]: `run`, `ingest` and `status`, called by the thin binary.
 
 pub mod budget;
@@ -23,6 +24,7 @@ pub mod dedup;
 pub mod detect;
 pub mod event;
 pub mod extract;
+pub mod metrics;
 pub mod nats;
 pub mod pipeline;
 pub mod process;

@@ -70,6 +70,9 @@ struct Common {
     /// This node's name in NATS mode (nats.node; default the host name).
     #[arg(long, value_name = "NAME")]
     node: Option<String>,
+    /// Serve /metrics and /healthz on ADDR, e.g. 127.0.0.1:9464 (metrics.addr; off by default).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
     /// Any setting as KEY=VALUE (for example output.fsync=never); may be repeated.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
@@ -91,6 +94,7 @@ impl Common {
         push("log.format", self.log_format.clone());
         push("nats.url", self.nats.clone());
         push("nats.node", self.node.clone());
+        push("metrics.addr", self.metrics.clone());
         for kv in &self.set {
             let (k, v) = kv.split_once('=').ok_or_else(|| {
                 CommandError::Usage(format!(

@@ -23,6 +23,7 @@ use crate::config::{Fsync, Settings};
 use crate::dedup::{Dedup, Index};
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::{now_rfc3339, source_uri, write_line};
+use crate::metrics::{self, channel_depth, Stage};
 use crate::process::{complete, process_with, Committable};
 use crate::sink::ndjson::{EventLog, Recovery};
 use crate::store::Store;
@@ -152,6 +153,10 @@ pub async fn run(
     progress: Progress,
 ) -> Result<Summary, PipelineError> {
     let started = Instant::now();
+    let metrics = metrics::global();
+    metrics
+        .health
+        .set_unready("starting: opening the state database");
     crate::text::words::set_emit_tokens(settings.output.tokens);
     crate::extract::set_options(settings.extract.options());
     // Load the dictionary and build the extraction tables now, not on the first file.
@@ -189,7 +194,11 @@ pub async fn run(
         Some((shared, node))
     };
     let local_log = match nats {
-        None => Some(open_log(settings, &mut store)?),
+        None => {
+            let (log, log_state) = open_log(settings, &mut store)?;
+            metrics.log_size_bytes.set(log_state.offset as i64);
+            Some((log, log_state))
+        }
         Some(_) => None,
     };
     let records = store.load_files()?;
@@ -229,6 +238,10 @@ pub async fn run(
     let (defer_tx, defer_rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let (job_tx, job_rx) = mpsc::channel::<Job>(cap);
     let counters = Arc::new(Counters::default());
+    metrics
+        .queue_depth
+        .probe("detect", channel_depth(&watch_tx));
+    metrics.queue_depth.probe("process", channel_depth(&job_tx));
 
     let watcher = match mode {
         Mode::Daemon => Some(tokio::spawn(crate::watch::run(
@@ -261,6 +274,9 @@ pub async fn run(
     let (processor, commit_thread) = match (local_log, nats) {
         (Some((log, _)), _) => {
             let (commit_tx, commit_rx) = mpsc::channel::<Committable>(cap);
+            metrics
+                .queue_depth
+                .probe("commit", channel_depth(&commit_tx));
             let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
             let processor = tokio::spawn(run_processor(
                 job_rx,
@@ -286,6 +302,11 @@ pub async fn run(
                 .name("sluice-commit".into())
                 .spawn(move || {
                     let result = committer.run(commit_rx, handle);
+                    if let Err(e) = &result {
+                        metrics::global()
+                            .health
+                            .set_unready(format!("the committer failed: {e}"));
+                    }
                     let _ = done_tx.blocking_send(result);
                 })
                 .expect("spawn committer thread");
@@ -320,6 +341,11 @@ pub async fn run(
                 .name("sluice-publish".into())
                 .spawn(move || {
                     let result = publisher.run(job_rx, handle);
+                    if let Err(e) = &result {
+                        metrics::global()
+                            .health
+                            .set_unready(format!("the job publisher failed: {e}"));
+                    }
                     let _ = done_tx.blocking_send(result);
                 })
                 .expect("spawn publisher thread");
@@ -327,11 +353,13 @@ pub async fn run(
         }
         (None, None) => unreachable!("one of the two sinks is set up"),
     };
+    metrics.health.set_ready();
 
     let result = tokio::select! {
         r = done_rx.recv() => r.unwrap_or(Err(PipelineError::Internal("the commit thread"))),
         _ = shutdown.wait_for(|s| *s) => {
             tracing::info!("stop requested: finishing in-flight versions");
+            metrics.health.set_unready("stopping: finishing in-flight versions");
             stop.store(true, Ordering::SeqCst);
             match tokio::time::timeout(DRAIN_DEADLINE, done_rx.recv()).await {
                 Ok(r) => r.unwrap_or(Err(PipelineError::Internal("the commit thread"))),
@@ -343,6 +371,10 @@ pub async fn run(
         }
     };
     stop.store(true, Ordering::SeqCst);
+    match &result {
+        Ok(()) => metrics.health.set_unready("stopped"),
+        Err(e) => metrics.health.set_unready(format!("stopped: {e}")),
+    }
     if let Some(w) = watcher {
         w.abort();
     }
@@ -448,6 +480,15 @@ impl DetectStage {
             }
             let tracked = self.detector.tracked_count() as u64;
             self.counters.tracked.store(tracked, Ordering::Relaxed);
+            let m = metrics::global();
+            m.tracked_files.set(tracked as i64);
+            m.files_seen.add(
+                detected
+                    .jobs
+                    .iter()
+                    .filter(|j| !matches!(j, Job::Restat { .. }))
+                    .count() as u64,
+            );
             if full_scan {
                 tracing::info!(
                     changes = detected.jobs.len(),
@@ -607,6 +648,10 @@ impl Committer {
 
     /// One write, one sync, one transaction for the whole group.
     fn commit_group(&mut self, mut group: Vec<Committable>) -> Result<(), PipelineError> {
+        let started = Instant::now();
+        let metrics = metrics::global();
+        // Events of the group by type: the labelled counter is locked once per type per group.
+        let mut by_type: Vec<(&'static str, u64)> = Vec::with_capacity(8);
         let time = now_rfc3339();
         let mut seq = self.log.state().next_seq;
         let mut buf = Vec::with_capacity(group.len() * 4096);
@@ -635,11 +680,15 @@ impl Committer {
             if !matches!(c.pending, crate::process::Pending::Nothing) {
                 let previous = tx.segments_of(&c.path)?;
                 complete(c, previous.as_deref());
+                let (lookup, analysed) = (Instant::now(), c.dedup.is_some());
                 let mut backend = crate::dedup::Local {
                     index: &mut index,
                     conn: tx.conn(),
                 };
                 crate::dedup::resolve(&self.dedup, &mut backend, c).map_err(|e| tx.sql_err(e))?;
+                if analysed {
+                    metrics.observe(Stage::DedupLookup, lookup.elapsed());
+                }
             }
             for op in &c.ops {
                 tx.apply(op)?;
@@ -655,6 +704,10 @@ impl Committer {
                 seq += 1;
                 if e.kind == crate::event::DOCUMENT_FAILED {
                     failed += 1;
+                }
+                match by_type.iter_mut().find(|(kind, _)| *kind == e.kind) {
+                    Some((_, n)) => *n += 1,
+                    None => by_type.push((e.kind, 1)),
                 }
             }
             versions += u64::from(c.is_version);
@@ -676,6 +729,26 @@ impl Committer {
         self.counters.failed.fetch_add(failed, Ordering::Relaxed);
         self.counters.events.fetch_add(lines, Ordering::Relaxed);
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
+        metrics.commits.inc();
+        metrics.log_bytes.add(buf.len() as u64);
+        metrics.log_size_bytes.set(self.log.state().offset as i64);
+        for (kind, n) in by_type {
+            metrics.events.add(kind, n);
+            if kind == crate::event::DOCUMENT_INGESTED {
+                metrics.versions_ingested.add(n);
+            }
+        }
+        for c in &group {
+            for e in c
+                .events
+                .iter()
+                .filter(|e| e.kind == crate::event::DOCUMENT_FAILED)
+            {
+                let kind = e.data["error"]["kind"].as_str().unwrap_or("unknown");
+                metrics.failures.inc(kind);
+            }
+        }
+        metrics.observe(Stage::Commit, started.elapsed());
         if let Some(f) = &self.progress.on_commit {
             f(group.len() as u64);
         }

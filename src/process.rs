@@ -10,6 +10,7 @@ use crate::dedup::{Analysis, Dedup};
 use crate::detect::{Failure, FileVersion, Job};
 use crate::event::{self, document_id, Event};
 use crate::extract::{self, PageExtraction};
+use crate::metrics::Stage;
 use crate::store::{FileRecord, FileStatus, StateOp};
 use crate::text::{self, decode::decode};
 
@@ -170,7 +171,10 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
             stat: None,
         });
     };
-    let decoded = match decode(bytes) {
+    let decoded = decode(bytes);
+    let metrics = crate::metrics::global();
+    metrics.observe(Stage::Decode, started.elapsed());
+    let decoded = match decoded {
         Ok(d) => d,
         Err(e) => {
             return failed(Failure {
@@ -195,6 +199,8 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
         mtime_date(v.stat.mtime_ns),
     );
     let extracted_at = Instant::now();
+    metrics.observe(Stage::Segment, segmented_at - decoded_at);
+    metrics.observe(Stage::Extract, extracted_at - segmented_at);
 
     let document = document_id(&v.path);
     let subject = v.path.as_str();
@@ -251,9 +257,13 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     for (key, n) in extracted.counts() {
         counts[key] = json!(n);
     }
+    let analysing = Instant::now();
     let analysis = dedup
         .analyze(&document, &v.sha256, &decoded.text, &page)
         .map(Box::new);
+    if analysis.is_some() {
+        metrics.observe(Stage::Dedup, analysing.elapsed());
+    }
     let done = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
     events.push(Event::new(
