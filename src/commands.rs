@@ -110,10 +110,13 @@ fn require_nats(settings: &Settings, command: &str) -> Result<(), CommandError> 
 /// `sluice worker`: take jobs from the shared stream until SIGINT/SIGTERM.
 pub async fn worker(settings: &Settings) -> Result<(), CommandError> {
     require_nats(settings, "worker")?;
+    let server = start_metrics(settings)?;
     let shutdown = shutdown_on_signals();
-    let summary = crate::nats::worker::run(settings, shutdown)
-        .await
-        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let summary = crate::nats::worker::run(settings, shutdown).await;
+    if let Some(server) = server {
+        server.abort();
+    }
+    let summary = summary.map_err(|e| CommandError::Runtime(e.to_string()))?;
     tracing::info!(
         jobs = summary.jobs,
         versions = summary.versions,
@@ -129,10 +132,15 @@ pub async fn worker(settings: &Settings) -> Result<(), CommandError> {
 /// `sluice export`: append the shared event stream to `output.file`.
 pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandError> {
     require_nats(settings, "export")?;
+    let server = start_metrics(settings)?;
+    crate::metrics::global().health.set_ready();
     let shutdown = shutdown_on_signals();
-    let summary = crate::nats::export::run(&settings.nats, &settings.output.file, follow, shutdown)
-        .await
-        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let summary =
+        crate::nats::export::run(&settings.nats, &settings.output.file, follow, shutdown).await;
+    if let Some(server) = server {
+        server.abort();
+    }
+    let summary = summary.map_err(|e| CommandError::Runtime(e.to_string()))?;
     tracing::info!(
         lines = summary.lines,
         last_sequence = summary.last_sequence,

@@ -246,10 +246,13 @@ pub enum Stage {
     DedupLookup,
     /// One group commit: dedup lookups, the log write and its sync, the SQLite transaction.
     Commit,
+    /// NATS mode: publishing a group of jobs (node) or one job's events (worker) until the
+    /// stream has stored them.
+    Publish,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 8] = [
         Stage::Read,
         Stage::Decode,
         Stage::Segment,
@@ -257,6 +260,7 @@ impl Stage {
         Stage::Dedup,
         Stage::DedupLookup,
         Stage::Commit,
+        Stage::Publish,
     ];
 
     pub fn name(self) -> &'static str {
@@ -268,6 +272,7 @@ impl Stage {
             Stage::Dedup => "dedup",
             Stage::DedupLookup => "dedup_lookup",
             Stage::Commit => "commit",
+            Stage::Publish => "publish",
         }
     }
 }
@@ -347,6 +352,28 @@ pub fn global() -> &'static Metrics {
 }
 
 impl Metrics {
+    /// Counts events as they are committed (local mode) or stored in the stream (NATS mode):
+    /// by type, document events as versions ingested, failures by `error.kind`.
+    pub fn count_events<'a>(&self, events: impl IntoIterator<Item = &'a crate::event::Event>) {
+        let mut by_type: Vec<(&'static str, u64)> = Vec::with_capacity(8);
+        for e in events {
+            match by_type.iter_mut().find(|(kind, _)| *kind == e.kind) {
+                Some((_, n)) => *n += 1,
+                None => by_type.push((e.kind, 1)),
+            }
+            if e.kind == crate::event::DOCUMENT_FAILED {
+                self.failures
+                    .inc(e.data["error"]["kind"].as_str().unwrap_or("unknown"));
+            }
+        }
+        for (kind, n) in by_type {
+            self.events.add(kind, n);
+            if kind == crate::event::DOCUMENT_INGESTED {
+                self.versions_ingested.add(n);
+            }
+        }
+    }
+
     pub fn new() -> Metrics {
         Metrics {
             files_seen: Counter::new(),

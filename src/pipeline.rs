@@ -651,7 +651,6 @@ impl Committer {
         let started = Instant::now();
         let metrics = metrics::global();
         // Events of the group by type: the labelled counter is locked once per type per group.
-        let mut by_type: Vec<(&'static str, u64)> = Vec::with_capacity(8);
         let time = now_rfc3339();
         let mut seq = self.log.state().next_seq;
         let mut buf = Vec::with_capacity(group.len() * 4096);
@@ -705,10 +704,6 @@ impl Committer {
                 if e.kind == crate::event::DOCUMENT_FAILED {
                     failed += 1;
                 }
-                match by_type.iter_mut().find(|(kind, _)| *kind == e.kind) {
-                    Some((_, n)) => *n += 1,
-                    None => by_type.push((e.kind, 1)),
-                }
             }
             versions += u64::from(c.is_version);
         }
@@ -732,22 +727,7 @@ impl Committer {
         metrics.commits.inc();
         metrics.log_bytes.add(buf.len() as u64);
         metrics.log_size_bytes.set(self.log.state().offset as i64);
-        for (kind, n) in by_type {
-            metrics.events.add(kind, n);
-            if kind == crate::event::DOCUMENT_INGESTED {
-                metrics.versions_ingested.add(n);
-            }
-        }
-        for c in &group {
-            for e in c
-                .events
-                .iter()
-                .filter(|e| e.kind == crate::event::DOCUMENT_FAILED)
-            {
-                let kind = e.data["error"]["kind"].as_str().unwrap_or("unknown");
-                metrics.failures.inc(kind);
-            }
-        }
+        metrics.count_events(group.iter().flat_map(|c| &c.events));
         metrics.observe(Stage::Commit, started.elapsed());
         if let Some(f) = &self.progress.on_commit {
             f(group.len() as u64);

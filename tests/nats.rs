@@ -83,6 +83,7 @@ impl Server {
     }
 
     /// SIGTERM and wait: the server shuts down cleanly (its store stays).
+    /// SIGTERM and wait for the exit.
     fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill")
@@ -141,6 +142,7 @@ impl Proc {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM and wait for the exit.
     fn stop(&mut self) {
         let _ = Command::new("kill")
             .arg("-TERM")
@@ -189,8 +191,12 @@ impl Cluster {
     }
 
     fn worker(&self, n: usize) -> Proc {
+        self.worker_with(n, &[])
+    }
+
+    fn worker_with(&self, n: usize, extra: &[&str]) -> Proc {
         let p = Proc::spawn(
-            self.command("worker", &[]),
+            self.command("worker", extra),
             self.env.dir.path().join(format!("worker-{n}.log")),
         );
         p.wait_log("sluice worker taking jobs");
@@ -334,6 +340,13 @@ fn server_restart_mid_run_loses_and_repeats_nothing() {
     let mut c = Cluster::new();
     let node = c.node("n1", &c.env.watch.clone());
     let workers: Vec<Proc> = (0..2).map(|n| c.worker(n)).collect();
+    // A following export rides through the restart too.
+    let followed = c.env.dir.path().join("followed.ndjson");
+    let mut follow_cmd = c.command("export", &["--follow"]);
+    follow_cmd
+        .arg("--set")
+        .arg(format!("output.file={}", followed.display()));
+    let mut follower = Proc::spawn(follow_cmd, c.env.dir.path().join("follow.log"));
     for i in 0..300 {
         c.env.write(&format!("a{i:03}.txt"), text(i));
     }
@@ -355,6 +368,23 @@ fn server_restart_mid_run_loses_and_repeats_nothing() {
     );
     assert_exactly_once(&after, 500);
     assert!(node.child.id() > 0 && workers.len() == 2);
+    let start = Instant::now();
+    while harness::read_live_log(&followed).len() < after.len() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the following export stopped at {} of {} lines:\n{}",
+            harness::read_live_log(&followed).len(),
+            after.len(),
+            follower.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    follower.stop();
+    assert_eq!(
+        fs::read(&followed).unwrap(),
+        fs::read(&c.env.output).unwrap(),
+        "the followed log equals the one exported at the end"
+    );
 }
 
 #[test]
@@ -364,7 +394,13 @@ fn same_file_on_two_nodes_at_once_is_new_once_and_exact_once() {
     fs::create_dir_all(&a).unwrap();
     fs::create_dir_all(&b).unwrap();
     let _nodes = [c.node("n1", &a), c.node("n2", &b)];
-    let _workers: Vec<Proc> = (0..3).map(|n| c.worker(n)).collect();
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let _workers: Vec<Proc> = (0..3)
+        .map(|n| match n {
+            0 => c.worker_with(n, &["--metrics", &metrics_addr]),
+            _ => c.worker(n),
+        })
+        .collect();
     const PAIRS: usize = 12;
     for i in 0..PAIRS {
         let body = text(1000 + i);
@@ -414,4 +450,44 @@ fn same_file_on_two_nodes_at_once_is_new_once_and_exact_once() {
         assert!(segments_of(new) > 0, "p{i}: the new one has its segments");
         assert_eq!(segments_of(exact), 0, "p{i}: a byte copy has none");
     }
+    // The first worker's share, as its metrics endpoint tells it.
+    let (status, body) = http_get(&metrics_addr, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http_get(&metrics_addr, "/metrics");
+    assert_eq!(status, 200);
+    let value = |name: &str| -> f64 {
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {name} in\n{body}"))
+    };
+    let acked = value("sluice_jobs_acked_total ");
+    let ingested = value("sluice_versions_ingested_total ");
+    assert!(acked >= 1.0, "worker 0 acked no job");
+    assert!(ingested <= acked && ingested <= (2 * PAIRS) as f64);
+    let published = value("sluice_stage_seconds_count{stage=\"publish\"} ");
+    assert!(
+        published >= 1.0 && published <= acked,
+        "publish {published}, acked {acked}"
+    );
+    assert!(value("sluice_stage_seconds_count{stage=\"decode\"} ") >= ingested);
+    assert!(body.contains("sluice_queue_depth{queue=\"jobs\"}"));
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the metrics endpoint");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default())
 }

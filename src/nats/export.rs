@@ -55,67 +55,105 @@ pub async fn run(
     if !follow && last >= end {
         return Ok(summary);
     }
-    let consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: last + 1,
-            },
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| NatsError::js("events consumer", e))?;
-    let mut messages = consumer
-        .messages()
-        .await
-        .map_err(|e| NatsError::js("events consumer", e))?;
     let mut buf = Vec::with_capacity(1 << 20);
     let err = |e: std::io::Error| NatsError::Other(format!("{}: {e}", output.display()));
-    loop {
-        // Take what is there without waiting, then write it out in one piece.
-        let next = if buf.is_empty() {
-            tokio::select! {
-                m = messages.next() => m,
-                _ = shutdown.wait_for(|s| *s) => None,
+    // One ordered consumer from the next sequence; when it breaks (server restarted, connection
+    // lost) or stalls, a new one starts after the last line written.
+    'consumer: loop {
+        flush(&mut file, &mut buf).map_err(err)?;
+        if *shutdown.borrow() {
+            break;
+        }
+        let messages = match stream
+            .create_consumer(pull::OrderedConfig {
+                deliver_policy: DeliverPolicy::ByStartSequence {
+                    start_sequence: last + 1,
+                },
+                ..Default::default()
+            })
+            .await
+        {
+            Ok(c) => c.messages().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut messages = match messages {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("events consumer: {e}; trying again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
             }
-        } else {
-            match tokio::time::timeout(Duration::from_millis(5), messages.next()).await {
-                Ok(m) => m,
-                Err(_) => {
+        };
+        loop {
+            // Take what is there without waiting, then write it out in one piece.
+            let wait = if buf.is_empty() {
+                Duration::from_secs(5)
+            } else {
+                Duration::from_millis(5)
+            };
+            let next = tokio::select! {
+                m = tokio::time::timeout(wait, messages.next()) => m,
+                _ = shutdown.wait_for(|s| *s) => break 'consumer,
+            };
+            let msg = match next {
+                Ok(Some(Ok(msg))) => msg,
+                Err(_) if !buf.is_empty() => {
                     flush(&mut file, &mut buf).map_err(err)?;
                     continue;
                 }
+                Err(_) => {
+                    // Idle: fine when the stream has nothing new, a stall otherwise.
+                    match stream.info().await {
+                        Ok(info) if info.state.last_sequence > last => {
+                            tracing::warn!(
+                                last,
+                                stream_end = info.state.last_sequence,
+                                "events consumer stalled; starting a new one"
+                            );
+                            continue 'consumer;
+                        }
+                        _ => continue,
+                    }
+                }
+                Ok(Some(Err(e))) => {
+                    tracing::warn!("reading events: {e}; starting a new consumer");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue 'consumer;
+                }
+                Ok(None) => continue 'consumer,
+            };
+            let seq = msg
+                .info()
+                .map_err(|e| NatsError::js("event metadata", e))?
+                .stream_sequence;
+            if seq <= last {
+                continue;
             }
-        };
-        let Some(msg) = next else { break };
-        let msg = msg.map_err(|e| NatsError::js("read events", e))?;
-        let seq = msg
-            .info()
-            .map_err(|e| NatsError::js("event metadata", e))?
-            .stream_sequence;
-        if seq != last + 1 {
-            flush(&mut file, &mut buf).map_err(err)?;
-            return Err(NatsError::Other(format!(
-                "{}: the stream jumps from sequence {last} to {seq} (messages were removed from \
-                 {}); the exported log would have a gap, so export stops here",
-                output.display(),
-                super::EVENTS_STREAM
-            )));
-        }
-        let line = stamp(&msg.payload, seq).ok_or_else(|| {
-            NatsError::Other(format!(
-                "event {seq} of {} is not a sluice event line",
-                super::EVENTS_STREAM
-            ))
-        })?;
-        buf.extend_from_slice(&line);
-        last = seq;
-        summary.lines += 1;
-        summary.last_sequence = seq;
-        if buf.len() >= 1 << 20 {
-            flush(&mut file, &mut buf).map_err(err)?;
-        }
-        if !follow && last >= end {
-            break;
+            if seq != last + 1 {
+                flush(&mut file, &mut buf).map_err(err)?;
+                return Err(NatsError::Other(format!(
+                    "{}: the stream jumps from sequence {last} to {seq} (messages were removed \
+                     from {}); the exported log would have a gap, so export stops here",
+                    output.display(),
+                    super::EVENTS_STREAM
+                )));
+            }
+            let line = stamp(&msg.payload, seq).ok_or_else(|| {
+                NatsError::Other(format!(
+                    "event {seq} of {} is not a sluice event line",
+                    super::EVENTS_STREAM
+                ))
+            })?;
+            buf.extend_from_slice(&line);
+            last = seq;
+            summary.lines += 1;
+            summary.last_sequence = seq;
+            if buf.len() >= 1 << 20 {
+                flush(&mut file, &mut buf).map_err(err)?;
+            }
+            if !follow && last >= end {
+                break 'consumer;
+            }
         }
     }
     flush(&mut file, &mut buf).map_err(err)?;
@@ -143,6 +181,7 @@ fn flush(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<()> {
     }
     file.write_all(buf)?;
     file.sync_data()?;
+    crate::metrics::global().log_bytes.add(buf.len() as u64);
     buf.clear();
     Ok(())
 }

@@ -99,7 +99,11 @@ impl Publisher {
             outgoing.push(self.out.outgoing(job, generation, from_generation));
         }
         let published = outgoing.len() as u64;
+        let started = std::time::Instant::now();
         handle.block_on(self.out.publish_all(&outgoing))?;
+        let metrics = crate::metrics::global();
+        metrics.observe(crate::metrics::Stage::Publish, started.elapsed());
+        metrics.jobs_published.add(published);
         for out in &outgoing {
             for op in &out.ops {
                 tx.apply(op)?;

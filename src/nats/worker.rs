@@ -95,6 +95,9 @@ pub async fn run(
         .await
         .map_err(|e| NatsError::js("job consumer", e))?;
     let _ = warm.await;
+    let depth = tokio::spawn(watch_queue(consumer.clone()));
+    let metrics = crate::metrics::global();
+    metrics.health.set_ready();
     let workers = settings.workers();
     tracing::info!(
         workers,
@@ -158,6 +161,8 @@ pub async fn run(
         }
     }
     watcher.abort();
+    depth.abort();
+    metrics.health.set_unready("stopped");
     let c = &ctx.counts;
     Ok(WorkerSummary {
         jobs: c.jobs.load(Ordering::Relaxed),
@@ -196,6 +201,7 @@ async fn handle(ctx: &Arc<Ctx>, msg: jetstream::Message) -> Result<(), NatsError
                 .await
                 .map_err(|e| NatsError::js(format!("ack job {}", meta.path), e))?;
             ctx.counts.jobs.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::global().jobs_acked.inc();
         }
     }
     Ok(())
@@ -250,25 +256,38 @@ async fn apply(
         mirror: ctx.mirror.clone(),
     };
     let dedup = ctx.dedup.clone();
-    let c = tokio::task::spawn_blocking(move || {
+    let work = tokio::task::spawn_blocking(move || {
         let mut backend = backend;
         let mut c = process_with(job, &dedup);
-        if !matches!(c.pending, Pending::Nothing) {
-            complete(&mut c, Some(&previous));
-            crate::dedup::resolve(&dedup, &mut backend, &mut c)?;
-        }
-        for e in &mut c.events {
-            e.id = event::committed_id(&e.id, generation);
-        }
+        finish(&mut c, &previous, generation, Some((&dedup, &mut backend)))?;
         Ok::<_, NatsError>(c)
     })
-    .await
-    .map_err(|e| {
-        NatsError::Other(format!("processing {} failed unexpectedly: {e}", meta.path))
-    })??;
+    .await;
+    let c = match work {
+        Ok(c) => c?,
+        // A bug in a stage must not turn the job into a poison message: it becomes a failure
+        // event like in local mode.
+        Err(e) => {
+            tracing::error!(path = %meta.path, "processing panicked: {e}");
+            let mut c = process_with(
+                crate::detect::Job::Failed(crate::detect::Failure {
+                    path: meta.shared_path(),
+                    stage: "process",
+                    kind: "internal_error",
+                    message: format!("processing failed unexpectedly: {e}"),
+                    sha256: meta.sha256.clone(),
+                    stat: meta.stat.as_ref().map(crate::store::StatIdentity::from),
+                }),
+                &ctx.dedup,
+            );
+            finish(&mut c, &state.segments, generation, None)?;
+            c
+        }
+    };
 
     // Events, in order, each under its id: a second publication of the same id is dropped.
     let time = now_rfc3339();
+    let published = Instant::now();
     let js = &ctx.shared.js;
     let mut acks = Vec::with_capacity(c.events.len());
     for e in &c.events {
@@ -311,6 +330,9 @@ async fn apply(
         };
         shared::write_path(paths, &from_key, &gone, from_rev).await?;
     }
+    let m = crate::metrics::global();
+    m.observe(crate::metrics::Stage::Publish, published.elapsed());
+    m.count_events(&c.events);
     let counts = &ctx.counts;
     counts
         .events
@@ -325,6 +347,50 @@ async fn apply(
         .count();
     counts.failed.fetch_add(failed as u64, Ordering::Relaxed);
     Ok(Outcome::Done)
+}
+
+/// Completes a committable as the local committer does: `unchanged` and `retracted` from the
+/// path's previous segments, dedup verdicts, ids mixed with the generation.
+fn finish(
+    c: &mut crate::process::Committable,
+    previous: &[String],
+    generation: u64,
+    dedup: Option<(&Dedup, &mut KvBackend)>,
+) -> Result<(), NatsError> {
+    if !matches!(c.pending, Pending::Nothing) {
+        complete(c, Some(previous));
+        if let Some((dedup, backend)) = dedup {
+            crate::dedup::resolve(dedup, backend, c)?;
+        }
+    }
+    for e in &mut c.events {
+        e.id = event::committed_id(&e.id, generation);
+    }
+    Ok(())
+}
+
+/// Keeps the job queue's depth in the metrics: jobs waiting, and jobs handed out but not acked.
+async fn watch_queue(mut consumer: jetstream::consumer::PullConsumer) {
+    let metrics = crate::metrics::global();
+    loop {
+        match consumer.info().await {
+            Ok(info) => {
+                metrics
+                    .queue_depth
+                    .set("jobs", info.num_pending.min(i64::MAX as u64) as i64);
+                metrics
+                    .queue_depth
+                    .set("jobs_unacked", info.num_ack_pending as i64);
+                metrics.health.set_ready();
+            }
+            Err(e) => {
+                metrics
+                    .health
+                    .set_unready(format!("cannot reach the job stream: {e}"));
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 async fn fetch_blob(shared: &Shared, name: &str) -> Result<Vec<u8>, NatsError> {
