@@ -11,7 +11,7 @@
 //! The corpus is `SLUICE_BENCH_CORPUS=DIR` (every file below it), or by default one generated from
 //! `seeds/` with variations so a fresh clone can run it. `SLUICE_BENCH_PEER=0` skips the peer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -26,87 +26,9 @@ use sluice::text::{self, decode::decode, words};
 
 const ROUNDS: usize = 3;
 
-struct Corpus {
-    dir: PathBuf,
-    files: Vec<(String, Vec<u8>)>,
-    bytes: u64,
-    _keep: Option<tempfile::TempDir>,
-}
-
-fn load(dir: &Path, keep: Option<tempfile::TempDir>) -> Corpus {
-    let mut paths: Vec<PathBuf> = walk(dir);
-    paths.sort();
-    let files: Vec<(String, Vec<u8>)> = paths
-        .iter()
-        .filter_map(|p| {
-            let rel = p.strip_prefix(dir).ok()?.to_string_lossy().into_owned();
-            Some((rel, std::fs::read(p).ok()?))
-        })
-        .collect();
-    let bytes = files.iter().map(|(_, b)| b.len() as u64).sum();
-    Corpus {
-        dir: dir.to_path_buf(),
-        files,
-        bytes,
-        _keep: keep,
-    }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        let hidden = p
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// 1,000 documents made from the seed page: its articles rotated, figures and names varied.
-fn generated() -> Corpus {
-    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
-    let page: String = walk(&seeds)
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .collect();
-    let blocks: Vec<&str> = page
-        .split("\n\n")
-        .filter(|b| !b.trim().is_empty())
-        .collect();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    for i in 0..1000usize {
-        let start = (i * 7) % blocks.len();
-        let take = 6 + i % 9;
-        let doc: Vec<String> = (0..take)
-            .map(|k| {
-                blocks[(start + k) % blocks.len()]
-                    .chars()
-                    .map(|c| match c.to_digit(10) {
-                        Some(d) => char::from_digit((d + i as u32) % 10, 10).unwrap_or(c),
-                        None => c,
-                    })
-                    .collect()
-            })
-            .collect();
-        let path = tmp.path().join(format!("{:02}/doc{i:04}.txt", i % 20));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, doc.join("\n\n")).unwrap();
-    }
-    let dir = tmp.path().to_path_buf();
-    load(&dir, Some(tmp))
-}
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::{mbps, Corpus, Table};
 
 /// Best wall time of a few rounds of `f`.
 fn best(mut f: impl FnMut()) -> Duration {
@@ -118,20 +40,6 @@ fn best(mut f: impl FnMut()) -> Duration {
         })
         .min()
         .unwrap_or_default()
-}
-
-fn mbps(bytes: u64, d: Duration) -> f64 {
-    bytes as f64 / 1e6 / d.as_secs_f64().max(1e-9)
-}
-
-struct Table(Vec<(String, String)>);
-
-impl Table {
-    fn row(&mut self, what: impl Into<String>, value: impl Into<String>) {
-        let (what, value) = (what.into(), value.into());
-        eprintln!("{what}: {value}");
-        self.0.push((what, value));
-    }
 }
 
 fn version(name: &str, bytes: &[u8]) -> Job {
@@ -426,10 +334,7 @@ fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
 
 fn main() {
     // `cargo bench` passes `--bench`; anything else is a filter we do not need.
-    let corpus = match std::env::var("SLUICE_BENCH_CORPUS") {
-        Ok(dir) => load(Path::new(&dir), None),
-        Err(_) => generated(),
-    };
+    let corpus = corpus::from_env();
     let mut t = Table(Vec::new());
     t.row(
         "corpus",

@@ -224,45 +224,143 @@ fn lock(m: &Mutex<Mirror>) -> std::sync::MutexGuard<'_, Mirror> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The dedup [`Backend`] over KV, for [`crate::dedup::resolve`] on a blocking thread: each call
-/// blocks on the runtime for its round trip.
-pub struct KvBackend {
-    pub handle: tokio::runtime::Handle,
+/// `create`, and on a lost race the value that won.
+async fn create_or_get(
+    store: &kv::Store,
+    key: String,
+    value: Vec<u8>,
+) -> Result<Option<Vec<u8>>, NatsError> {
+    match store.create(&key, value.into()).await {
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+            let held = store
+                .get(&key)
+                .await
+                .map_err(|e| NatsError::js(format!("read {key}"), e))?;
+            Ok(Some(held.map(|b| b.to_vec()).unwrap_or_default()))
+        }
+        Err(e) => Err(NatsError::js(format!("create {key}"), e)),
+    }
+}
+
+fn exact_key(level: Level, fp: &Fingerprint) -> String {
+    format!("x.{}.{}", level as u8, hex::encode(fp))
+}
+
+/// The dedup [`Backend`] of one version over KV. Its exact claims are made up front, all at
+/// once ([`SharedIndex::prefetch`]); [`crate::dedup::resolve`] then runs without a round trip,
+/// and the signatures it indexes are written together afterwards ([`Prefetched::write`]).
+pub struct Prefetched {
+    document: String,
+    copy_of: Option<String>,
+    claims: HashMap<String, Option<(String, String)>>,
+    dedup: Arc<Dedup>,
+    mirror: Arc<Mutex<Mirror>>,
+    puts: Vec<(String, Vec<u8>)>,
+}
+
+/// The shared index as one worker sees it.
+#[derive(Clone)]
+pub struct SharedIndex {
     pub dedup: Arc<Dedup>,
     pub store: kv::Store,
     pub sigs: kv::Store,
     pub mirror: Arc<Mutex<Mirror>>,
 }
 
-impl KvBackend {
-    /// `create`, and on a lost race the value that won.
-    fn create_or_get(&self, key: &str, value: Vec<u8>) -> Result<Option<Vec<u8>>, NatsError> {
-        self.handle.block_on(async {
-            match self.store.create(key, value.into()).await {
-                Ok(_) => Ok(None),
-                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
-                    let held = self
-                        .store
-                        .get(key)
-                        .await
-                        .map_err(|e| NatsError::js(format!("read {key}"), e))?;
-                    Ok(Some(held.map(|b| b.to_vec()).unwrap_or_default()))
-                }
-                Err(e) => Err(NatsError::js(format!("create {key}"), e)),
+impl SharedIndex {
+    /// Claims, concurrently, the version's bytes and every fingerprint it has (first writer
+    /// wins; a claim already held by this document reads as its own).
+    pub async fn prefetch(
+        &self,
+        a: &crate::dedup::Analysis,
+        c: &crate::process::Committable,
+    ) -> Result<Prefetched, NatsError> {
+        let document = crate::event::document_id(&c.path);
+        let mut keys: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut add = |level: Level, unit: &Option<crate::dedup::Unit>, item: &str| {
+            if let Some(u) = unit {
+                keys.push((
+                    exact_key(level, &u.fp),
+                    format!("{}\n{item}", a.document).into_bytes(),
+                ));
             }
+        };
+        add(Level::Document, &a.whole, &a.version);
+        for (i, unit) in a.articles.iter().enumerate() {
+            add(
+                Level::Article,
+                unit,
+                &crate::dedup::article_ref(&a.document, i),
+            );
+        }
+        // As `resolve` walks them: segment events with their units, `unchanged` ones skipped.
+        let segments = c.events.iter().filter(|e| e.kind == crate::event::SEGMENT);
+        for (e, unit) in segments.zip(&a.segments) {
+            if e.data["dedup"]["status"] != "unchanged" {
+                add(
+                    Level::Segment,
+                    unit,
+                    e.data["segment"].as_str().unwrap_or(""),
+                );
+            }
+        }
+        keys.sort();
+        keys.dedup_by(|x, y| x.0 == y.0);
+        let copy = create_or_get(
+            &self.store,
+            format!("c.{}", a.version),
+            document.clone().into_bytes(),
+        );
+        let claims = futures::future::try_join_all(keys.into_iter().map(|(k, v)| async {
+            create_or_get(&self.store, k.clone(), v)
+                .await
+                .map(|r| (k, r))
+        }));
+        let (copy, claims) = futures::future::try_join(copy, claims).await?;
+        let claims = claims
+            .into_iter()
+            .map(|(k, held)| {
+                let holder = held.map(|b| {
+                    let s = String::from_utf8_lossy(&b);
+                    let (d, i) = s.split_once('\n').unwrap_or((&s, ""));
+                    (d.to_string(), i.to_string())
+                });
+                (k, holder)
+            })
+            .collect();
+        Ok(Prefetched {
+            copy_of: copy
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .filter(|holder| *holder != document),
+            document,
+            claims,
+            dedup: self.dedup.clone(),
+            mirror: self.mirror.clone(),
+            puts: Vec::new(),
         })
     }
 }
 
-impl Backend for KvBackend {
+impl Prefetched {
+    /// Writes the signatures indexed by `resolve`, concurrently.
+    pub async fn write(self, sigs: &kv::Store) -> Result<(), NatsError> {
+        futures::future::try_join_all(self.puts.into_iter().map(|(key, value)| async move {
+            sigs.put(&key, value.into())
+                .await
+                .map_err(|e| NatsError::js(format!("write signature {key}"), e))
+        }))
+        .await?;
+        Ok(())
+    }
+}
+
+impl Backend for Prefetched {
     type Error = NatsError;
 
-    fn tracked_copy(&mut self, sha256: &str, path: &str) -> Result<Option<String>, NatsError> {
-        let document = crate::event::document_id(path);
-        let held = self.create_or_get(&format!("c.{sha256}"), document.clone().into_bytes())?;
-        Ok(held
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .filter(|holder| *holder != document))
+    fn tracked_copy(&mut self, _sha256: &str, path: &str) -> Result<Option<String>, NatsError> {
+        debug_assert_eq!(crate::event::document_id(path), self.document);
+        Ok(self.copy_of.clone())
     }
 
     fn claim_exact(
@@ -272,13 +370,19 @@ impl Backend for KvBackend {
         document: &str,
         item: &str,
     ) -> Result<Option<(String, String)>, NatsError> {
-        let key = format!("x.{}.{}", level as u8, hex::encode(fp));
-        let value = format!("{document}\n{item}").into_bytes();
-        Ok(self.create_or_get(&key, value)?.map(|b| {
-            let s = String::from_utf8_lossy(&b);
-            let (d, i) = s.split_once('\n').unwrap_or((&s, ""));
-            (d.to_string(), i.to_string())
-        }))
+        match self.claims.get_mut(&exact_key(level, fp)) {
+            // Held by someone else, or by this document already.
+            Some(Some(held)) => Ok(Some(held.clone())),
+            // Won by this version: the first unit with it is new; a repeat later in the same
+            // version sees it held by its own document.
+            Some(slot @ None) => {
+                *slot = Some((document.to_string(), item.to_string()));
+                Ok(None)
+            }
+            None => Err(NatsError::Other(format!(
+                "fingerprint of {document} at level {level:?} was not claimed first (a bug)"
+            ))),
+        }
     }
 
     fn near(
@@ -330,13 +434,8 @@ impl Backend for KvBackend {
         h.update(item.as_bytes());
         let key = format!("s.{}.{}", level as u8, hex::encode(&h.finalize()[..16]));
         let value = encode_sig(self.dedup.scheme_id(), level, document, item, sig);
-        self.handle.block_on(async {
-            self.sigs
-                .put(&key, value.clone().into())
-                .await
-                .map_err(|e| NatsError::js(format!("write signature {key}"), e))
-        })?;
         lock(&self.mirror).insert(&self.dedup, &key, &value);
+        self.puts.push((key, value));
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use super::job::{self, Kind, Meta};
-use super::shared::{self, KvBackend, Mirror, PathState};
+use super::shared::{self, Mirror, PathState, SharedIndex};
 use super::{NatsError, Shared};
 use crate::config::Settings;
 use crate::dedup::Dedup;
@@ -27,6 +27,9 @@ use crate::store::StateOp;
 
 /// How long a job waits before it is offered again when its path's previous job is not applied.
 const ORDER_DELAY: Duration = Duration::from_millis(100);
+
+/// Jobs in flight per CPU thread: while one is processed, the others wait on the server.
+const JOBS_PER_THREAD: usize = 4;
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct WorkerSummary {
@@ -51,7 +54,10 @@ struct Counts {
 struct Ctx {
     shared: Shared,
     dedup: Arc<Dedup>,
-    mirror: Arc<Mutex<Mirror>>,
+    index: SharedIndex,
+    /// CPU work runs on at most `pipeline.workers` threads; more jobs than that are in flight
+    /// so their round trips to the server overlap with it.
+    cpu: tokio::sync::Semaphore,
     counts: Counts,
 }
 
@@ -96,18 +102,24 @@ pub async fn run(
         .map_err(|e| NatsError::js("job consumer", e))?;
     let _ = warm.await;
     let depth = tokio::spawn(watch_queue(consumer.clone()));
+    let workers = settings.workers();
     let metrics = crate::metrics::global();
     metrics.health.set_ready();
-    let workers = settings.workers();
     tracing::info!(
         workers,
         url = %settings.nats.url,
         "sluice worker taking jobs"
     );
     let ctx = Arc::new(Ctx {
+        index: SharedIndex {
+            dedup: dedup.clone(),
+            store: shared.dedup.clone(),
+            sigs: shared.sigs.clone(),
+            mirror,
+        },
         shared,
         dedup,
-        mirror,
+        cpu: tokio::sync::Semaphore::new(workers.max(1)),
         counts: Counts::default(),
     });
     loop {
@@ -116,7 +128,7 @@ pub async fn run(
         }
         let messages = match consumer
             .stream()
-            .max_messages_per_batch(workers * 2)
+            .max_messages_per_batch(workers * JOBS_PER_THREAD * 2)
             .heartbeat(Duration::from_secs(5))
             .expires(Duration::from_secs(30))
             .messages()
@@ -143,7 +155,7 @@ pub async fn run(
                     }
                 }
             })
-            .buffer_unordered(workers.max(1));
+            .buffer_unordered(workers.max(1) * JOBS_PER_THREAD);
         let mut handled = std::pin::pin!(handled);
         let mut broken = false;
         while let Some(r) = handled.next().await {
@@ -248,23 +260,24 @@ async fn apply(
         None => state.segments.clone(),
     };
     let generation = meta.generation;
-    let backend = KvBackend {
-        handle: tokio::runtime::Handle::current(),
-        dedup: ctx.dedup.clone(),
-        store: ctx.shared.dedup.clone(),
-        sigs: ctx.shared.sigs.clone(),
-        mirror: ctx.mirror.clone(),
-    };
     let dedup = ctx.dedup.clone();
-    let work = tokio::task::spawn_blocking(move || {
-        let mut backend = backend;
-        let mut c = process_with(job, &dedup);
-        finish(&mut c, &previous, generation, Some((&dedup, &mut backend)))?;
-        Ok::<_, NatsError>(c)
-    })
-    .await;
-    let c = match work {
-        Ok(c) => c?,
+    let work = {
+        let _cpu = ctx
+            .cpu
+            .acquire()
+            .await
+            .expect("the CPU semaphore is never closed");
+        tokio::task::spawn_blocking(move || {
+            let mut c = process_with(job, &dedup);
+            if !matches!(c.pending, Pending::Nothing) {
+                complete(&mut c, Some(&previous));
+            }
+            c
+        })
+        .await
+    };
+    let mut c = match work {
+        Ok(c) => c,
         // A bug in a stage must not turn the job into a poison message: it becomes a failure
         // event like in local mode.
         Err(e) => {
@@ -280,10 +293,22 @@ async fn apply(
                 }),
                 &ctx.dedup,
             );
-            finish(&mut c, &state.segments, generation, None)?;
+            complete(&mut c, Some(&state.segments));
             c
         }
     };
+    // Dedup against the shared index: claims in one concurrent round, verdicts from them and
+    // the in-memory band index, new signatures written in one concurrent round.
+    if let Some(analysis) = c.dedup.clone() {
+        let started = Instant::now();
+        let mut backend = ctx.index.prefetch(&analysis, &c).await?;
+        crate::dedup::resolve(&ctx.dedup, &mut backend, &mut c)?;
+        backend.write(&ctx.index.sigs).await?;
+        crate::metrics::global().observe(crate::metrics::Stage::DedupLookup, started.elapsed());
+    }
+    for e in &mut c.events {
+        e.id = event::committed_id(&e.id, generation);
+    }
 
     // Events, in order, each under its id: a second publication of the same id is dropped.
     let time = now_rfc3339();
@@ -347,26 +372,6 @@ async fn apply(
         .count();
     counts.failed.fetch_add(failed as u64, Ordering::Relaxed);
     Ok(Outcome::Done)
-}
-
-/// Completes a committable as the local committer does: `unchanged` and `retracted` from the
-/// path's previous segments, dedup verdicts, ids mixed with the generation.
-fn finish(
-    c: &mut crate::process::Committable,
-    previous: &[String],
-    generation: u64,
-    dedup: Option<(&Dedup, &mut KvBackend)>,
-) -> Result<(), NatsError> {
-    if !matches!(c.pending, Pending::Nothing) {
-        complete(c, Some(previous));
-        if let Some((dedup, backend)) = dedup {
-            crate::dedup::resolve(dedup, backend, c)?;
-        }
-    }
-    for e in &mut c.events {
-        e.id = event::committed_id(&e.id, generation);
-    }
-    Ok(())
 }
 
 /// Keeps the job queue's depth in the metrics: jobs waiting, and jobs handed out but not acked.
