@@ -450,6 +450,35 @@ fn same_file_on_two_nodes_at_once_is_new_once_and_exact_once() {
         assert!(segments_of(new) > 0, "p{i}: the new one has its segments");
         assert_eq!(segments_of(exact), 0, "p{i}: a byte copy has none");
     }
+    // Near-copies of three of them, after the fact: whichever worker takes one finds the first
+    // through its mirror of the shared signatures (written by any worker).
+    let new_doc = |i: usize| -> String {
+        of_type(&events, "sluice.document.ingested")
+            .into_iter()
+            .find(|d| {
+                d["data"]["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/p{i}.txt"))
+                    && d["data"]["dedup"]["status"] == "new"
+            })
+            .map(|d| d["data"]["document"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    for i in 0..3 {
+        let edited = text(1000 + i).replacen("举行", "召开", 1);
+        assert_ne!(edited, text(1000 + i));
+        fs::write(a.join(format!("near{i}.txt")), edited).unwrap();
+    }
+    let events = c.export_until(Duration::from_secs(120), |e| documents(e) >= 2 * PAIRS + 3);
+    for i in 0..3 {
+        let doc = of_type(&events, "sluice.document.ingested")
+            .into_iter()
+            .find(|d| d["subject"] == format!("n1/near{i}.txt"))
+            .unwrap();
+        assert_eq!(doc["data"]["dedup"]["status"], "near", "near{i}: {doc}");
+        assert_eq!(doc["data"]["dedup"]["of"], new_doc(i).as_str(), "near{i}");
+    }
     // The first worker's share, as its metrics endpoint tells it.
     let (status, body) = http_get(&metrics_addr, "/healthz");
     assert_eq!(status, 200, "{body}");

@@ -188,9 +188,11 @@ pub async fn start_mirror(
         .map_err(|e| NatsError::js("watch signatures", e))?;
     let started = std::time::Instant::now();
     let mut loaded = 0u64;
+    let mut last = 0u64;
     if stored > 0 {
         while let Some(entry) = watch.next().await {
             let entry = entry.map_err(|e| NatsError::js("watch signatures", e))?;
+            last = entry.revision;
             if entry.operation == kv::Operation::Put {
                 lock(&mirror).insert(&dedup, &entry.key, &entry.value);
             }
@@ -207,16 +209,35 @@ pub async fn start_mirror(
         "shared dedup index loaded"
     );
     Ok(tokio::spawn(async move {
-        while let Some(entry) = watch.next().await {
-            match entry {
-                Ok(e) if e.operation == kv::Operation::Put => {
-                    lock(&mirror).insert(&dedup, &e.key, &e.value)
+        // A watch that ends (server restarted, connection lost) starts again after the last
+        // revision seen, so no signature stored meanwhile is missed.
+        loop {
+            while let Some(entry) = watch.next().await {
+                match entry {
+                    Ok(e) => {
+                        last = last.max(e.revision);
+                        if e.operation == kv::Operation::Put {
+                            lock(&mirror).insert(&dedup, &e.key, &e.value);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("signature watch: {e}");
+                        break;
+                    }
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!("signature watch: {e}"),
+            }
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                match sigs.watch_all_from_revision(last + 1).await {
+                    Ok(w) => {
+                        tracing::info!(after = last, "signature watch resumed");
+                        watch = w;
+                        break;
+                    }
+                    Err(e) => tracing::warn!("signature watch: {e}; trying again"),
+                }
             }
         }
-        tracing::warn!("signature watch ended: near-duplicates of texts indexed from now on by other workers are not seen");
     }))
 }
 
