@@ -123,20 +123,12 @@ impl Dedup {
         )
     }
 
-    /// `last` remembers the latest shingle set and its signature: a document that is one article,
-    /// or an article that is one segment, has the same set and is not hashed twice.
-    fn unit(&self, level: Level, text: &str, min_chars: usize, last: &mut Option<Memo>) -> Unit {
+    /// The unit of one text at `level`: its fingerprint, and the compact form of `sig` (the
+    /// MinHash signature of its shingles) when the text is long enough for near matching.
+    fn unit(&self, level: Level, text: &str, min_chars: usize, sig: Option<&Signature>) -> Unit {
         let folded = fingerprint::fold(text);
         let sig = if folded.chars().count() >= min_chars.max(1) {
-            let set = self.hasher.shingle_set(text);
-            match last {
-                Some((seen, sig)) if *seen == set => sig.clone(),
-                _ => {
-                    let sig = self.hasher.signature_of(&set).map(|s| compact(&s));
-                    *last = Some((set, sig.clone()));
-                    sig
-                }
-            }
+            sig.map(compact)
         } else {
             None
         };
@@ -165,33 +157,51 @@ impl Dedup {
         }
         let started = Instant::now();
         let min = self.settings.min_segment_chars;
-        let mut last: Option<Memo> = None;
-        let whole = self
-            .wants(DedupLevel::Document)
-            .then(|| self.unit(Level::Document, text, min, &mut last));
+        // Each segment's shingles are hashed once. The signature of an article or of the whole
+        // document is the position-wise minimum of its segments' signatures: exactly the MinHash
+        // of the union of their shingle sets (shingles never span two segments).
+        let near = [
+            DedupLevel::Document,
+            DedupLevel::Article,
+            DedupLevel::Segment,
+        ]
+        .into_iter()
+        .any(|l| self.wants(l));
+        let seg_sigs: Vec<Option<Signature>> = page
+            .segments
+            .iter()
+            .map(|s| near.then(|| self.hasher.signature(&s.text)).flatten())
+            .collect();
+        let whole = self.wants(DedupLevel::Document).then(|| {
+            let sig = union(&seg_sigs);
+            self.unit(Level::Document, text, min, sig.as_ref())
+        });
         let articles = page
             .articles
             .iter()
             .map(|a| {
                 self.wants(DedupLevel::Article).then(|| {
                     let (first, end) = a.segments;
+                    let range = first..=end.min(page.segments.len().saturating_sub(1));
                     let body: Vec<&str> = page
                         .segments
-                        .get(first..=end.min(page.segments.len().saturating_sub(1)))
+                        .get(range.clone())
                         .unwrap_or_default()
                         .iter()
                         .map(|s| s.text.as_str())
                         .collect();
-                    self.unit(Level::Article, &body.join("\n"), min, &mut last)
+                    let sig = union(seg_sigs.get(range).unwrap_or_default());
+                    self.unit(Level::Article, &body.join("\n"), min, sig.as_ref())
                 })
             })
             .collect();
         let segments = page
             .segments
             .iter()
-            .map(|s| {
+            .zip(&seg_sigs)
+            .map(|(s, sig)| {
                 self.wants(DedupLevel::Segment)
-                    .then(|| self.unit(Level::Segment, &s.text, min, &mut last))
+                    .then(|| self.unit(Level::Segment, &s.text, min, sig.as_ref()))
             })
             .collect();
         Some(Analysis {
@@ -205,8 +215,21 @@ impl Dedup {
     }
 }
 
-/// A shingle set and the signature made of it.
-type Memo = (Vec<u64>, Option<Compact>);
+/// The position-wise minimum of signatures: the signature of the union of their sets.
+fn union(sigs: &[Option<Signature>]) -> Option<Signature> {
+    let mut out: Option<Signature> = None;
+    for sig in sigs.iter().flatten() {
+        match &mut out {
+            None => out = Some(sig.clone()),
+            Some(acc) => {
+                for (m, &v) in acc.0.iter_mut().zip(&sig.0) {
+                    *m = (*m).min(v);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// The compact form of a signature: the low 32 bits of each value.
 pub fn compact(sig: &Signature) -> Compact {
@@ -453,5 +476,28 @@ fn set_timing(doc: &mut Value, a: &Analysis, started: Instant) {
     if doc["timings_ms"].is_object() {
         doc["timings_ms"]["dedup"] = json!(a.ms);
         doc["timings_ms"]["dedup_index"] = json!(index_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_union_of_signatures_is_the_signature_of_the_union() {
+        let dedup = Dedup::default();
+        let h = dedup.hasher();
+        let parts = [
+            "海口高新区举行重大项目集中签约仪式，共签约项目12个，总投资508亿元。",
+            "据介绍，这些项目涵盖新能源、生物医药和智能制造等领域。",
+            "The council approved the budget on Tuesday after a long debate.",
+        ];
+        let sigs: Vec<Option<Signature>> = parts.iter().map(|p| h.signature(p)).collect();
+        let mut all: Vec<u64> = parts.iter().flat_map(|p| h.shingle_set(p)).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(union(&sigs), h.signature_of(&all));
+        assert_eq!(union(&sigs[..1]), sigs[0]);
+        assert_eq!(union(&[None, None]), None);
     }
 }
