@@ -661,10 +661,11 @@ impl Settings {
                  through the object store)",
             );
         }
-        if !(1_000..=3_600_000).contains(&self.nats.ack_wait_ms) {
+        if !(1_000..=300_000).contains(&self.nats.ack_wait_ms) {
             return bad(
                 "nats.ack_wait_ms",
-                "between 1000 and 3600000 (how long a job may take before another worker gets it)",
+                "between 1000 and 300000 (how long a silent worker keeps a job before another \
+                 gets it; it must stay well under the streams' 10-minute duplicate window)",
             );
         }
         if !self.nats.node.is_empty()

@@ -520,3 +520,149 @@ fn http_get(addr: &str, path: &str) -> (u16, String) {
     let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
     (status, body.unwrap_or_default())
 }
+
+/// Replays the exported log as a consumer's mirror of the folder (path → sha256), checking each
+/// event against what came before it for its path.
+fn replay(events: &[Value]) -> HashMap<String, String> {
+    let mut files: HashMap<String, String> = HashMap::new();
+    for e in events {
+        let subject = e["subject"].as_str().unwrap().to_string();
+        let sha = e["data"]["sha256"].as_str().unwrap_or_default().to_string();
+        match e["type"].as_str().unwrap() {
+            "sluice.file.added" => {
+                assert!(
+                    files.insert(subject.clone(), sha).is_none(),
+                    "{subject} added while present (seq {})",
+                    e["sequence"]
+                );
+            }
+            "sluice.file.changed" => {
+                assert!(
+                    files.insert(subject.clone(), sha).is_some(),
+                    "{subject} changed while absent (seq {})",
+                    e["sequence"]
+                );
+            }
+            "sluice.file.removed" => {
+                assert!(
+                    files.remove(&subject).is_some(),
+                    "{subject} removed while absent (seq {})",
+                    e["sequence"]
+                );
+            }
+            "sluice.file.moved" => {
+                let from = e["data"]["from"].as_str().unwrap();
+                let had = files.remove(from);
+                assert_eq!(
+                    had.as_deref(),
+                    Some(sha.as_str()),
+                    "{from} → {subject}: moved from what (seq {})",
+                    e["sequence"]
+                );
+                files.insert(subject, sha);
+            }
+            _ => {}
+        }
+    }
+    files
+}
+
+fn folder_shas(dir: &Path, node: &str) -> HashMap<String, String> {
+    use sha2::{Digest, Sha256};
+    let mut out = HashMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let sha = hex::encode(Sha256::digest(fs::read(&p).unwrap()));
+                out.insert(format!("{node}/{rel}"), sha);
+            }
+        }
+    }
+    out
+}
+
+/// Exports until the log stops growing for `quiet`.
+fn export_quiet(c: &Cluster, quiet: Duration) -> Vec<Value> {
+    let mut last = c.export();
+    let mut since = Instant::now();
+    let start = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = c.export();
+        if now.len() != last.len() {
+            since = Instant::now();
+            last = now;
+        } else if since.elapsed() >= quiet {
+            return now;
+        }
+        assert!(start.elapsed() < Duration::from_secs(300), "never quiet");
+    }
+}
+
+#[test]
+fn node_killed_mid_publish_and_rotations_keep_every_path_in_order() {
+    let c = Cluster::new();
+    let watch = c.env.watch.clone();
+    let _workers: Vec<Proc> = (0..2).map(|n| c.worker(n)).collect();
+    let mut node = c.node("n1", &watch);
+    for i in 0..200 {
+        c.env.write(&format!("f{i:03}.txt"), text(i));
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    node.kill9();
+    // While the node is down: edits, removals, and moves.
+    for i in 0..40 {
+        let p = watch.join(format!("f{i:03}.txt"));
+        fs::write(&p, format!("{}\n追加第{i}段。\n", text(i + 500))).unwrap();
+    }
+    for i in 40..60 {
+        fs::remove_file(watch.join(format!("f{i:03}.txt"))).unwrap();
+    }
+    for i in 60..70 {
+        fs::rename(
+            watch.join(format!("f{i:03}.txt")),
+            watch.join(format!("moved{i:03}.txt")),
+        )
+        .unwrap();
+    }
+    let _node = c.node("n1", &watch);
+    // Log rotation while running: the file moves away and a new one takes its name at once,
+    // so the new file's first version must wait for the move.
+    for k in 0..8 {
+        let app = watch.join("app.log");
+        if app.exists() {
+            fs::rename(&app, watch.join(format!("app.log.{k}"))).unwrap();
+        }
+        fs::write(
+            &app,
+            format!("第{k}轮日志：系统运行正常，处理请求{k}万次。\n"),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let events = export_quiet(&c, Duration::from_secs(4));
+    harness::assert_sequences_gap_free(&events);
+    harness::assert_ids_unique(&events);
+    let mirror = replay(&events);
+    assert_eq!(
+        mirror,
+        folder_shas(&watch, "n1"),
+        "the log's view of the folder"
+    );
+    let moved = of_type(&events, "sluice.file.moved").len();
+    assert!(moved >= 10, "only {moved} moves seen");
+    assert_eq!(
+        of_type(&events, "sluice.file.removed").len(),
+        20,
+        "removals"
+    );
+}

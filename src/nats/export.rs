@@ -52,6 +52,14 @@ pub async fn run(
         lines: 0,
         last_sequence: last,
     };
+    if last > end {
+        return Err(NatsError::Other(format!(
+            "{}: the log ends at sequence {last} but {} ends at {end}: the stream was recreated \
+             or lost its tail, and its sequences no longer match this log; export to a new file",
+            output.display(),
+            super::EVENTS_STREAM
+        )));
+    }
     if !follow && last >= end {
         return Ok(summary);
     }

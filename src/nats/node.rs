@@ -1,7 +1,9 @@
 //! The watcher node in NATS mode: the detector's jobs are published to the job stream instead of
-//! being processed here. A group of jobs is published, its acks awaited, and only then is the
-//! group recorded in the node's state database: a crash in between publishes the same jobs
-//! again at the next start (same message ids, dropped by the stream), never loses one.
+//! being processed here. A group of jobs gets its change numbers, its state changes and its jobs
+//! (with their bytes) in one transaction of the node's state database — a transactional outbox —
+//! and is published after that commits; outbox rows are deleted once the stream has stored them.
+//! A crash anywhere publishes the recorded jobs again at the next start, byte for byte (same
+//! message ids, dropped by the stream), and never gives one change number to two contents.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +17,7 @@ use super::{NatsError, Shared};
 use crate::detect::Job;
 use crate::pipeline::PipelineError;
 use crate::process::process;
-use crate::store::{FileRecord, FileStatus, StateOp, Store};
+use crate::store::{FileRecord, FileStatus, OutboxJob, StateOp, Store};
 
 pub struct Publisher {
     pub out: Outbox,
@@ -48,6 +50,8 @@ impl Publisher {
         mut rx: mpsc::Receiver<Job>,
         handle: tokio::runtime::Handle,
     ) -> Result<(), PipelineError> {
+        // Jobs recorded before a crash go out first, in their order.
+        self.drain_outbox(&handle)?;
         while let Some(first) = rx.blocking_recv() {
             let mut group = vec![first];
             while group.len() < self.group_max {
@@ -56,12 +60,29 @@ impl Publisher {
                     Err(_) => break,
                 }
             }
-            self.publish_group(group, &handle)?;
+            self.record_group(group, &handle)?;
+            self.drain_outbox(&handle)?;
         }
         Ok(())
     }
 
-    fn publish_group(
+    /// Publishes the outbox and empties it once the stream has stored every job.
+    fn drain_outbox(&mut self, handle: &tokio::runtime::Handle) -> Result<(), PipelineError> {
+        let jobs = self.store.outbox()?;
+        let Some(last) = jobs.last().map(|j| j.id) else {
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        handle.block_on(self.out.publish_all(&jobs))?;
+        self.store.outbox_done(last)?;
+        let metrics = crate::metrics::global();
+        metrics.observe(crate::metrics::Stage::Publish, started.elapsed());
+        metrics.jobs_published.add(jobs.len() as u64);
+        Ok(())
+    }
+
+    /// Gives a group its change numbers and records it, with its jobs, in one transaction.
+    fn record_group(
         &mut self,
         group: Vec<Job>,
         handle: &tokio::runtime::Handle,
@@ -69,11 +90,12 @@ impl Publisher {
         let tx = self.store.begin()?;
         let mut generations: HashMap<String, u64> = HashMap::new();
         let mut outgoing = Vec::with_capacity(group.len());
-        let mut silent = Vec::new();
         let mut versions = 0;
         for job in group {
             if let Job::Restat { .. } = job {
-                silent.extend(process(job).ops);
+                for op in process(job).ops {
+                    tx.apply(&op)?;
+                }
                 continue;
             }
             let path = match &job {
@@ -83,38 +105,37 @@ impl Publisher {
                 Job::Failed(f) => f.path.clone(),
                 Job::Restat { .. } => unreachable!("handled above"),
             };
-            let current = |p: &str| -> Result<u64, PipelineError> {
-                Ok(match generations.get(p) {
-                    Some(&n) => n,
-                    None => tx.generation(p)?,
-                })
-            };
-            let generation = current(&path)? + 1;
-            let from_generation = match &job {
-                Job::Moved { from, .. } => Some(current(from)?),
+            // A move changes both paths: the new file at the old path waits for it.
+            let from = match &job {
+                Job::Moved { from, .. } => Some(from.clone()),
                 _ => None,
             };
-            generations.insert(path.clone(), generation);
+            let mut bump = |p: &str| -> Result<u64, PipelineError> {
+                let n = match generations.get(p) {
+                    Some(&n) => n,
+                    None => tx.generation(p)?,
+                } + 1;
+                generations.insert(p.to_string(), n);
+                tx.next_generation(p)?;
+                Ok(n)
+            };
+            let generation = bump(&path)?;
+            let from_generation = from.as_deref().map(&mut bump).transpose()?;
             versions += u64::from(matches!(job, Job::Version(_)));
-            outgoing.push(self.out.outgoing(job, generation, from_generation));
-        }
-        let published = outgoing.len() as u64;
-        let started = std::time::Instant::now();
-        handle.block_on(self.out.publish_all(&outgoing))?;
-        let metrics = crate::metrics::global();
-        metrics.observe(crate::metrics::Stage::Publish, started.elapsed());
-        metrics.jobs_published.add(published);
-        for out in &outgoing {
+            let out = self.out.outgoing(job, generation, from_generation);
             for op in &out.ops {
                 tx.apply(op)?;
             }
-            tx.next_generation(&out.meta.path)?;
+            outgoing.push(out);
         }
-        for op in &silent {
-            tx.apply(op)?;
+        // Bytes too large to travel inline are stored first (content-addressed, so a repeat
+        // finds them there).
+        handle.block_on(self.out.store_blobs(&outgoing))?;
+        for out in &outgoing {
+            tx.outbox_push(&out.meta.subject(), &out.meta.msg_id(), &out.payload)?;
         }
         tx.commit()?;
-        (self.on_group)(published, versions);
+        (self.on_group)(outgoing.len() as u64, versions);
         Ok(())
     }
 }
@@ -205,57 +226,65 @@ impl Outbox {
         }
     }
 
-    /// Publishes every job of the group and waits until the stream has stored each one.
-    /// Publishes are pipelined; a failed one is sent again (same message id) until it is stored
-    /// or the node is stopping.
-    async fn publish_all(&self, outgoing: &[Outgoing]) -> Result<(), NatsError> {
+    /// Stores the bytes of jobs too large to carry them, unless the object is there already.
+    async fn store_blobs(&self, outgoing: &[Outgoing]) -> Result<(), NatsError> {
         let stop = self.stop.clone();
         let give_up = move || stop.load(Ordering::SeqCst);
         for out in outgoing {
-            if let (Some(bytes), Some(name)) = (&out.blob, &out.meta.blob) {
-                let blobs = self.shared.blobs.clone();
-                super::retry(&format!("store {} bytes", out.meta.path), &give_up, || {
-                    let blobs = blobs.clone();
-                    async move { blobs.put(name.as_str(), &mut bytes.as_slice()).await }
-                })
-                .await?;
-            }
-        }
-        let js = &self.shared.js;
-        let mut acks = Vec::with_capacity(outgoing.len());
-        for out in outgoing {
-            let sent = js
-                .send_publish(
-                    out.meta.subject(),
-                    Publish::build()
-                        .payload(out.payload.clone().into())
-                        .message_id(out.meta.msg_id()),
-                )
-                .await;
-            acks.push(sent.ok());
-        }
-        for (out, ack) in outgoing.iter().zip(acks) {
-            let stored = match ack {
-                Some(ack) => ack.await.is_ok(),
-                None => false,
+            let (Some(bytes), Some(name)) = (&out.blob, &out.meta.blob) else {
+                continue;
             };
-            if !stored {
-                super::retry(
-                    &format!("publish job {}", out.meta.path),
-                    &give_up,
-                    || async {
-                        js.send_publish(
-                            out.meta.subject(),
-                            Publish::build()
-                                .payload(out.payload.clone().into())
-                                .message_id(out.meta.msg_id()),
-                        )
-                        .await?
+            let blobs = self.shared.blobs.clone();
+            super::retry(&format!("store {} bytes", out.meta.path), &give_up, || {
+                let blobs = blobs.clone();
+                async move {
+                    // Putting again would purge the chunks a worker may be reading.
+                    if blobs.info(name.as_str()).await.is_ok() {
+                        return Ok(());
+                    }
+                    blobs
+                        .put(name.as_str(), &mut bytes.as_slice())
                         .await
+                        .map(|_| ())
                         .map_err(async_nats::Error::from)
-                    },
-                )
-                .await?;
+                }
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes jobs and waits until the stream has stored each one. Publishes are pipelined;
+    /// a failed one is sent again (same message id) until it is stored or the node is stopping.
+    async fn publish_all(&self, jobs: &[OutboxJob]) -> Result<(), NatsError> {
+        let stop = self.stop.clone();
+        let give_up = move || stop.load(Ordering::SeqCst);
+        let js = &self.shared.js;
+        let publish = |j: &OutboxJob| {
+            Publish::build()
+                .payload(j.payload.clone().into())
+                .message_id(&j.msg_id)
+        };
+        // Acks are awaited in batches: the client allows a bounded number in flight.
+        for batch in jobs.chunks(1000) {
+            let mut acks = Vec::with_capacity(batch.len());
+            for j in batch {
+                acks.push(js.send_publish(j.subject.clone(), publish(j)).await.ok());
+            }
+            for (j, ack) in batch.iter().zip(acks) {
+                let stored = match ack {
+                    Some(ack) => ack.await.is_ok(),
+                    None => false,
+                };
+                if !stored {
+                    super::retry("publish a job", &give_up, || async {
+                        js.send_publish(j.subject.clone(), publish(j))
+                            .await?
+                            .await
+                            .map_err(async_nats::Error::from)
+                    })
+                    .await?;
+                }
             }
         }
         Ok(())

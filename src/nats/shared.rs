@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_nats::jetstream::kv;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -254,11 +254,16 @@ async fn create_or_get(
     match store.create(&key, value.into()).await {
         Ok(_) => Ok(None),
         Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
-            let held = store
+            match store
                 .get(&key)
                 .await
-                .map_err(|e| NatsError::js(format!("read {key}"), e))?;
-            Ok(Some(held.map(|b| b.to_vec()).unwrap_or_default()))
+                .map_err(|e| NatsError::js(format!("read {key}"), e))?
+            {
+                Some(held) => Ok(Some(held.to_vec())),
+                None => Err(NatsError::Other(format!(
+                    "{key} exists but has no value (being written?); the job is retried"
+                ))),
+            }
         }
         Err(e) => Err(NatsError::js(format!("create {key}"), e)),
     }
@@ -292,18 +297,40 @@ pub struct SharedIndex {
 impl SharedIndex {
     /// Claims, concurrently, the version's bytes and every fingerprint it has (first writer
     /// wins; a claim already held by this document reads as its own).
+    /// `tag` names the job (its version and change number): a claim this job made in an
+    /// earlier, interrupted delivery counts as won again, so a redelivery gives the same verdicts.
     pub async fn prefetch(
         &self,
         a: &crate::dedup::Analysis,
         c: &crate::process::Committable,
+        tag: &str,
     ) -> Result<Prefetched, NatsError> {
         let document = crate::event::document_id(&c.path);
+        // Whole-file copies first, as `resolve` asks: a copy claims nothing else.
+        let copy_of = create_or_get(
+            &self.store,
+            format!("c.{}", a.version),
+            document.clone().into_bytes(),
+        )
+        .await?
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .filter(|holder| *holder != document);
+        if copy_of.is_some() {
+            return Ok(Prefetched {
+                copy_of,
+                document,
+                claims: HashMap::new(),
+                dedup: self.dedup.clone(),
+                mirror: self.mirror.clone(),
+                puts: Vec::new(),
+            });
+        }
         let mut keys: Vec<(String, Vec<u8>)> = Vec::new();
         let mut add = |level: Level, unit: &Option<crate::dedup::Unit>, item: &str| {
             if let Some(u) = unit {
                 keys.push((
                     exact_key(level, &u.fp),
-                    format!("{}\n{item}", a.document).into_bytes(),
+                    format!("{}\n{item}\n{tag}", a.document).into_bytes(),
                 ));
             }
         };
@@ -326,34 +353,38 @@ impl SharedIndex {
                 );
             }
         }
-        keys.sort();
-        keys.dedup_by(|x, y| x.0 == y.0);
-        let copy = create_or_get(
-            &self.store,
-            format!("c.{}", a.version),
-            document.clone().into_bytes(),
-        );
-        let claims = futures::future::try_join_all(keys.into_iter().map(|(k, v)| async {
-            create_or_get(&self.store, k.clone(), v)
-                .await
-                .map(|r| (k, r))
-        }));
-        let (copy, claims) = futures::future::try_join(copy, claims).await?;
+        // A text repeated inside the version is claimed once, with its first item.
+        let mut seen = HashSet::new();
+        keys.retain(|(k, _)| seen.insert(k.clone()));
+        // At most a few hundred claims in flight at once.
+        let claims: Vec<(String, Option<Vec<u8>>)> = futures::stream::iter(keys)
+            .map(|(k, v)| async move {
+                create_or_get(&self.store, k.clone(), v)
+                    .await
+                    .map(|r| (k, r))
+            })
+            .buffered(256)
+            .try_collect()
+            .await?;
         let claims = claims
             .into_iter()
             .map(|(k, held)| {
-                let holder = held.map(|b| {
+                let holder = held.and_then(|b| {
                     let s = String::from_utf8_lossy(&b);
-                    let (d, i) = s.split_once('\n').unwrap_or((&s, ""));
-                    (d.to_string(), i.to_string())
+                    let mut parts = s.splitn(3, '\n');
+                    let (d, i, t) = (
+                        parts.next().unwrap_or(""),
+                        parts.next().unwrap_or(""),
+                        parts.next().unwrap_or(""),
+                    );
+                    // Claimed by this very job before it was interrupted: won again.
+                    (t != tag || d != a.document).then(|| (d.to_string(), i.to_string()))
                 });
                 (k, holder)
             })
             .collect();
         Ok(Prefetched {
-            copy_of: copy
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .filter(|holder| *holder != document),
+            copy_of: None,
             document,
             claims,
             dedup: self.dedup.clone(),
@@ -449,12 +480,14 @@ impl Backend for Prefetched {
         sig: &[u32],
         _keys: &[i64],
     ) -> Result<(), NatsError> {
-        let mut h = Sha256::new();
-        h.update(document.as_bytes());
-        h.update([0u8]);
-        h.update(item.as_bytes());
-        let key = format!("s.{}.{}", level as u8, hex::encode(&h.finalize()[..16]));
+        // One key per distinct signature: a new version of an article is a new key, so every
+        // mirror keeps both versions, like the local index.
         let value = encode_sig(self.dedup.scheme_id(), level, document, item, sig);
+        let key = format!(
+            "s.{}.{}",
+            level as u8,
+            hex::encode(&Sha256::digest(&value)[..16])
+        );
         lock(&self.mirror).insert(&self.dedup, &key, &value);
         self.puts.push((key, value));
         Ok(())

@@ -58,6 +58,9 @@ struct Ctx {
     /// CPU work runs on at most `pipeline.workers` threads; more jobs than that are in flight
     /// so their round trips to the server overlap with it.
     cpu: tokio::sync::Semaphore,
+    /// The largest message the server takes.
+    max_payload: usize,
+    ack_wait: Duration,
     counts: Counts,
 }
 
@@ -110,6 +113,7 @@ pub async fn run(
         url = %settings.nats.url,
         "sluice worker taking jobs"
     );
+    let max_payload = shared.client.server_info().max_payload;
     let ctx = Arc::new(Ctx {
         index: SharedIndex {
             dedup: dedup.clone(),
@@ -120,6 +124,8 @@ pub async fn run(
         shared,
         dedup,
         cpu: tokio::sync::Semaphore::new(workers.max(1)),
+        max_payload,
+        ack_wait: Duration::from_millis(settings.nats.ack_wait_ms),
         counts: Counts::default(),
     });
     loop {
@@ -128,7 +134,7 @@ pub async fn run(
         }
         let messages = match consumer
             .stream()
-            .max_messages_per_batch(workers * JOBS_PER_THREAD * 2)
+            .max_messages_per_batch(workers * JOBS_PER_THREAD)
             .heartbeat(Duration::from_secs(5))
             .expires(Duration::from_secs(30))
             .messages()
@@ -197,7 +203,20 @@ async fn handle(ctx: &Arc<Ctx>, msg: jetstream::Message) -> Result<(), NatsError
             return Ok(());
         }
     };
-    let outcome = apply(ctx, &msg, &meta, inline).await?;
+    // While the job runs, the server is told it is in progress, so a slow file is not handed to
+    // another worker after nats.ack_wait_ms.
+    let work = apply(ctx, &meta, inline);
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(ctx.ack_wait / 3);
+    tick.tick().await;
+    let outcome = loop {
+        tokio::select! {
+            r = &mut work => break r?,
+            _ = tick.tick() => {
+                let _ = msg.ack_with(AckKind::Progress).await;
+            }
+        }
+    };
     match outcome {
         Outcome::NotYet => {
             ctx.counts.requeued.fetch_add(1, Ordering::Relaxed);
@@ -219,47 +238,60 @@ async fn handle(ctx: &Arc<Ctx>, msg: jetstream::Message) -> Result<(), NatsError
     Ok(())
 }
 
-async fn apply(
-    ctx: &Arc<Ctx>,
-    msg: &jetstream::Message,
-    meta: &Meta,
-    inline: Option<Vec<u8>>,
-) -> Result<Outcome, NatsError> {
+/// The source path of a move: its state key, state and revision, and the change number the
+/// move gives it.
+struct Source {
+    key: String,
+    state: PathState,
+    revision: u64,
+    generation: u64,
+}
+
+async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<Outcome, NatsError> {
     let paths = &ctx.shared.paths;
     let key = shared::path_key(&meta.node, &meta.path);
     let (state, revision) = shared::read_path(paths, &key).await?;
+    let source = match (&meta.kind, &meta.from) {
+        (Kind::Moved, Some(from)) => {
+            let key = shared::path_key(&meta.node, from);
+            let (state, revision) = shared::read_path(paths, &key).await?;
+            Some(Source {
+                key,
+                state,
+                revision,
+                generation: meta.from_generation.unwrap_or(0),
+            })
+        }
+        _ => None,
+    };
     if state.generation >= meta.generation {
+        // Applied. A move interrupted between its two writes finishes its source path here.
+        if let Some(src) = &source {
+            if src.state.generation < src.generation {
+                clear_source(paths, src).await?;
+            }
+        }
         return Ok(Outcome::AlreadyApplied);
     }
     if state.generation + 1 < meta.generation {
         return Ok(Outcome::NotYet);
     }
-    let from = match (&meta.kind, &meta.from) {
-        (Kind::Moved, Some(from)) => {
-            let from_key = shared::path_key(&meta.node, from);
-            let (from_state, from_rev) = shared::read_path(paths, &from_key).await?;
-            if from_state.generation < meta.from_generation.unwrap_or(0) {
-                return Ok(Outcome::NotYet);
-            }
-            Some((from_key, from_state, from_rev))
+    if let Some(src) = &source {
+        if src.state.generation + 1 < src.generation {
+            return Ok(Outcome::NotYet);
         }
-        _ => None,
-    };
+    }
     let bytes = match (&meta.kind, &meta.blob) {
         (Kind::Version, Some(name)) => Some(fetch_blob(&ctx.shared, name).await?),
         _ => inline,
     };
-    if msg.info().map(|i| i.delivered > 1).unwrap_or(false) {
-        tracing::debug!(path = %meta.path, "job delivered again");
-    }
 
-    // The CPU work, on a blocking thread; the dedup lookups block on the runtime from there.
+    // The CPU work, on a blocking thread, at most `pipeline.workers` at once.
     let job = meta.to_job(bytes);
-    let previous = match &from {
-        Some((_, from_state, _)) => from_state.segments.clone(),
+    let previous = match &source {
+        Some(src) => src.state.segments.clone(),
         None => state.segments.clone(),
     };
-    let generation = meta.generation;
     let dedup = ctx.dedup.clone();
     let work = {
         let _cpu = ctx
@@ -267,6 +299,7 @@ async fn apply(
             .acquire()
             .await
             .expect("the CPU semaphore is never closed");
+        let previous = previous.clone();
         tokio::task::spawn_blocking(move || {
             let mut c = process_with(job, &dedup);
             if !matches!(c.pending, Pending::Nothing) {
@@ -282,78 +315,97 @@ async fn apply(
         // event like in local mode.
         Err(e) => {
             tracing::error!(path = %meta.path, "processing panicked: {e}");
-            let mut c = process_with(
-                crate::detect::Job::Failed(crate::detect::Failure {
-                    path: meta.shared_path(),
-                    stage: "process",
-                    kind: "internal_error",
-                    message: format!("processing failed unexpectedly: {e}"),
-                    sha256: meta.sha256.clone(),
-                    stat: meta.stat.as_ref().map(crate::store::StatIdentity::from),
-                }),
-                &ctx.dedup,
-            );
-            complete(&mut c, Some(&state.segments));
-            c
+            failure(
+                ctx,
+                meta,
+                "process",
+                "internal_error",
+                format!("processing failed unexpectedly: {e}"),
+                &previous,
+            )
         }
     };
     // Dedup against the shared index: claims in one concurrent round, verdicts from them and
     // the in-memory band index, new signatures written in one concurrent round.
     if let Some(analysis) = c.dedup.clone() {
         let started = Instant::now();
-        let mut backend = ctx.index.prefetch(&analysis, &c).await?;
+        let tag = format!("{}@{}", analysis.version, meta.generation);
+        let mut backend = ctx.index.prefetch(&analysis, &c, &tag).await?;
         crate::dedup::resolve(&ctx.dedup, &mut backend, &mut c)?;
         backend.write(&ctx.index.sigs).await?;
         crate::metrics::global().observe(crate::metrics::Stage::DedupLookup, started.elapsed());
     }
-    for e in &mut c.events {
-        e.id = event::committed_id(&e.id, generation);
+    let time = now_rfc3339();
+    let mut lines = event_lines(&mut c, meta, &time);
+    let limit = ctx.max_payload.saturating_sub(1024);
+    if let Some(big) = lines
+        .iter()
+        .map(|(_, l)| l.len())
+        .max()
+        .filter(|&n| n > limit)
+    {
+        c = failure(
+            ctx,
+            meta,
+            "publish",
+            "too_large",
+            format!(
+                "an event of this version would be {big} bytes, over the NATS server's \
+                 max_payload ({}); raise max_payload in the server's configuration or lower \
+                 pipeline.max_file_bytes",
+                ctx.max_payload
+            ),
+            &previous,
+        );
+        lines = event_lines(&mut c, meta, &time);
     }
 
-    // Events, in order, each under its id: a second publication of the same id is dropped.
-    let time = now_rfc3339();
+    // Another delivery of this job (after an ack_wait ran out) may have finished meanwhile.
+    if shared::read_path(paths, &key).await?.0.generation >= meta.generation {
+        return Ok(Outcome::AlreadyApplied);
+    }
+    // Events in order, each under its id (a second publication of an id is dropped); the
+    // commit marker (the last event) only once all the others are stored.
     let published = Instant::now();
     let js = &ctx.shared.js;
-    let mut acks = Vec::with_capacity(c.events.len());
-    for e in &c.events {
-        let mut line = Vec::with_capacity(1024);
-        write_line(&mut line, e, &meta.source, &time, 0);
-        let subject = format!("sluice.events.{}", type_token(e.kind));
-        let ack = js
-            .send_publish(
-                subject,
-                Publish::build().payload(line.into()).message_id(&e.id),
-            )
+    let publish = |(subject, line): &(String, Vec<u8>), id: &str| {
+        js.send_publish(
+            subject.clone(),
+            Publish::build().payload(line.clone().into()).message_id(id),
+        )
+    };
+    let store_err = |err: &dyn std::fmt::Display| {
+        NatsError::js(format!("publish events of {}", meta.path), err)
+    };
+    if let Some((last, rest)) = lines.split_last() {
+        let mut acks = Vec::with_capacity(rest.len());
+        for (line, e) in rest.iter().zip(&c.events) {
+            acks.push(publish(line, &e.id).await.map_err(|e| store_err(&e))?);
+        }
+        for ack in acks {
+            ack.await.map_err(|e| store_err(&e))?;
+        }
+        let id = &c.events[lines.len() - 1].id;
+        publish(last, id)
             .await
-            .map_err(|err| NatsError::js(format!("publish events of {}", meta.path), err))?;
-        acks.push(ack);
-    }
-    for ack in acks {
-        ack.await
-            .map_err(|err| NatsError::js(format!("store events of {}", meta.path), err))?;
+            .map_err(|e| store_err(&e))?
+            .await
+            .map_err(|e| store_err(&e))?;
     }
 
-    // The path's new state, compare-and-set: losing means another delivery of this job got
-    // there first with the same events.
+    // The path's new state, compare-and-set; then the source path of a move.
     let segments = match c.ops.first() {
         Some(StateOp::Upsert(r)) => r.segments.clone(),
-        Some(StateOp::Rename { .. }) => from
-            .as_ref()
-            .map(|(_, s, _)| s.segments.clone())
-            .unwrap_or_default(),
+        Some(StateOp::Rename { .. }) => previous,
         _ => Vec::new(),
     };
     let new_state = PathState {
         generation: meta.generation,
         segments,
     };
-    shared::write_path(paths, &key, &new_state, revision).await?;
-    if let Some((from_key, from_state, from_rev)) = from {
-        let gone = PathState {
-            generation: from_state.generation,
-            segments: Vec::new(),
-        };
-        shared::write_path(paths, &from_key, &gone, from_rev).await?;
+    set_path(paths, &key, &new_state, revision).await?;
+    if let Some(src) = &source {
+        clear_source(paths, src).await?;
     }
     let m = crate::metrics::global();
     m.observe(crate::metrics::Stage::Publish, published.elapsed());
@@ -372,6 +424,82 @@ async fn apply(
         .count();
     counts.failed.fetch_add(failed as u64, Ordering::Relaxed);
     Ok(Outcome::Done)
+}
+
+/// Writes a path's state by compare-and-set. Losing the race is fine when the winner applied
+/// this change number (another delivery of the same job); anything else is an error, and the
+/// job is tried again.
+async fn set_path(
+    paths: &async_nats::jetstream::kv::Store,
+    key: &str,
+    state: &PathState,
+    revision: u64,
+) -> Result<(), NatsError> {
+    if shared::write_path(paths, key, state, revision).await? {
+        return Ok(());
+    }
+    let (now, _) = shared::read_path(paths, key).await?;
+    if now.generation >= state.generation {
+        return Ok(());
+    }
+    Err(NatsError::Other(format!(
+        "path state {key} changed under this job (now at change {}, writing {}); retried",
+        now.generation, state.generation
+    )))
+}
+
+/// The source path of a move is left empty, at the move's change number for it.
+async fn clear_source(
+    paths: &async_nats::jetstream::kv::Store,
+    src: &Source,
+) -> Result<(), NatsError> {
+    let gone = PathState {
+        generation: src.generation,
+        segments: Vec::new(),
+    };
+    set_path(paths, &src.key, &gone, src.revision).await
+}
+
+/// A version that cannot be taken in, as its `document.failed`, completed against the path's
+/// previous segments.
+fn failure(
+    ctx: &Ctx,
+    meta: &Meta,
+    stage: &'static str,
+    kind: &'static str,
+    message: String,
+    previous: &[String],
+) -> crate::process::Committable {
+    let mut c = process_with(
+        crate::detect::Job::Failed(crate::detect::Failure {
+            path: meta.shared_path(),
+            stage,
+            kind,
+            message,
+            sha256: meta.sha256.clone(),
+            stat: meta.stat.as_ref().map(crate::store::StatIdentity::from),
+        }),
+        &ctx.dedup,
+    );
+    complete(&mut c, Some(previous));
+    c
+}
+
+/// Gives the events their committed ids and renders each as its line and subject.
+fn event_lines(
+    c: &mut crate::process::Committable,
+    meta: &Meta,
+    time: &str,
+) -> Vec<(String, Vec<u8>)> {
+    c.events
+        .iter_mut()
+        .map(|e| {
+            e.id = event::committed_id(&e.id, meta.generation);
+            let mut line = Vec::with_capacity(1024);
+            write_line(&mut line, e, &meta.source, time, 0);
+            (format!("sluice.events.{}", type_token(e.kind)), line)
+        })
+        .collect()
 }
 
 /// Keeps the job queue's depth in the metrics: jobs waiting, and jobs handed out but not acked.

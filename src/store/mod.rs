@@ -110,6 +110,15 @@ pub enum StateOp {
     },
 }
 
+/// A job recorded by a watcher node and not yet stored in the job stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxJob {
+    pub id: i64,
+    pub subject: String,
+    pub msg_id: String,
+    pub payload: Vec<u8>,
+}
+
 /// Counts for `sluice status`.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StoreCounts {
@@ -246,6 +255,40 @@ impl Store {
         }
         tx.set_log(log)?;
         tx.commit()
+    }
+
+    /// The outbox's jobs in the order they were recorded: (id, subject, message id, payload).
+    pub fn outbox(&self) -> Result<Vec<OutboxJob>, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, subject, msg_id, payload FROM outbox ORDER BY id")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(OutboxJob {
+                    id: r.get(0)?,
+                    subject: r.get(1)?,
+                    msg_id: r.get(2)?,
+                    payload: r.get(3)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// Removes the outbox's jobs up to `id` (they are stored in the stream).
+    pub fn outbox_done(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM outbox WHERE id <= ?1", params![id])
+            .map(|_| ())
+            .map_err(|source| StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     pub fn counts(&self) -> Result<StoreCounts, StoreError> {
@@ -387,6 +430,20 @@ impl StoreTx<'_> {
                 }),
         };
         result.map(|_| ()).map_err(self.err())
+    }
+
+    /// Adds a job to the outbox (NATS mode), published once this transaction commits.
+    pub fn outbox_push(
+        &self,
+        subject: &str,
+        msg_id: &str,
+        payload: &[u8],
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("INSERT INTO outbox (subject, msg_id, payload) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![subject, msg_id, payload]))
+            .map(|_| ())
+            .map_err(self.err())
     }
 
     /// How many changes of `path` were committed (0 for none).

@@ -58,6 +58,14 @@ const MIGRATIONS: &[&str] = &[
         path TEXT PRIMARY KEY,
         n    INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 5: NATS mode's outbox: jobs a watcher node has assigned change numbers to and recorded,
+    // published after their transaction commits and deleted once the stream has stored them.
+    "CREATE TABLE outbox (
+        id      INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL,
+        msg_id  TEXT NOT NULL,
+        payload BLOB NOT NULL
+    );",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
