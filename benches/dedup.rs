@@ -146,6 +146,59 @@ fn main() {
         reloaded.len()
     );
 
+    // 1b. Signature work, side by side: each level shingled and hashed on its own text (before
+    // 2026-11-28; a page that is one article shared its signature) against segments hashed once
+    // and articles and documents as unions (position-wise minimum) of their segments'.
+    let pages: Vec<(String, sluice::text::Page)> = files
+        .iter()
+        .filter_map(|(_, b)| sluice::text::decode::decode(b).ok())
+        .map(|d| {
+            let page = sluice::text::analyze(&d.text);
+            (d.text, page)
+        })
+        .collect();
+    let h = dedup.hasher();
+    let joined = |page: &sluice::text::Page, a: &sluice::text::Article| -> String {
+        let (first, end) = a.segments;
+        page.segments
+            .get(first..=end.min(page.segments.len().saturating_sub(1)))
+            .unwrap_or_default()
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut per_level_ms = f64::MAX;
+    let mut union_ms = f64::MAX;
+    for _ in 0..3 {
+        let started = Instant::now();
+        for (text, page) in &pages {
+            let segs: Vec<_> = page.segments.iter().map(|s| h.signature(&s.text)).collect();
+            let arts: Vec<_> = page
+                .articles
+                .iter()
+                .map(|a| h.signature(&joined(page, a)))
+                .collect();
+            let doc = (page.articles.len() != 1).then(|| h.signature(text));
+            std::hint::black_box((segs, arts, doc));
+        }
+        per_level_ms = per_level_ms.min(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        for (text, page) in &pages {
+            std::hint::black_box(dedup.analyze("d", "v", text, page));
+        }
+        union_ms = union_ms.min(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "signatures, per level   {per_level_ms:9.1} ms  {:8.1} MB/s",
+        rate(per_level_ms)
+    );
+    println!(
+        "analyze, union of segs  {union_ms:9.1} ms  {:8.1} MB/s  ({:.2}x; includes fingerprints and band keys)",
+        rate(union_ms),
+        per_level_ms / union_ms
+    );
+
     // 2. Lookups as the index grows.
     let bases: Vec<Signature> = files
         .iter()
