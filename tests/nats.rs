@@ -610,12 +610,19 @@ fn export_quiet(c: &Cluster, quiet: Duration) -> Vec<Value> {
 
 #[test]
 fn node_killed_mid_publish_and_rotations_keep_every_path_in_order() {
-    let c = Cluster::new();
+    let mut c = Cluster::new();
+    // Files over 2 KiB travel through the object store.
+    c.env.settings.push("nats.inline_max_bytes=2048".into());
     let watch = c.env.watch.clone();
     let _workers: Vec<Proc> = (0..2).map(|n| c.worker(n)).collect();
     let mut node = c.node("n1", &watch);
     for i in 0..200 {
         c.env.write(&format!("f{i:03}.txt"), text(i));
+    }
+    for i in 0..10 {
+        let big: String = (0..20).map(|k| text(i * 100 + k)).collect();
+        assert!(big.len() > 4096);
+        c.env.write(&format!("big{i}.txt"), big);
     }
     std::thread::sleep(Duration::from_millis(400));
     node.kill9();
@@ -658,6 +665,11 @@ fn node_killed_mid_publish_and_rotations_keep_every_path_in_order() {
         folder_shas(&watch, "n1"),
         "the log's view of the folder"
     );
+    let big_docs = of_type(&events, "sluice.document.ingested")
+        .into_iter()
+        .filter(|d| d["subject"].as_str().unwrap().starts_with("n1/big"))
+        .count();
+    assert_eq!(big_docs, 10, "files sent through the object store");
     let moved = of_type(&events, "sluice.file.moved").len();
     assert!(moved >= 10, "only {moved} moves seen");
     assert_eq!(

@@ -15,6 +15,11 @@ pub type Fingerprint = [u8; 16];
 
 /// Whether a normalized char survives folding.
 pub fn is_kept(c: char) -> bool {
+    // The common case first: ASCII, and CJK Unified Ideographs (alphabetic, but the general
+    // Unicode table lookup for them is slow).
+    if c.is_ascii_alphanumeric() || ('\u{4e00}'..='\u{9fff}').contains(&c) {
+        return true;
+    }
     c.is_alphanumeric()
         || matches!(
             c,
