@@ -212,6 +212,8 @@ pub struct Status {
     /// `ok`, `uncommitted_tail` (cut at next start) or `shorter_than_committed`.
     pub log_health: String,
     pub daemon_running: bool,
+    /// NATS node: jobs recorded but not yet stored in the job stream (published at next start).
+    pub outbox: u64,
 }
 
 pub fn status(settings: &Settings) -> Result<Status, CommandError> {
@@ -253,6 +255,8 @@ pub fn status(settings: &Settings) -> Result<Status, CommandError> {
         committed_bytes: log.offset,
         log_health: log_health.into(),
         daemon_running,
+        // A state from before the outbox existed has none.
+        outbox: store.outbox_len().unwrap_or(0),
     })
 }
 
@@ -284,6 +288,14 @@ impl std::fmt::Display for Status {
             _ => "the log is shorter than the state says (truncated outside sluice?)".to_string(),
         };
         writeln!(f, "log health     {health}")?;
+        if self.outbox > 0 {
+            writeln!(
+                f,
+                "NATS outbox    {} jobs recorded, not yet stored in the job stream (published \
+                 when the node runs)",
+                self.outbox
+            )?;
+        }
         write!(
             f,
             "daemon         {}",

@@ -678,3 +678,44 @@ fn node_killed_mid_publish_and_rotations_keep_every_path_in_order() {
         "removals"
     );
 }
+
+#[test]
+fn bad_nats_settings_say_what_to_do() {
+    let env = Env::new();
+    // No server given: a usage error naming the setting.
+    let out = env.command("worker").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nats.url"));
+    // A server without JetStream: a runtime error that says how to start it.
+    let port = free_port();
+    let mut plain = Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server");
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = env
+        .command("worker")
+        .args(["--nats", &format!("nats://127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let _ = plain.kill();
+    let _ = plain.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("without JetStream") && stderr.contains("-js"),
+        "{stderr}"
+    );
+    // A bad node name: exit 2 naming nats.node.
+    let out = env
+        .command("run")
+        .args(["--nats", "nats://127.0.0.1:1", "--node", "a.b"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nats.node"));
+}

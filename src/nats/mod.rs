@@ -80,6 +80,33 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> Result<Shared, Nats
     let client = client(settings, name).await?;
     let mut js = jetstream::new(client.clone());
     js.set_timeout(Duration::from_secs(10));
+    match connect_resources(client.clone(), js).await {
+        Err(e) if client.connection_state() != async_nats::connection::State::Connected => {
+            Err(NatsError::Connect {
+                url: settings.url.clone(),
+                message: format!("no connection after 10 s ({e})"),
+            })
+        }
+        Err(NatsError::JetStream { what, message })
+            if message.contains("jetstream unavailable") =>
+        {
+            Err(NatsError::JetStream {
+                what,
+                message: format!(
+                    "{message}: the server at nats.url {} runs without JetStream; start it with \
+                     -js (and a store directory, -sd DIR)",
+                    settings.url
+                ),
+            })
+        }
+        other => other,
+    }
+}
+
+async fn connect_resources(
+    client: async_nats::Client,
+    js: jetstream::Context,
+) -> Result<Shared, NatsError> {
     let jobs = ensure_stream(
         &js,
         stream::Config {

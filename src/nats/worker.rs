@@ -28,6 +28,12 @@ use crate::store::StateOp;
 /// How long a job waits before it is offered again when its path's previous job is not applied.
 const ORDER_DELAY: Duration = Duration::from_millis(100);
 
+/// How long a job that failed for a passing reason (a timeout, a lost race) waits to be retried.
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// Longest wait for a large job's bytes from the object store.
+const BLOB_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Jobs in flight per CPU thread: while one is processed, the others wait on the server.
 const JOBS_PER_THREAD: usize = 4;
 
@@ -211,7 +217,15 @@ async fn handle(ctx: &Arc<Ctx>, msg: jetstream::Message) -> Result<(), NatsError
     tick.tick().await;
     let outcome = loop {
         tokio::select! {
-            r = &mut work => break r?,
+            r = &mut work => match r {
+                Ok(outcome) => break outcome,
+                Err(e) => {
+                    // Offered again soon rather than after a whole ack_wait (if the server is
+                    // reachable at all; otherwise ack_wait does it).
+                    let _ = msg.ack_with(AckKind::Nak(Some(RETRY_DELAY))).await;
+                    return Err(e);
+                }
+            },
             _ = tick.tick() => {
                 let _ = msg.ack_with(AckKind::Progress).await;
             }
@@ -281,8 +295,15 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
             return Ok(Outcome::NotYet);
         }
     }
+    let mut missing = None;
     let bytes = match (&meta.kind, &meta.blob) {
-        (Kind::Version, Some(name)) => Some(fetch_blob(&ctx.shared, name).await?),
+        (Kind::Version, Some(name)) => match fetch_blob(&ctx.shared, name).await? {
+            Some(b) => Some(b),
+            None => {
+                missing = Some(name.clone());
+                None
+            }
+        },
         _ => inline,
     };
 
@@ -310,6 +331,19 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         .await
     };
     let mut c = match work {
+        // Bytes that are gone from the object store cannot come back: a failure, not a retry.
+        Ok(_) if missing.is_some() => failure(
+            ctx,
+            meta,
+            "read",
+            "vanished",
+            format!(
+                "the job's bytes (object {} in {}) are gone from the object store",
+                missing.as_deref().unwrap_or_default(),
+                super::BLOBS_BUCKET
+            ),
+            &previous,
+        ),
         Ok(c) => c,
         // A bug in a stage must not turn the job into a poison message: it becomes a failure
         // event like in local mode.
@@ -526,21 +560,28 @@ async fn watch_queue(mut consumer: jetstream::consumer::PullConsumer) {
     }
 }
 
-async fn fetch_blob(shared: &Shared, name: &str) -> Result<Vec<u8>, NatsError> {
+/// The bytes of a large job from the object store; None when the object does not exist.
+async fn fetch_blob(shared: &Shared, name: &str) -> Result<Option<Vec<u8>>, NatsError> {
+    use async_nats::jetstream::object_store::GetErrorKind;
     let started = Instant::now();
-    let mut object = shared
-        .blobs
-        .get(name)
+    let read = async {
+        let mut object = match shared.blobs.get(name).await {
+            Ok(o) => o,
+            Err(e) if e.kind() == GetErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(NatsError::js(format!("object {name}"), e)),
+        };
+        let mut bytes = Vec::new();
+        object
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| NatsError::js(format!("read object {name}"), e))?;
+        Ok(Some(bytes))
+    };
+    let bytes = tokio::time::timeout(BLOB_TIMEOUT, read)
         .await
-        .map_err(|e| NatsError::js(format!("object {name}"), e))?;
-    let mut bytes = Vec::new();
-    object
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| NatsError::js(format!("read object {name}"), e))?;
+        .map_err(|_| NatsError::js(format!("read object {name}"), "timed out"))??;
     tracing::debug!(
         name,
-        bytes = bytes.len(),
         ms = started.elapsed().as_millis() as u64,
         "job bytes fetched from the object store"
     );

@@ -280,6 +280,17 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
+    /// How many jobs wait in the outbox (NATS mode).
+    pub fn outbox_len(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|source| StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     /// Removes the outbox's jobs up to `id` (they are stored in the stream).
     pub fn outbox_done(&mut self, id: i64) -> Result<(), StoreError> {
         self.conn
