@@ -719,3 +719,94 @@ fn bad_nats_settings_say_what_to_do() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nats.node"));
 }
+
+#[test]
+fn versions_of_one_path_are_applied_in_order_across_workers() {
+    use sha2::{Digest, Sha256};
+    let c = Cluster::new();
+    let watch = c.env.watch.clone();
+    let _node = c.node("n1", &watch);
+    let mut written = Vec::new();
+    for v in 0..12 {
+        let body = format!("{}\n第{v}版修订。\n", text(7000 + v));
+        written.push(hex::encode(Sha256::digest(body.as_bytes())));
+        fs::write(watch.join("hot.txt"), &body).unwrap();
+        std::thread::sleep(Duration::from_millis(120));
+    }
+    // All versions wait in the queue; three workers then take them at once.
+    std::thread::sleep(Duration::from_millis(500));
+    let _workers: Vec<Proc> = (0..3).map(|n| c.worker(n)).collect();
+    let events = export_quiet(&c, Duration::from_secs(3));
+    harness::assert_sequences_gap_free(&events);
+    let versions: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["subject"] == "n1/hot.txt"
+                && matches!(
+                    e["type"].as_str(),
+                    Some("sluice.file.added" | "sluice.file.changed")
+                )
+        })
+        .collect();
+    let shas: Vec<&str> = versions
+        .iter()
+        .map(|e| e["data"]["sha256"].as_str().unwrap())
+        .collect();
+    // Each version seen is one written, in the order written, ending with the last.
+    let mut at = 0;
+    for sha in &shas {
+        let pos = written[at..]
+            .iter()
+            .position(|w| w == sha)
+            .unwrap_or_else(|| panic!("{sha} out of order in {shas:?}"));
+        at += pos + 1;
+    }
+    assert_eq!(shas.last().copied(), written.last().map(String::as_str));
+    assert!(shas.len() >= 6, "only {} versions seen", shas.len());
+    // Each change names the version before it.
+    for pair in versions.windows(2) {
+        assert_eq!(
+            pair[1]["data"]["previous_sha256"],
+            pair[0]["data"]["sha256"]
+        );
+    }
+    // Each version's `retracted` is computed against the version before it, whichever worker
+    // applied that one: every segment of the previous version is either retracted or present
+    // again, and nothing present is retracted.
+    let mut previous: std::collections::HashSet<String> = Default::default();
+    let mut current: std::collections::HashSet<String> = Default::default();
+    let mut docs = 0;
+    for e in events.iter().filter(|e| e["subject"] == "n1/hot.txt") {
+        match e["type"].as_str().unwrap() {
+            "sluice.segment" => {
+                current.insert(e["data"]["segment"].as_str().unwrap().to_string());
+            }
+            "sluice.document.ingested" => {
+                let retracted: std::collections::HashSet<String> = e["data"]["retracted"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap().to_string())
+                    .collect();
+                assert!(
+                    retracted.is_disjoint(&current),
+                    "retracted a present segment"
+                );
+                for id in &previous {
+                    assert!(
+                        retracted.contains(id) || current.contains(id),
+                        "segment {id} of the previous version neither kept nor retracted"
+                    );
+                }
+                assert!(
+                    retracted.is_subset(&previous),
+                    "retracted what was never there"
+                );
+                previous = std::mem::take(&mut current);
+                docs += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(docs, shas.len());
+}
