@@ -23,7 +23,9 @@ pub enum CommandError {
 impl From<PipelineError> for CommandError {
     fn from(e: PipelineError) -> CommandError {
         match e {
-            PipelineError::WatchDir(_) | PipelineError::Filter(_) => {
+            PipelineError::WatchDir(_)
+            | PipelineError::Filter(_)
+            | PipelineError::Nats(crate::nats::NatsError::Setting(_)) => {
                 CommandError::Usage(e.to_string())
             }
             other => CommandError::Runtime(other.to_string()),

@@ -191,6 +191,11 @@ pub async fn run(
     } else {
         let node = settings.nats.node_name();
         let shared = crate::nats::connect(&settings.nats, &format!("sluice-node-{node}")).await?;
+        let state = &settings.state.file;
+        let incarnation = store.fact_or_insert("nats.incarnation", || {
+            crate::nats::node::new_incarnation(state)
+        })?;
+        crate::nats::node::claim_node(&shared, &node, &incarnation, state).await?;
         Some((shared, node))
     };
     let local_log = match nats {
@@ -313,6 +318,12 @@ pub async fn run(
             (Some(processor), thread)
         }
         (None, Some((shared, node))) => {
+            // Within what the server takes in one message, with room for the metadata.
+            let server_max = shared.client.server_info().max_payload as u64;
+            let inline_max = settings
+                .nats
+                .inline_max_bytes
+                .min(server_max.saturating_sub(64 * 1024));
             let on_group = {
                 let counters = counters.clone();
                 let progress = progress.clone();
@@ -330,7 +341,7 @@ pub async fn run(
                     shared,
                     node,
                     source: source_uri(&root),
-                    inline_max: settings.nats.inline_max_bytes,
+                    inline_max,
                     stop: stop.clone(),
                 },
                 store,

@@ -18,6 +18,8 @@ struct Server {
     port: u16,
     store: PathBuf,
     log: PathBuf,
+    /// A server configuration file (for limits), if any.
+    config: Option<PathBuf>,
 }
 
 fn free_port() -> u16 {
@@ -29,28 +31,38 @@ fn free_port() -> u16 {
 }
 
 impl Server {
-    fn start(dir: &Path) -> Server {
+    fn start(dir: &Path, config: Option<&str>) -> Server {
+        let config = config.map(|text| {
+            let p = dir.join("nats-server.conf");
+            fs::write(&p, text).unwrap();
+            p
+        });
         let mut s = Server {
             child: None,
             port: free_port(),
             store: dir.join("jetstream"),
             log: dir.join("nats-server.log"),
+            config,
         };
         s.launch();
         s
     }
 
     fn launch(&mut self) {
-        let child = Command::new("nats-server")
-            .args([
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-sd",
-            ])
-            .arg(&self.store)
+        let mut cmd = Command::new("nats-server");
+        cmd.args([
+            "-js",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-sd",
+        ])
+        .arg(&self.store);
+        if let Some(conf) = &self.config {
+            cmd.arg("-c").arg(conf);
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(
                 fs::OpenOptions::new()
@@ -176,11 +188,15 @@ struct Cluster {
 
 impl Cluster {
     fn new() -> Cluster {
+        Cluster::with_server_config(None)
+    }
+
+    fn with_server_config(config: Option<&str>) -> Cluster {
         let env = Env::new()
             .with("watch.settle_ms=50")
             .with("nats.ack_wait_ms=2000")
             .with("pipeline.workers=1");
-        let server = Server::start(env.dir.path());
+        let server = Server::start(env.dir.path(), config);
         Cluster { env, server }
     }
 
@@ -809,4 +825,62 @@ fn versions_of_one_path_are_applied_in_order_across_workers() {
         }
     }
     assert_eq!(docs, shas.len());
+}
+
+#[test]
+fn a_node_name_belongs_to_one_state_database() {
+    let c = Cluster::new();
+    let watch = c.env.watch.clone();
+    let _first = c.node("n1", &watch);
+    let other = c.env.dir.path().join("other");
+    fs::create_dir_all(&other).unwrap();
+    let _ = fs::write(c.env.dir.path().join("none.toml"), "");
+    let out = Command::new(harness::BIN)
+        .arg("run")
+        .arg("--config")
+        .arg(c.env.dir.path().join("none.toml"))
+        .arg("--watch")
+        .arg(&other)
+        .arg("--state")
+        .arg(c.env.dir.path().join("other.db"))
+        .args(["--nats", &c.server.url(), "--node", "n1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("nats.node") && stderr.contains("another state database"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_event_over_the_servers_max_payload_fails_its_version() {
+    // 128 KiB messages: files over 64 KiB go through the object store, and a 150 KB paragraph
+    // cannot travel as one event.
+    let c = Cluster::with_server_config(Some("max_payload: 131072\n"));
+    let watch = c.env.watch.clone();
+    let _workers: Vec<Proc> = (0..2).map(|n| c.worker(n)).collect();
+    let _node = c.node("n1", &watch);
+    let paragraph: String = (0..6000)
+        .map(|i| format!("第{i}项指标保持稳定增长"))
+        .collect();
+    assert!(paragraph.len() > 150_000);
+    fs::write(watch.join("huge.txt"), format!("标题\n\n{paragraph}\n")).unwrap();
+    fs::write(watch.join("copy.txt"), format!("标题\n\n{paragraph}\n")).unwrap();
+    c.env.write("small.txt", text(1));
+    let events = c.export_until(Duration::from_secs(120), |e| {
+        of_type(e, "sluice.document.failed").len() >= 2 && documents(e) >= 1
+    });
+    let failed = of_type(&events, "sluice.document.failed");
+    for f in &failed {
+        assert_eq!(f["data"]["error"]["kind"], "too_large", "{f}");
+        assert!(f["data"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_payload"));
+    }
+    // Both copies fail alike (the check comes before any dedup claim).
+    assert_eq!(failed.len(), 2);
+    assert_eq!(documents(&events), 1, "small.txt is ingested");
 }

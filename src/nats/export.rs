@@ -35,12 +35,11 @@ pub async fn run(
     let client = super::client(nats, "sluice-export").await?;
     let js = async_nats::jetstream::new(client);
     let mut stream = super::ensure_stream(&js, super::events_config()).await?;
-    let end = stream
+    let info = stream
         .info()
         .await
-        .map_err(|e| NatsError::js("events stream info", e))?
-        .state
-        .last_sequence;
+        .map_err(|e| NatsError::js("events stream info", e))?;
+    let (end, created) = (info.state.last_sequence, info.created);
     tracing::info!(
         output = %output.display(),
         resume_after = last,
@@ -110,8 +109,19 @@ pub async fn run(
                     continue;
                 }
                 Err(_) => {
-                    // Idle: fine when the stream has nothing new, a stall otherwise.
+                    // Idle: fine when the stream has nothing new, a stall otherwise, and an
+                    // error when the stream is not the one this log follows any more.
                     match stream.info().await {
+                        Ok(info) if info.created != created || info.state.last_sequence < last => {
+                            flush(&mut file, &mut buf).map_err(err)?;
+                            return Err(NatsError::Other(format!(
+                                "{}: {} was deleted and created again (or lost its tail) while \
+                                 exporting; its sequences no longer continue this log, so export \
+                                 stops; export to a new file",
+                                output.display(),
+                                super::EVENTS_STREAM
+                            )));
+                        }
                         Ok(info) if info.state.last_sequence > last => {
                             tracing::warn!(
                                 last,
@@ -135,7 +145,8 @@ pub async fn run(
                 .map_err(|e| NatsError::js("event metadata", e))?
                 .stream_sequence;
             if seq <= last {
-                continue;
+                // A consumer that started over from the beginning: start one after `last`.
+                continue 'consumer;
             }
             if seq != last + 1 {
                 flush(&mut file, &mut buf).map_err(err)?;

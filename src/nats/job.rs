@@ -65,7 +65,7 @@ pub struct Meta {
     pub previous_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stat: Option<Stat>,
-    /// Moves: the old path and the generation its last job had.
+    /// Moves: the old path, and the change number the move gives it (one more than its last).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

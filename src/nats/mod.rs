@@ -49,6 +49,9 @@ pub enum NatsError {
     Connect { url: String, message: String },
     #[error("NATS {what}: {message}")]
     JetStream { what: String, message: String },
+    /// A setting that cannot work (exit 2).
+    #[error("{0}")]
+    Setting(String),
     #[error("{0}")]
     Other(String),
 }

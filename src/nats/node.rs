@@ -19,6 +19,57 @@ use crate::pipeline::PipelineError;
 use crate::process::process;
 use crate::store::{FileRecord, FileStatus, OutboxJob, StateOp, Store};
 
+/// Claims `node` for this state database: a node's change numbers live in its state database,
+/// so a second database (another host with the same name, or this host after losing its state
+/// file) must not publish under the same name, or its jobs would read as already applied.
+pub async fn claim_node(
+    shared: &Shared,
+    node: &str,
+    incarnation: &str,
+    state: &std::path::Path,
+) -> Result<(), NatsError> {
+    use async_nats::jetstream::kv::CreateErrorKind;
+    let key = format!("n.{node}");
+    match shared
+        .paths
+        .create(&key, incarnation.to_string().into())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {
+            let held = shared
+                .paths
+                .get(&key)
+                .await
+                .map_err(|e| NatsError::js(format!("read {key}"), e))?
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            if held == incarnation {
+                return Ok(());
+            }
+            Err(NatsError::Setting(format!(
+                "setting nats.node: the name {node:?} belongs to another state database (id \
+                 {held}; this one, {}, is {incarnation}). Every watcher node needs its own name \
+                 and its own state file; if this node lost its state file, give it a new name \
+                 (--node): the old name's change numbers live on in the shared state",
+                state.display()
+            )))
+        }
+        Err(e) => Err(NatsError::js(format!("claim node name {key}"), e)),
+    }
+}
+
+/// A fresh incarnation id for a node's state database.
+pub fn new_incarnation(state: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(format!("{:?}", std::time::SystemTime::now()).as_bytes());
+    h.update(std::process::id().to_be_bytes());
+    h.update(state.to_string_lossy().as_bytes());
+    h.update(gethostname::gethostname().to_string_lossy().as_bytes());
+    hex::encode(&h.finalize()[..12])
+}
+
 pub struct Publisher {
     pub out: Outbox,
     pub store: Store,

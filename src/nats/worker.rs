@@ -215,6 +215,9 @@ async fn handle(ctx: &Arc<Ctx>, msg: jetstream::Message) -> Result<(), NatsError
     tokio::pin!(work);
     let mut tick = tokio::time::interval(ctx.ack_wait / 3);
     tick.tick().await;
+    // A job still running after ten ack_waits is presumed hung: it stops reporting progress,
+    // so the server hands it to another worker.
+    let mut reports = 0;
     let outcome = loop {
         tokio::select! {
             r = &mut work => match r {
@@ -226,7 +229,11 @@ async fn handle(ctx: &Arc<Ctx>, msg: jetstream::Message) -> Result<(), NatsError
                     return Err(e);
                 }
             },
-            _ = tick.tick() => {
+            _ = tick.tick(), if reports < 30 => {
+                reports += 1;
+                if reports == 30 {
+                    tracing::warn!(path = %meta.path, "job still running after ten ack_waits: no longer holding it");
+                }
                 let _ = msg.ack_with(AckKind::Progress).await;
             }
         }
@@ -359,6 +366,35 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
             )
         }
     };
+    // An event over the server's max_payload could never be published: the version fails
+    // instead, before it claims anything in the shared index. Measured only when it could
+    // happen (the dedup verdicts added later are a few hundred bytes).
+    let limit = ctx.max_payload.saturating_sub(64 * 1024);
+    let could_be_large =
+        meta.stat.as_ref().map_or(0, |s| s.size as usize) * 4 + previous.len() * 32 > limit / 2;
+    if could_be_large {
+        if let Some(big) = c
+            .events
+            .iter()
+            .map(|e| json_len(&e.data))
+            .max()
+            .filter(|&n| n > limit)
+        {
+            c = failure(
+                ctx,
+                meta,
+                "publish",
+                "too_large",
+                format!(
+                    "an event of this version would be about {big} bytes, over the NATS \
+                     server's max_payload ({}); raise max_payload in the server's configuration \
+                     or lower pipeline.max_file_bytes",
+                    ctx.max_payload
+                ),
+                &previous,
+            );
+        }
+    }
     // Dedup against the shared index: claims in one concurrent round, verdicts from them and
     // the in-memory band index, new signatures written in one concurrent round.
     if let Some(analysis) = c.dedup.clone() {
@@ -370,32 +406,26 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         crate::metrics::global().observe(crate::metrics::Stage::DedupLookup, started.elapsed());
     }
     let time = now_rfc3339();
-    let mut lines = event_lines(&mut c, meta, &time);
-    let limit = ctx.max_payload.saturating_sub(1024);
-    if let Some(big) = lines
-        .iter()
-        .map(|(_, l)| l.len())
-        .max()
-        .filter(|&n| n > limit)
-    {
-        c = failure(
-            ctx,
-            meta,
-            "publish",
-            "too_large",
-            format!(
-                "an event of this version would be {big} bytes, over the NATS server's \
-                 max_payload ({}); raise max_payload in the server's configuration or lower \
-                 pipeline.max_file_bytes",
-                ctx.max_payload
-            ),
-            &previous,
-        );
-        lines = event_lines(&mut c, meta, &time);
-    }
+    let lines = event_lines(&mut c, meta, &time);
 
-    // Another delivery of this job (after an ack_wait ran out) may have finished meanwhile.
+    // Another delivery of this job (after an ack_wait ran out) may have finished meanwhile;
+    // if it stopped between a move's two writes, the source path is finished here.
     if shared::read_path(paths, &key).await?.0.generation >= meta.generation {
+        if let Some(src) = &source {
+            let (now, revision) = shared::read_path(paths, &src.key).await?;
+            if now.generation < src.generation {
+                clear_source(
+                    paths,
+                    &Source {
+                        key: src.key.clone(),
+                        state: now,
+                        revision,
+                        generation: src.generation,
+                    },
+                )
+                .await?;
+            }
+        }
         return Ok(Outcome::AlreadyApplied);
     }
     // Events in order, each under its id (a second publication of an id is dropped); the
@@ -517,6 +547,23 @@ fn failure(
     );
     complete(&mut c, Some(previous));
     c
+}
+
+/// The length of a value's JSON, without keeping the text.
+fn json_len(v: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    let _ = serde_json::to_writer(&mut n, v);
+    n.0
 }
 
 /// Gives the events their committed ids and renders each as its line and subject.

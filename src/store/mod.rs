@@ -280,6 +280,38 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(err)
     }
 
+    /// A named fact about this state database, set once: the stored value, or `make()`'s, stored.
+    pub fn fact_or_insert(
+        &mut self,
+        name: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        let found: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM facts WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        if let Some(v) = found {
+            return Ok(v);
+        }
+        let value = make();
+        self.conn
+            .execute(
+                "INSERT INTO facts (name, value) VALUES (?1, ?2)",
+                params![name, value],
+            )
+            .map_err(err)?;
+        Ok(value)
+    }
+
     /// How many jobs wait in the outbox (NATS mode).
     pub fn outbox_len(&self) -> Result<u64, StoreError> {
         self.conn

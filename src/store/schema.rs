@@ -66,6 +66,11 @@ const MIGRATIONS: &[&str] = &[
         msg_id  TEXT NOT NULL,
         payload BLOB NOT NULL
     );",
+    // 6: small facts about this state database, by name (a NATS node's incarnation id).
+    "CREATE TABLE facts (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
