@@ -93,22 +93,37 @@ pub async fn run(
     let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
     let mirror = Arc::new(Mutex::new(Mirror::default()));
     let watcher = shared::start_mirror(shared.sigs.clone(), dedup.clone(), mirror.clone()).await?;
-    let consumer: jetstream::consumer::PullConsumer = shared
+    let config = pull::Config {
+        durable_name: Some(super::WORKERS_CONSUMER.into()),
+        description: Some("sluice workers: every job once".into()),
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
+        ack_wait: Duration::from_millis(settings.nats.ack_wait_ms),
+        max_deliver: -1,
+        max_ack_pending: 10_000,
+        ..Default::default()
+    };
+    let mut consumer: jetstream::consumer::PullConsumer = shared
         .jobs
-        .get_or_create_consumer(
-            super::WORKERS_CONSUMER,
-            pull::Config {
-                durable_name: Some(super::WORKERS_CONSUMER.into()),
-                description: Some("sluice workers: every job once".into()),
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_millis(settings.nats.ack_wait_ms),
-                max_deliver: -1,
-                max_ack_pending: 10_000,
-                ..Default::default()
-            },
-        )
+        .get_or_create_consumer(super::WORKERS_CONSUMER, config.clone())
         .await
         .map_err(|e| NatsError::js("job consumer", e))?;
+    // The consumer outlives workers: a changed nats.ack_wait_ms is applied to it.
+    if consumer.cached_info().config.ack_wait != config.ack_wait {
+        match shared.jobs.update_consumer(config.clone()).await {
+            Ok(updated) => {
+                tracing::info!(
+                    ack_wait_ms = settings.nats.ack_wait_ms,
+                    "job consumer updated to this nats.ack_wait_ms"
+                );
+                consumer = updated;
+            }
+            Err(e) => tracing::warn!(
+                "job consumer keeps its ack wait of {:?}: cannot change it to nats.ack_wait_ms \
+                 ({e})",
+                consumer.cached_info().config.ack_wait
+            ),
+        }
+    }
     let _ = warm.await;
     let depth = tokio::spawn(watch_queue(consumer.clone()));
     let workers = settings.workers();
