@@ -537,55 +537,109 @@ impl DetectStage {
     }
 }
 
-/// Runs `process` on up to `workers` jobs at once, off the async threads, and passes the results
-/// on in job order.
+/// Runs `process` on up to `workers` jobs at once, off the async threads, and passes each result
+/// on as soon as it is ready. Jobs of one path keep their order: a job whose path (or, for a
+/// move, either path) has a job in flight waits for it, and holds back the jobs behind it
+/// meanwhile. Different files do not wait for each other, so one slow file does not stall the
+/// rest.
 async fn run_processor(
-    rx: mpsc::Receiver<Job>,
+    mut rx: mpsc::Receiver<Job>,
     tx: mpsc::Sender<Committable>,
     workers: usize,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
     dedup: Arc<Dedup>,
 ) {
-    // On a stop signal no new job is taken; the ones in flight finish and are committed.
-    let jobs = futures::stream::unfold((rx, shutdown), |(mut rx, mut shutdown)| async move {
-        let job = tokio::select! {
-            biased;
-            _ = shutdown.wait_for(|s| *s) => None,
-            job = rx.recv() => job,
-        };
-        job.map(|job| (job, (rx, shutdown)))
-    });
-    let results = jobs
-        .map(|job| {
-            let dedup = dedup.clone();
-            async move {
-                let path = job_path(&job).to_string();
-                let worker_dedup = dedup.clone();
-                match tokio::task::spawn_blocking(move || process_with(job, &worker_dedup)).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::error!(path, "processing panicked: {e}");
-                        process_with(
-                            Job::Failed(crate::detect::Failure {
-                                path,
-                                stage: "process",
-                                kind: "internal_error",
-                                message: format!("processing failed unexpectedly: {e}"),
-                                sha256: None,
-                                stat: None,
-                            }),
-                            &dedup,
-                        )
-                    }
-                }
+    let workers = workers.max(1);
+    let mut running = futures::stream::FuturesUnordered::new();
+    let mut busy: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut waiting: Option<Job> = None;
+    // Taking new jobs: until the channel closes or a stop is requested (on a stop, the jobs in
+    // flight finish and are committed; the rest is re-derived at the next start).
+    let mut open = true;
+    let start = |job: Job, busy: &mut std::collections::HashMap<String, usize>| {
+        let paths = job_paths(&job);
+        for p in &paths {
+            *busy.entry(p.clone()).or_default() += 1;
+        }
+        let dedup = dedup.clone();
+        async move { (paths, process_off_thread(job, dedup).await) }
+    };
+    loop {
+        if open && *shutdown.borrow() {
+            open = false;
+            waiting = None;
+        }
+        if let Some(job) = waiting.take() {
+            if job_paths(&job).iter().any(|p| busy.contains_key(p)) {
+                waiting = Some(job);
+            } else {
+                running.push(start(job, &mut busy));
             }
-        })
-        .buffered(workers.max(1));
-    let mut results = std::pin::pin!(results);
-    while let Some(c) = results.next().await {
-        if tx.send(c).await.is_err() {
+        }
+        if running.is_empty() && !open {
             break;
         }
+        tokio::select! {
+            biased;
+            changed = shutdown.changed(), if open => {
+                // A dropped sender reads as a stop, as everywhere else.
+                if changed.is_err() {
+                    open = false;
+                    waiting = None;
+                }
+            }
+            done = running.next(), if !running.is_empty() => {
+                let Some((paths, c)) = done else { continue };
+                for p in paths {
+                    if let Some(n) = busy.get_mut(&p) {
+                        *n -= 1;
+                        if *n == 0 {
+                            busy.remove(&p);
+                        }
+                    }
+                }
+                if tx.send(c).await.is_err() {
+                    break;
+                }
+            }
+            job = rx.recv(), if open && waiting.is_none() && running.len() < workers => {
+                match job {
+                    None => open = false,
+                    Some(job) => waiting = Some(job),
+                }
+            }
+        }
+    }
+}
+
+/// `process_with` on a blocking thread; a panic becomes the version's failure.
+async fn process_off_thread(job: Job, dedup: Arc<Dedup>) -> Committable {
+    let path = job_path(&job).to_string();
+    let worker_dedup = dedup.clone();
+    match tokio::task::spawn_blocking(move || process_with(job, &worker_dedup)).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(path, "processing panicked: {e}");
+            process_with(
+                Job::Failed(crate::detect::Failure {
+                    path,
+                    stage: "process",
+                    kind: "internal_error",
+                    message: format!("processing failed unexpectedly: {e}"),
+                    sha256: None,
+                    stat: None,
+                }),
+                &dedup,
+            )
+        }
+    }
+}
+
+/// The paths a job changes: one, or both of a move's.
+fn job_paths(job: &Job) -> Vec<String> {
+    match job {
+        Job::Moved { from, to, .. } => vec![from.clone(), to.clone()],
+        other => vec![job_path(other).to_string()],
     }
 }
 

@@ -520,3 +520,33 @@ fn a_file_dated_far_in_the_future_is_ingested() {
     assert_eq!(ingested_count(&events, "future.txt"), 1);
     assert_eq!(ingested_count(&events, "ok.txt"), 1);
 }
+
+#[test]
+fn a_slow_file_does_not_hold_back_the_files_after_it() {
+    let env = Env::new()
+        .with("watch.settle_ms=50")
+        .with("pipeline.workers=2");
+    let _daemon = env.start();
+    // A large page takes far longer to segment and extract than a small one.
+    let big: String = (0..1500).map(common::harness::article).collect();
+    assert!(big.len() > 250_000);
+    env.write("big.txt", &big);
+    std::thread::sleep(Duration::from_millis(150));
+    for i in 0..5 {
+        env.write(
+            &format!("small{i}.txt"),
+            common::harness::article(10_000 + i),
+        );
+    }
+    let events = env.wait_for(Duration::from_secs(120), |e| {
+        subjects(e, "sluice.document.ingested").len() == 6
+    });
+    let order = subjects(&events, "sluice.document.ingested");
+    let big_at = order.iter().position(|s| s == "big.txt").unwrap();
+    assert_eq!(
+        big_at, 5,
+        "the small files, dropped after the big one, are committed before it: {order:?}"
+    );
+    // The big file's events are still one contiguous block.
+    common::harness::assert_versions_contiguous(&events);
+}
