@@ -2,13 +2,14 @@
 //!
 //! ```text
 //! watcher (async) --WatchMsg--> detector (thread) --Job--> processor (async, N blocking workers,
-//!   results kept in order) --Committable--> committer (thread: dedup fix-ups, one write, one sync,
-//!   one SQLite transaction per group)
+//!   results in order per path) --Committable--> committer (thread: dedup fix-ups, one write, one
+//!   sync, one SQLite transaction per group)
 //! ```
 //!
 //! Every channel is bounded (`pipeline.channel_capacity`), so a slow stage slows intake instead of
-//! growing a queue. The processor keeps job order, so the versions of one file are committed in
-//! the order they were detected, and one job's events are written contiguously.
+//! growing a queue. The processor keeps the order of each path's jobs, so the versions of one file
+//! are committed in the order they were detected, while different files do not wait for each
+//! other; one job's events are written contiguously.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
