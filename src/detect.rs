@@ -101,6 +101,11 @@ pub struct Detector {
     /// Files handed back to settle, and since when: when they come back still being written
     /// (nothing else tells, e.g. in fallback scanning), they are handed back again.
     deferred: HashMap<PathBuf, std::time::Instant>,
+    /// In the daemon: tracked files found gone with nothing to pair them with, held back for one
+    /// more settle before their removal is emitted (path → sha256). A move's two halves can
+    /// settle in different looks — the new name found by a walk of a folder created for it, the
+    /// old one by its own notification — and a later look pairs them from here.
+    held_gone: BTreeMap<String, Option<String>>,
     /// Bytes kept by the look in progress (bounded by [`BATCH_KEEP_BYTES`]).
     kept: std::cell::Cell<u64>,
     /// Set on shutdown: a long look stops early (its results are abandoned with the process).
@@ -124,6 +129,9 @@ enum Source {
     Settled,
     /// A walk of a folder found it.
     Walk,
+    /// A walk of a folder that just appeared found it: it may be the new half of a move whose
+    /// old half (the old name's own notification) settles in the next look.
+    NewFolder,
 }
 
 /// What one look at one path found.
@@ -155,6 +163,7 @@ impl Detector {
             defer_recent: None,
             defer_max: std::time::Duration::ZERO,
             deferred: HashMap::new(),
+            held_gone: BTreeMap::new(),
             kept: std::cell::Cell::new(0),
             stop: None,
         }
@@ -216,7 +225,7 @@ impl Detector {
                     }
                     let listing = list(&self.root, &abs, &self.filter);
                     for (r, _) in listing.files {
-                        candidates.entry(r).or_insert(Source::Walk);
+                        candidates.entry(r).or_insert(Source::NewFolder);
                     }
                     if listing.unlisted.is_empty() {
                         for r in self.tracked_below(&rel) {
@@ -273,6 +282,10 @@ impl Detector {
             if !matches!(outcome, Outcome::Defer) {
                 self.deferred.remove(&abs);
             }
+            if !matches!(outcome, Outcome::Gone) {
+                // Back (renamed back, or never really gone): nothing to remove.
+                self.held_gone.remove(&rel);
+            }
             match outcome {
                 Outcome::Unchanged | Outcome::Skip => {}
                 Outcome::Defer => {
@@ -291,7 +304,13 @@ impl Detector {
         }
         // A path gone and a new path with the same bytes in the same look: a move.
         let mut gone_by_sha: HashMap<String, Vec<String>> = HashMap::new();
-        for (path, sha) in &gone {
+        let held: Vec<(String, Option<String>)> = self
+            .held_gone
+            .iter()
+            .filter(|(path, _)| !gone.iter().any(|(g, _)| g == *path))
+            .map(|(p, s)| (p.clone(), s.clone()))
+            .collect();
+        for (path, sha) in held.iter().chain(&gone) {
             if let Some(sha) = sha {
                 gone_by_sha
                     .entry(sha.clone())
@@ -310,6 +329,7 @@ impl Detector {
                     };
                     if let Some(from) = from {
                         let record = self.tracked.remove(&from);
+                        self.held_gone.remove(&from);
                         moved_from.insert(from.clone());
                         if let Some(mut t) = record {
                             t.stat = stat;
@@ -363,9 +383,18 @@ impl Detector {
                 continue;
             }
             if hold_removals {
+                self.held_gone.insert(path.clone(), sha256);
                 deferred.push(self.root.join(&path));
                 continue;
             }
+            // In the daemon, a removal with nothing to pair it with waits one more settle: the
+            // other half of a move may come in the next look.
+            if self.defer_recent.is_some() && !self.held_gone.contains_key(&path) {
+                self.held_gone.insert(path.clone(), sha256);
+                deferred.push(self.root.join(&path));
+                continue;
+            }
+            self.held_gone.remove(&path);
             self.tracked.remove(&path);
             jobs.push(Job::Removed { path, sha256 });
         }
@@ -408,7 +437,18 @@ impl Detector {
             .deferred
             .get(abs)
             .is_some_and(|since| since.elapsed() < self.defer_max);
-        if (source == Source::Walk || deferred_again) && self.is_being_written(&meta) {
+        let walked = matches!(source, Source::Walk | Source::NewFolder);
+        if (walked || deferred_again) && self.is_being_written(&meta) {
+            return Outcome::Defer;
+        }
+        // A new file in a new folder waits one settle (in the daemon), so that if it was moved
+        // there, the old name's removal is seen first and the two are paired as a move.
+        if source == Source::NewFolder
+            && previous.is_none()
+            && self.defer_recent.is_some()
+            && !self.deferred.contains_key(abs)
+            && self.held_gone.is_empty()
+        {
             return Outcome::Defer;
         }
         let keep = self.kept.get() + stat.size <= BATCH_KEEP_BYTES;

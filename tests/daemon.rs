@@ -550,3 +550,35 @@ fn a_slow_file_does_not_hold_back_the_files_after_it() {
     // The big file's events are still one contiguous block.
     common::harness::assert_versions_contiguous(&events);
 }
+
+#[test]
+fn a_file_moved_into_a_folder_created_for_it_is_one_move() {
+    let env = Env::new().with("watch.settle_ms=80");
+    let _daemon = env.start();
+    let mut current = "start.txt".to_string();
+    env.write(&current, common::harness::article(1));
+    env.wait_for(Duration::from_secs(20), |e| {
+        subjects(e, "sluice.document.ingested").len() == 1
+    });
+    for i in 0..12 {
+        // A new nested folder, and the file renamed into it right away: the new name is found
+        // by the walk of the new folder, the old one by its own notification.
+        let dir = format!("n{i}/deep");
+        fs::create_dir_all(env.path(&dir)).unwrap();
+        let next = format!("{dir}/f{i}.txt");
+        fs::rename(env.path(&current), env.path(&next)).unwrap();
+        env.wait_for(Duration::from_secs(20), |e| {
+            subjects(e, "sluice.file.moved").len() == i + 1
+                || !subjects(e, "sluice.file.removed").is_empty()
+        });
+        let events = env.wait_quiet(Duration::from_millis(300));
+        assert_eq!(
+            subjects(&events, "sluice.file.removed").len(),
+            0,
+            "move {i} came out as a removal:\n{}",
+            summary(&events)
+        );
+        assert_eq!(subjects(&events, "sluice.file.added").len(), 1);
+        current = next;
+    }
+}
