@@ -41,31 +41,6 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-fn local(c: &Corpus, workers: usize) -> f64 {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let started = Instant::now();
-    let out = Command::new(BIN)
-        .arg("ingest")
-        .arg("--config")
-        .arg(config(tmp.path()))
-        .arg("--watch")
-        .arg(&c.dir)
-        .arg("--output")
-        .arg(tmp.path().join("events.ndjson"))
-        .arg("--state")
-        .arg(tmp.path().join("sluice.db"))
-        .arg("--set")
-        .arg(format!("pipeline.workers={workers}"))
-        .output()
-        .expect("run sluice ingest");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    c.files.len() as f64 / started.elapsed().as_secs_f64()
-}
-
 struct Killed(Child);
 
 impl Drop for Killed {
@@ -212,7 +187,10 @@ fn main() {
     for workers in [1, 2] {
         t.row(
             format!("local: sluice ingest, {workers} thread(s)"),
-            format!("{:.0} files/s", local(&corpus, workers)),
+            format!(
+                "{:.0} files/s",
+                corpus.files.len() as f64 / corpus::ingest(&corpus, workers).0
+            ),
         );
     }
     let mut one = 0.0;

@@ -28,7 +28,7 @@ const ROUNDS: usize = 3;
 
 #[path = "support/corpus.rs"]
 mod corpus;
-use corpus::{mbps, Corpus, Table};
+use corpus::{ingest, mbps, Corpus, Table};
 
 /// Best wall time of a few rounds of `f`.
 fn best(mut f: impl FnMut()) -> Duration {
@@ -210,39 +210,6 @@ fn stages(c: &Corpus, t: &mut Table) {
         "ceiling: bare jieba-rs cut (HMM)",
         format!("{:.1} MB/s", mbps(c.bytes, cut)),
     );
-}
-
-/// Runs `sluice ingest` on the corpus with a fresh state; returns (seconds, peak RSS KiB).
-fn ingest(c: &Corpus, workers: usize) -> (f64, u64) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let config = tmp.path().join("none.toml");
-    std::fs::write(&config, "").expect("config");
-    let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .arg("ingest")
-        .arg("--config")
-        .arg(&config)
-        .arg("--watch")
-        .arg(&c.dir)
-        .arg("--output")
-        .arg(tmp.path().join("events.ndjson"))
-        .arg("--state")
-        .arg(tmp.path().join("sluice.db"))
-        .arg("--set")
-        .arg(format!("pipeline.workers={workers}"))
-        .env("RUST_LOG", "info")
-        .output()
-        .expect("run sluice ingest");
-    let secs = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "sluice ingest failed: {stderr}");
-    let rss = stderr
-        .split("peak_rss_kb=")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (secs, rss)
 }
 
 fn end_to_end(c: &Corpus, t: &mut Table) -> f64 {

@@ -56,13 +56,22 @@ fn shutdown_on_signals() -> watch::Receiver<bool> {
     rx
 }
 
+/// The `/metrics` and `/healthz` endpoint of a command; it stops when this is dropped.
+pub struct MetricsServer(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.0.take() {
+            server.abort();
+        }
+    }
+}
+
 /// Starts the `/metrics` and `/healthz` endpoint when `metrics.addr` is set. An address that
 /// cannot be listened on is a bad setting (exit 2), named as such.
-pub fn start_metrics(
-    settings: &Settings,
-) -> Result<Option<tokio::task::JoinHandle<()>>, CommandError> {
+pub fn start_metrics(settings: &Settings) -> Result<MetricsServer, CommandError> {
     let Some(addr) = settings.metrics.socket_addr() else {
-        return Ok(None);
+        return Ok(MetricsServer(None));
     };
     if !addr.ip().is_loopback() {
         tracing::warn!(
@@ -73,7 +82,7 @@ pub fn start_metrics(
     }
     let metrics = crate::metrics::global();
     match crate::metrics::serve(addr, metrics.health.clone()) {
-        Ok((_, server)) => Ok(Some(server)),
+        Ok((_, server)) => Ok(MetricsServer(Some(server))),
         Err(e) => Err(CommandError::Usage(format!(
             "setting metrics.addr: cannot listen on {addr}: {e}; give a free port on an \
              address of this host (e.g. 127.0.0.1:9464), or leave metrics.addr empty"
@@ -83,13 +92,9 @@ pub fn start_metrics(
 
 /// `sluice run`: watch until SIGINT/SIGTERM.
 pub async fn run(settings: &Settings) -> Result<(), CommandError> {
-    let server = start_metrics(settings)?;
+    let _metrics = start_metrics(settings)?;
     let shutdown = shutdown_on_signals();
-    let summary = pipeline::run(settings, Mode::Daemon, shutdown, Progress::default()).await;
-    if let Some(server) = server {
-        server.abort();
-    }
-    let summary = summary?;
+    let summary = pipeline::run(settings, Mode::Daemon, shutdown, Progress::default()).await?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,
@@ -112,13 +117,11 @@ fn require_nats(settings: &Settings, command: &str) -> Result<(), CommandError> 
 /// `sluice worker`: take jobs from the shared stream until SIGINT/SIGTERM.
 pub async fn worker(settings: &Settings) -> Result<(), CommandError> {
     require_nats(settings, "worker")?;
-    let server = start_metrics(settings)?;
+    let _metrics = start_metrics(settings)?;
     let shutdown = shutdown_on_signals();
-    let summary = crate::nats::worker::run(settings, shutdown).await;
-    if let Some(server) = server {
-        server.abort();
-    }
-    let summary = summary.map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let summary = crate::nats::worker::run(settings, shutdown)
+        .await
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
     tracing::info!(
         jobs = summary.jobs,
         versions = summary.versions,
@@ -134,15 +137,12 @@ pub async fn worker(settings: &Settings) -> Result<(), CommandError> {
 /// `sluice export`: append the shared event stream to `output.file`.
 pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandError> {
     require_nats(settings, "export")?;
-    let server = start_metrics(settings)?;
+    let _metrics = start_metrics(settings)?;
     crate::metrics::global().health.set_ready();
     let shutdown = shutdown_on_signals();
-    let summary =
-        crate::nats::export::run(&settings.nats, &settings.output.file, follow, shutdown).await;
-    if let Some(server) = server {
-        server.abort();
-    }
-    let summary = summary.map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let summary = crate::nats::export::run(&settings.nats, &settings.output.file, follow, shutdown)
+        .await
+        .map_err(|e| CommandError::Runtime(e.to_string()))?;
     tracing::info!(
         lines = summary.lines,
         last_sequence = summary.last_sequence,
@@ -153,7 +153,7 @@ pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandErro
 
 /// `sluice ingest`: reconcile the folder once, commit every change, exit.
 pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
-    let server = start_metrics(settings)?;
+    let _metrics = start_metrics(settings)?;
     let shutdown = shutdown_on_signals();
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
@@ -172,11 +172,7 @@ pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
     } else {
         Progress::default()
     };
-    let summary = pipeline::run(settings, Mode::Once, shutdown, progress).await;
-    if let Some(server) = server {
-        server.abort();
-    }
-    let summary = summary?;
+    let summary = pipeline::run(settings, Mode::Once, shutdown, progress).await?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,

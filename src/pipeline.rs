@@ -651,7 +651,7 @@ fn log_err(path: &str) -> impl Fn(std::io::Error) -> PipelineError + '_ {
     }
 }
 
-fn job_path(job: &Job) -> &str {
+pub(crate) fn job_path(job: &Job) -> &str {
     match job {
         Job::Version(v) => &v.path,
         Job::Moved { to, .. } => to,

@@ -241,17 +241,22 @@ impl Cluster {
         p
     }
 
-    /// Runs `sluice export` to the end of the stream and reads the whole exported log.
-    fn export(&self) -> Vec<Value> {
+    /// Runs a one-shot command to its end; it must succeed.
+    fn run_ok(&self, sub: &str, extra: &[&str]) {
         let out = self
-            .command("export", &[])
+            .command(sub, extra)
             .output()
-            .expect("run sluice export");
+            .unwrap_or_else(|e| panic!("run sluice {sub}: {e}"));
         assert!(
             out.status.success(),
-            "sluice export failed: {}",
+            "sluice {sub} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// Runs `sluice export` to the end of the stream and reads the whole exported log.
+    fn export(&self) -> Vec<Value> {
+        self.run_ok("export", &[]);
         harness::read_log(&self.env.output)
     }
 
@@ -321,15 +326,7 @@ fn three_workers_one_killed_every_version_exactly_once() {
     for i in 0..FILES {
         c.env.write(&format!("d{}/f{i:04}.txt", i % 20), text(i));
     }
-    let out = c
-        .command("ingest", &["--node", "n1"])
-        .output()
-        .expect("ingest");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    c.run_ok("ingest", &["--node", "n1"]);
     let mut workers: Vec<Proc> = (0..3).map(|n| c.worker(n)).collect();
     c.export_until(Duration::from_secs(300), |e| documents(e) >= 150);
     workers[0].kill9();

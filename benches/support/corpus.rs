@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 pub struct Corpus {
     pub dir: PathBuf,
@@ -107,4 +108,37 @@ pub fn from_env() -> Corpus {
         Ok(dir) => load(Path::new(&dir), None),
         Err(_) => generated(),
     }
+}
+
+/// Runs `sluice ingest` on the corpus with a fresh state; returns (seconds, peak RSS KiB).
+pub fn ingest(c: &Corpus, workers: usize) -> (f64, u64) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("none.toml");
+    std::fs::write(&config, "").expect("config");
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("ingest")
+        .arg("--config")
+        .arg(&config)
+        .arg("--watch")
+        .arg(&c.dir)
+        .arg("--output")
+        .arg(tmp.path().join("events.ndjson"))
+        .arg("--state")
+        .arg(tmp.path().join("sluice.db"))
+        .arg("--set")
+        .arg(format!("pipeline.workers={workers}"))
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run sluice ingest");
+    let secs = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "sluice ingest failed: {stderr}");
+    let rss = stderr
+        .split("peak_rss_kb=")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (secs, rss)
 }

@@ -112,9 +112,10 @@ fn tag(level: Level, fp: &Fingerprint) -> u64 {
 /// Bits of a band key that pick its bucket in [`Bands::starts`].
 const BUCKET_BITS: u32 = 16;
 
-/// Band key → ids (ascending, at most [`MAX_PER_KEY`]).
+/// Band key → ids (ascending, at most [`MAX_PER_KEY`]). Also the band index of the NATS
+/// workers' signature mirror.
 #[derive(Debug, Default)]
-struct Bands {
+pub(crate) struct Bands {
     /// Sorted by (key, id).
     keys: Vec<u64>,
     ids: Vec<u32>,
@@ -155,7 +156,7 @@ impl Bands {
         self.starts = starts;
     }
 
-    fn get(&self, key: u64, out: &mut Vec<u32>) {
+    pub(crate) fn get(&self, key: u64, out: &mut Vec<u32>) {
         let run = self.run(key);
         out.extend_from_slice(run);
         if let Some(more) = self.recent.get(&key) {
@@ -163,7 +164,8 @@ impl Bands {
         }
     }
 
-    fn insert(&mut self, key: u64, id: u32) {
+    /// Adds `id` under `key`; ids must come in ascending order.
+    pub(crate) fn insert(&mut self, key: u64, id: u32) {
         let held = self.run(key).len() + self.recent.get(&key).map_or(0, Vec::len);
         if held >= MAX_PER_KEY {
             return;
@@ -218,6 +220,28 @@ pub struct Match {
     pub document: String,
     pub item: String,
     pub similarity: f64,
+}
+
+impl Match {
+    /// Keeps in `best` the candidate `(document, item)` with signature `theirs` if it is at least
+    /// `threshold` similar to `sig` and more similar than `best` (ties keep the earlier).
+    pub fn offer(
+        best: &mut Option<Match>,
+        threshold: f64,
+        sig: &[u32],
+        theirs: &[u32],
+        document: &str,
+        item: &str,
+    ) {
+        let s = similarity(sig, theirs);
+        if s >= threshold && best.as_ref().is_none_or(|b| s > b.similarity) {
+            *best = Some(Match {
+                document: document.to_string(),
+                item: item.to_string(),
+                similarity: s,
+            });
+        }
+    }
 }
 
 /// The in-memory part of the index, for one signature scheme.
@@ -395,14 +419,8 @@ impl Index {
             else {
                 continue;
             };
-            let similarity = similarity(sig, &theirs);
-            if similarity >= threshold && best.as_ref().is_none_or(|b| similarity > b.similarity) {
-                best = Some(Match {
-                    document: document.to_string(),
-                    item: r.get(1)?,
-                    similarity,
-                });
-            }
+            let item = r.get_ref(1)?.as_str()?;
+            Match::offer(&mut best, threshold, sig, &theirs, document, item);
         }
         Ok(best)
     }

@@ -149,13 +149,7 @@ impl Publisher {
                 }
                 continue;
             }
-            let path = match &job {
-                Job::Version(v) => v.path.clone(),
-                Job::Moved { to, .. } => to.clone(),
-                Job::Removed { path, .. } => path.clone(),
-                Job::Failed(f) => f.path.clone(),
-                Job::Restat { .. } => unreachable!("handled above"),
-            };
+            let path = crate::pipeline::job_path(&job).to_string();
             // A move changes both paths: the new file at the old path waits for it.
             let from = match &job {
                 Job::Moved { from, .. } => Some(from.clone()),

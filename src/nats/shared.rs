@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::dedup::fingerprint::Fingerprint;
-use crate::dedup::index::{similarity, Level, Match};
+use crate::dedup::index::{Bands, Level, Match};
 use crate::dedup::{Backend, Dedup};
 
 use super::NatsError;
@@ -81,7 +81,7 @@ struct Indexed {
 /// The LSH band index of all signatures in `sluice_sigs`, kept current by a watch.
 #[derive(Default)]
 pub struct Mirror {
-    bands: HashMap<i64, Vec<u32>>,
+    bands: Bands,
     items: Vec<Indexed>,
     keys: HashSet<String>,
 }
@@ -100,10 +100,7 @@ impl Mirror {
         }
         let id = self.items.len() as u32;
         for k in dedup.compact_keys(level, &sig) {
-            let ids = self.bands.entry(k).or_default();
-            if ids.len() < crate::dedup::index::MAX_PER_KEY {
-                ids.push(id);
-            }
+            self.bands.insert(k as u64, id);
         }
         self.items.push(Indexed {
             document,
@@ -446,27 +443,17 @@ impl Backend for Prefetched {
         threshold: f64,
     ) -> Result<Option<Match>, NatsError> {
         let mirror = lock(&self.mirror);
-        let mut candidates: Vec<u32> = keys
-            .iter()
-            .filter_map(|k| mirror.bands.get(k))
-            .flatten()
-            .copied()
-            .collect();
+        let mut candidates = Vec::new();
+        for &k in keys {
+            mirror.bands.get(k as u64, &mut candidates);
+        }
         candidates.sort_unstable();
         candidates.dedup();
         let mut best: Option<Match> = None;
         for id in candidates {
             let it = &mirror.items[id as usize];
-            if it.document == exclude_document {
-                continue;
-            }
-            let s = similarity(sig, &it.sig);
-            if s >= threshold && best.as_ref().is_none_or(|b| s > b.similarity) {
-                best = Some(Match {
-                    document: it.document.clone(),
-                    item: it.item.clone(),
-                    similarity: s,
-                });
+            if it.document != exclude_document {
+                Match::offer(&mut best, threshold, sig, &it.sig, &it.document, &it.item);
             }
         }
         Ok(best)
