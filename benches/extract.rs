@@ -73,6 +73,65 @@ fn main() {
     }
     let both = t.elapsed().as_secs_f64();
 
+    // Each extractor alone over the same segments (laid out once, outside the timings).
+    let pages: Vec<_> = texts.iter().map(|t| analyze(t)).collect();
+    let segs: Vec<&str> = pages
+        .iter()
+        .flat_map(|p| p.segments.iter().map(|s| s.text.as_str()))
+        .collect();
+    let reference = sluice::extract::date::reference(std::iter::empty(), None, mtime);
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    let mut n = 0usize;
+    let tag = time(&mut || {
+        for s in &segs {
+            n += sluice::extract::entity::tag(words, s).len();
+        }
+    });
+    let cut = time(&mut || {
+        for s in &segs {
+            n += words.jieba().cut(s, true).len();
+        }
+    });
+    let cut_pages = time(&mut || {
+        for t in &texts {
+            n += words.jieba().cut(t, true).len();
+        }
+    });
+    let tags: Vec<_> = segs
+        .iter()
+        .map(|s| sluice::extract::entity::tag(words, s))
+        .collect();
+    let ents = time(&mut || {
+        for (s, t) in segs.iter().zip(&tags) {
+            n += sluice::extract::entity::page_entities_tagged(
+                &[(s, &[][..])],
+                std::slice::from_ref(t),
+                false,
+            )
+            .len();
+        }
+    });
+    let figs = time(&mut || {
+        for s in &segs {
+            n += sluice::extract::figure::figures(s).len();
+        }
+    });
+    let dats = time(&mut || {
+        for s in &segs {
+            n += sluice::extract::date::dates(s, &reference).len();
+        }
+    });
+    let keys = time(&mut || {
+        for t in &tags {
+            n += sluice::extract::keywords::textrank_tagged(&[&t[..]], options.keywords).len();
+        }
+    });
+    std::hint::black_box(n);
+
     println!(
         "corpus: {name}: {} files, {mb:.2} MB, {segments} segments",
         texts.len()
@@ -85,4 +144,15 @@ fn main() {
         "segmentation + extraction: {:8.2} MB/s ({both:.2} s; {figures} figures, {dates} dates, {entities} entities)",
         mb / both
     );
+    for (what, secs) in [
+        ("jieba cut (HMM), whole files", cut_pages),
+        ("jieba cut (HMM), per segment", cut),
+        ("jieba tag (HMM), per segment", tag),
+        ("entities, given tags", ents),
+        ("figures", figs),
+        ("dates", dats),
+        ("keywords (TextRank), given tags", keys),
+    ] {
+        println!("  {what:<32} {:8.2} MB/s ({secs:.3} s)", mb / secs);
+    }
 }
