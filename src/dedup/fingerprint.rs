@@ -29,7 +29,12 @@ pub fn is_kept(c: char) -> bool {
 
 /// The folded form of `text`: normalized, then only the kept chars.
 pub fn fold(text: &str) -> String {
-    normalized(text).chars().filter(|&c| is_kept(c)).collect()
+    fold_normalized(&normalized(text))
+}
+
+/// The folded form of a text already normalized.
+pub fn fold_normalized(normalized: &str) -> String {
+    normalized.chars().filter(|&c| is_kept(c)).collect()
 }
 
 /// Fingerprint of an already folded text.

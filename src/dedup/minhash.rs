@@ -106,13 +106,19 @@ fn by_words(folded: &str) -> bool {
 /// the folded text; word shingles from its words (runs of kept chars, lower-cased). A text with
 /// fewer units than `k` is one shingle; an empty one has none.
 pub fn shingles(text: &str, k: usize) -> Vec<u64> {
-    let k = k.max(1);
     let normalized = crate::text::normalize::normalized(text);
-    let folded: String = normalized
-        .chars()
-        .filter(|&c| super::fingerprint::is_kept(c))
-        .collect();
-    if by_words(&folded) {
+    shingles_of(
+        &normalized,
+        &super::fingerprint::fold_normalized(&normalized),
+        k,
+    )
+}
+
+/// [`shingles`] of a text already normalized (`normalized`) and folded (`folded`, its kept
+/// chars: [`super::fingerprint::fold_normalized`]).
+pub fn shingles_of(normalized: &str, folded: &str, k: usize) -> Vec<u64> {
+    let k = k.max(1);
+    if by_words(folded) {
         let words: Vec<u64> = normalized
             .split(|c: char| !super::fingerprint::is_kept(c))
             .filter(|w| !w.is_empty())
@@ -228,11 +234,19 @@ impl MinHasher {
     /// The distinct shingles of `text`, sorted: a repeated shingle cannot change a minimum, so
     /// each is hashed once, and equal sets (a page that is one article) can share a signature.
     pub fn shingle_set(&self, text: &str) -> Vec<u64> {
-        let mut set = shingles(text, self.scheme.shingle);
-        set.sort_unstable();
-        set.dedup();
-        set
+        distinct(shingles(text, self.scheme.shingle))
     }
+
+    /// [`MinHasher::shingle_set`] of a text already normalized and folded (see [`shingles_of`]).
+    pub fn shingle_set_of(&self, normalized: &str, folded: &str) -> Vec<u64> {
+        distinct(shingles_of(normalized, folded, self.scheme.shingle))
+    }
+}
+
+fn distinct(mut set: Vec<u64>) -> Vec<u64> {
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 /// The exact Jaccard similarity of two shingle sets (for measuring the estimate).

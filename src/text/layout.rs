@@ -121,7 +121,7 @@ fn probe(text: &str) -> Probe {
             .rev()
             .nth(PROBE_TAIL - 1)
             .map_or(0, |(b, _)| b);
-        normalize(&text[start..]).text
+        super::normalize::normalized(&text[start..])
     };
     Probe { head, tail, whole }
 }

@@ -33,7 +33,8 @@ impl Normalized {
 /// before the next char when whitespace was seen.
 struct Builder {
     out: String,
-    origin: Vec<usize>,
+    /// None when only the text is wanted ([`normalized`]): no map is built.
+    origin: Option<Vec<usize>>,
     pending_space: Option<usize>,
 }
 
@@ -47,11 +48,15 @@ impl Builder {
         if let Some(space_at) = self.pending_space.take() {
             if !self.out.is_empty() {
                 self.out.push(' ');
-                self.origin.push(space_at);
+                if let Some(origin) = &mut self.origin {
+                    origin.push(space_at);
+                }
             }
         }
         self.out.push(c);
-        self.origin.push(at);
+        if let Some(origin) = &mut self.origin {
+            origin.push(at);
+        }
     }
 
     /// Adds the NFKC form of a base char and its combining marks (from original char `start`).
@@ -65,9 +70,18 @@ impl Builder {
 
 /// Normalizes `text` (NFKC, width folding, whitespace collapsed) keeping the offset map.
 pub fn normalize(text: &str) -> Normalized {
+    let (text, origin) = build(text, true);
+    Normalized {
+        text,
+        origin: origin.unwrap_or_default(),
+    }
+}
+
+/// The normalized text, and the offset map when `map` is set.
+fn build(text: &str, map: bool) -> (String, Option<Vec<usize>>) {
     let mut b = Builder {
         out: String::with_capacity(text.len()),
-        origin: Vec::with_capacity(text.len()),
+        origin: map.then(|| Vec::with_capacity(text.len())),
         pending_space: None,
     };
     let mut cluster = String::new();
@@ -107,11 +121,10 @@ pub fn normalize(text: &str) -> Normalized {
         cluster.push(c);
     }
     b.flush(&mut cluster, cluster_start);
-    b.origin.push(total);
-    Normalized {
-        text: b.out,
-        origin: b.origin,
+    if let Some(origin) = &mut b.origin {
+        origin.push(total);
     }
+    (b.out, b.origin)
 }
 
 /// Chars that NFKC leaves alone and that no combining mark follows into a new char when alone:
@@ -136,9 +149,9 @@ fn fold_simple(c: char) -> Option<char> {
     }
 }
 
-/// The normalized text alone (for hashing).
+/// The normalized text alone (for hashing), without building the offset map.
 pub fn normalized(text: &str) -> String {
-    normalize(text).text
+    build(text, false).0
 }
 
 #[cfg(test)]
@@ -167,6 +180,20 @@ mod tests {
         assert_eq!(n.original_char(3), 4);
         assert_eq!(n.original_char(2), 3);
         assert_eq!(n.original_char(5), original.chars().count());
+    }
+
+    #[test]
+    fn the_text_alone_is_the_text_of_the_mapped_form() {
+        for t in [
+            "",
+            "  ",
+            "e\u{301}",
+            "\u{301}a",
+            "图片来源：ＡＢＣ（３月）\u{3000}\n 完 ",
+            "ｶﾞ ﾊﾟ Ａ\tb\r\nc",
+        ] {
+            assert_eq!(normalized(t), normalize(t).text, "{t:?}");
+        }
     }
 
     #[test]
