@@ -3,13 +3,16 @@
 //! `cargo bench --bench suite` measures, on the same corpus in the same run:
 //! - each stage alone (read + hash, decode, layout + sentences, words, extraction, dedup,
 //!   serialize + write), in MB/s of input bytes, best of a few rounds, one thread;
-//! - `sluice ingest` end to end with 1 and with 2 worker threads (MB/s, files/s, peak RSS);
+//! - `sluice ingest` end to end with 1 and with 2 worker threads (MB/s, files/s, peak RSS):
+//!   `SLUICE_BENCH_RUNS` runs of each (default 5), interleaved, as medians with their ranges, and
+//!   the median of the 2/1 ratios of each pair of runs;
 //! - the ceilings: sha256 of the corpus bytes and bare jieba-rs `cut` of its text;
 //! - the Python peer (`benches/peer/peer.py`: hashlib, jieba, regex figures, datasketch MinHash
 //!   LSH, JSON lines), installed into a venv by `benches/peer/setup.sh`, and the ratio.
 //!
 //! The corpus is `SLUICE_BENCH_CORPUS=DIR` (every file below it), or by default one generated from
-//! `seeds/` with variations so a fresh clone can run it. `SLUICE_BENCH_PEER=0` skips the peer.
+//! `seeds/` with variations so a fresh clone can run it. `SLUICE_BENCH_PEER=0` skips the peer; it
+//! runs up to 3 times (median).
 
 use std::path::Path;
 use std::process::Command;
@@ -212,34 +215,67 @@ fn stages(c: &Corpus, t: &mut Table) {
     );
 }
 
+/// How many times each end-to-end measurement is repeated (`SLUICE_BENCH_RUNS`, default 5).
+fn runs() -> usize {
+    std::env::var("SLUICE_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+        .max(1)
+}
+
+/// The median of `v` (sorted in place), and its smallest and largest values.
+fn spread(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
+/// `sluice ingest` with 1 and with 2 workers, runs interleaved (1, 2, 1, 2, …) so that both
+/// see the same machine; medians with their ranges, and the 2/1 ratio of each pair of runs.
+/// Returns the median MB/s of the faster setting.
 fn end_to_end(c: &Corpus, t: &mut Table) -> f64 {
-    let mut best_mbps = 0.0f64;
-    let mut one = 0.0;
-    for workers in [1, 2] {
-        let (secs, rss) = (0..2)
-            .map(|_| ingest(c, workers))
-            .min_by(|a, b| a.0.total_cmp(&b.0))
-            .unwrap_or((0.0, 0));
-        let rate = c.bytes as f64 / 1e6 / secs;
+    let n = runs();
+    let mb = c.bytes as f64 / 1e6;
+    let mut secs: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut rss = [0u64; 2];
+    let mut ratios = Vec::new();
+    for _ in 0..n {
+        for (k, workers) in [1, 2].into_iter().enumerate() {
+            let (s, r) = ingest(c, workers);
+            secs[k].push(s);
+            rss[k] = rss[k].max(r);
+        }
+        let last = |k: usize| secs[k].last().copied().unwrap_or(f64::NAN);
+        ratios.push(last(0) / last(1));
+    }
+    let mut best = 0.0f64;
+    for (k, workers) in [1, 2].into_iter().enumerate() {
+        let (median, fastest, slowest) = spread(&mut secs[k]);
         t.row(
-            format!("end to end: sluice ingest, {workers} worker(s)"),
+            format!("end to end: sluice ingest, {workers} worker(s) (median of {n})"),
             format!(
-                "{rate:.2} MB/s, {:.0} files/s, {secs:.2} s, peak RSS {:.1} MiB",
-                c.files.len() as f64 / secs,
-                rss as f64 / 1024.0
+                "{:.2} MB/s ({:.2}-{:.2}), {:.0} files/s, {median:.2} s, peak RSS {:.1} MiB",
+                mb / median,
+                mb / slowest,
+                mb / fastest,
+                c.files.len() as f64 / median,
+                rss[k] as f64 / 1024.0
             ),
         );
-        if workers == 1 {
-            one = rate;
-        } else {
-            t.row(
-                "end to end: 2 workers / 1 worker",
-                format!("{:.2}x", rate / one),
-            );
-        }
-        best_mbps = best_mbps.max(rate);
+        best = best.max(mb / median);
     }
-    best_mbps
+    let (ratio, low, high) = spread(&mut ratios);
+    t.row(
+        "end to end: 2 workers / 1 worker (median of the pairs)",
+        format!("{ratio:.2}x ({low:.2}-{high:.2})"),
+    );
+    best
 }
 
 fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
@@ -269,34 +305,47 @@ fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
         }
     };
     let tmp = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(&python)
-        .arg(root.join("benches/peer/peer.py"))
-        .arg(&c.dir)
-        .arg(tmp.path().join("peer.jsonl"))
-        .output();
-    let secs = out.ok().and_then(|o| {
-        String::from_utf8_lossy(&o.stdout)
-            .split("seconds=")
-            .nth(1)
-            .and_then(|s| s.trim().parse::<f64>().ok())
-    });
-    match secs {
-        Some(secs) => {
-            let rate = c.bytes as f64 / 1e6 / secs;
-            t.row(
-                "peer: Python (hashlib, jieba, regex, datasketch LSH)",
-                format!(
-                    "{rate:.2} MB/s, {:.0} files/s, {secs:.2} s",
-                    c.files.len() as f64 / secs
-                ),
-            );
-            t.row(
-                "sluice (best end to end) / Python peer",
-                format!("{:.1}x", sluice_mbps / rate),
-            );
+    let once = || {
+        let out = Command::new(&python)
+            .arg(root.join("benches/peer/peer.py"))
+            .arg(&c.dir)
+            .arg(tmp.path().join("peer.jsonl"))
+            .output();
+        out.ok().and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split("seconds=")
+                .nth(1)
+                .and_then(|s| s.trim().parse::<f64>().ok())
+        })
+    };
+    // Fewer runs than sluice's: one run takes seconds.
+    let n = runs().min(3);
+    let mut secs: Vec<f64> = Vec::new();
+    for _ in 0..n {
+        match once() {
+            Some(s) => secs.push(s),
+            None => {
+                t.row("peer (Python)", "not run: peer.py printed no timing");
+                return;
+            }
         }
-        None => t.row("peer (Python)", "not run: peer.py printed no timing"),
     }
+    let (median, fastest, slowest) = spread(&mut secs);
+    let mb = c.bytes as f64 / 1e6;
+    t.row(
+        format!("peer: Python (hashlib, jieba, regex, datasketch LSH) (median of {n})"),
+        format!(
+            "{:.2} MB/s ({:.2}-{:.2}), {:.0} files/s, {median:.2} s",
+            mb / median,
+            mb / slowest,
+            mb / fastest,
+            c.files.len() as f64 / median
+        ),
+    );
+    t.row(
+        "sluice (faster end to end median) / Python peer median",
+        format!("{:.1}x", sluice_mbps / (mb / median)),
+    );
 }
 
 fn main() {
