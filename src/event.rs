@@ -3,7 +3,9 @@
 //! An [`Event`] is built by the pipeline without a sequence number or a time; the sink stamps both
 //! when it writes the line, so the sequence is assigned in log order by a single writer.
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -16,13 +18,34 @@ pub const DOCUMENT_INGESTED: &str = "sluice.document.ingested";
 pub const DOCUMENT_FAILED: &str = "sluice.document.failed";
 
 /// One event before the sink gives it a place in the log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub kind: &'static str,
     /// Path relative to the watched folder, `/`-separated.
     pub subject: String,
     pub id: String,
+    /// The payload (a JSON object), or, when `raw` holds the rest, the fields that may still
+    /// change after processing (a segment's `segment` and `dedup`).
     pub data: Value,
+    /// Payload fields serialized once, where they were made (on a worker thread): (key, JSON),
+    /// sorted by key, none of them also in `data`. The line carries them verbatim among `data`'s
+    /// own fields, in key order, as if they were in `data`. Empty for most events.
+    pub raw: Vec<(&'static str, Box<RawValue>)>,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Event) -> bool {
+        self.kind == other.kind
+            && self.subject == other.subject
+            && self.id == other.id
+            && self.data == other.data
+            && self.raw.len() == other.raw.len()
+            && self
+                .raw
+                .iter()
+                .zip(&other.raw)
+                .all(|(a, b)| a.0 == b.0 && a.1.get() == b.1.get())
+    }
 }
 
 impl Event {
@@ -39,7 +62,90 @@ impl Event {
             subject: subject.to_string(),
             id: event_id(kind, subject, sha256.unwrap_or(""), index),
             data,
+            raw: Vec::new(),
         }
+    }
+
+    /// The event with payload fields already serialized (see [`Event::raw`]; sorted here).
+    pub fn with_raw(mut self, mut raw: Vec<(&'static str, Box<RawValue>)>) -> Event {
+        raw.sort_by_key(|(k, _)| *k);
+        debug_assert!(raw.iter().all(|(k, _)| self.data.get(*k).is_none()));
+        self.raw = raw;
+        self
+    }
+
+    /// The whole payload as one value (`data` with the `raw` fields read back in).
+    pub fn payload(&self) -> Value {
+        let mut v = self.data.clone();
+        if let Value::Object(map) = &mut v {
+            for (k, raw) in &self.raw {
+                let field = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                map.insert((*k).to_string(), field);
+            }
+        }
+        v
+    }
+
+    /// The length of the payload's JSON.
+    pub fn payload_len(&self) -> usize {
+        struct Count(usize);
+        impl std::io::Write for Count {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0 += b.len();
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut n = Count(0);
+        let _ = serde_json::to_writer(&mut n, &Payload(self));
+        n.0
+    }
+}
+
+/// A field for [`Event::with_raw`]: `value` serialized now.
+pub fn raw_field<T: Serialize + ?Sized>(
+    key: &'static str,
+    value: &T,
+) -> (&'static str, Box<RawValue>) {
+    // The payload types serialize to JSON without fail (string keys, finite numbers).
+    let raw = serde_json::value::to_raw_value(value).unwrap_or_else(|e| {
+        tracing::error!(key, "payload field not serializable: {e}");
+        RawValue::from_string("null".to_string()).expect("null is JSON")
+    });
+    (key, raw)
+}
+
+/// An event's payload as it is written: `data`'s fields and the `raw` ones, merged in key order.
+struct Payload<'a>(&'a Event);
+
+impl Serialize for Payload<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let map = match &e.data {
+            Value::Object(map) if !e.raw.is_empty() => map,
+            other => return other.serialize(serializer),
+        };
+        let mut out = serializer.serialize_map(Some(map.len() + e.raw.len()))?;
+        let mut own = map.iter().peekable();
+        let mut raw = e.raw.iter().peekable();
+        loop {
+            let take_own = match (own.peek(), raw.peek()) {
+                (Some((k, _)), Some((r, _))) => k.as_str() < *r,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if take_own {
+                if let Some((k, v)) = own.next() {
+                    out.serialize_entry(k, v)?;
+                }
+            } else if let Some((k, v)) = raw.next() {
+                out.serialize_entry(k, v)?;
+            }
+        }
+        out.end()
     }
 }
 
@@ -89,7 +195,7 @@ struct Envelope<'a> {
     time: &'a str,
     sequence: String,
     datacontenttype: &'static str,
-    data: &'a Value,
+    data: Payload<'a>,
 }
 
 /// Appends the event's line (with its `\n`) to `out`.
@@ -103,7 +209,7 @@ pub fn write_line(out: &mut Vec<u8>, event: &Event, source: &str, time: &str, se
         time,
         sequence: format_sequence(sequence),
         datacontenttype: "application/json",
-        data: &event.data,
+        data: Payload(event),
     };
     // Serializing a Value-backed struct into a Vec cannot fail.
     serde_json::to_writer(&mut *out, &envelope).expect("serialize event");
@@ -170,6 +276,47 @@ mod tests {
         assert_eq!(v["subject"], "news/a.txt");
         assert_eq!(v["data"]["x"], 1);
         assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1);
+    }
+
+    #[test]
+    fn raw_fields_are_written_in_key_order_among_the_others() {
+        let whole = serde_json::json!({
+            "a": 1, "b": [1, 2], "dedup": {"status": "new"}, "m": "x", "segment": "s",
+            "text": "文本\n\"", "z": null,
+        });
+        let split = Event::new(
+            SEGMENT,
+            "p.txt",
+            Some("h"),
+            3,
+            serde_json::json!({
+                "dedup": {"status": "new"}, "segment": "s",
+            }),
+        )
+        .with_raw(vec![
+            raw_field("z", &Value::Null),
+            raw_field("a", &1),
+            raw_field("text", "文本\n\""),
+            raw_field("m", "x"),
+            raw_field("b", &[1, 2]),
+        ]);
+        let plain = Event::new(SEGMENT, "p.txt", Some("h"), 3, whole.clone());
+        let line = |e: &Event| {
+            let mut out = Vec::new();
+            write_line(&mut out, e, "sluice://h/w", "2020-01-01T00:00:00.000Z", 9);
+            out
+        };
+        assert_eq!(line(&split), line(&plain));
+        assert_eq!(split.payload(), whole);
+        assert_eq!(
+            split.payload_len(),
+            serde_json::to_vec(&whole).unwrap().len()
+        );
+        assert_eq!(plain.payload_len(), split.payload_len());
+        // Raw fields sort below and above the fields set later (a key before "dedup" and one
+        // after "text").
+        assert_eq!(split.raw.first().map(|r| r.0), Some("a"));
+        assert_eq!(split.raw.last().map(|r| r.0), Some("z"));
     }
 
     #[test]

@@ -226,25 +226,34 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     events.push(Event::new(file_type, subject, sha, 0, file_data));
 
     let mut ids = Vec::with_capacity(segments.len());
+    let none = extract::SegmentExtraction::default();
     for (index, seg) in segments.iter().enumerate() {
         let id = seg.id();
-        let found = extracted.segments.get(index).cloned().unwrap_or_default();
-        let sentences: Vec<Value> = seg
-            .sentences
-            .iter()
-            .map(|&(start, end)| json!({"char_start": start, "char_end": end}))
-            .collect();
-        let mut data = json!({
-            "document": document, "version": v.sha256, "segment": id, "index": index,
-            "article": seg.article, "kind": seg.kind, "text": seg.text, "span": seg.span,
-            "sentences": sentences, "entities": found.entities_json(),
-            "figures": found.figures_json(), "dates": found.dates_json(),
+        let found = extracted.segments.get(index).unwrap_or(&none);
+        // Only what the commit step may still change stays a value; the rest is serialized
+        // here, on the worker thread (every payload object has its keys in order).
+        let data = json!({
+            "segment": id,
             "dedup": {"status": "new", "of": null, "similarity": null},
         });
+        let mut raw = vec![
+            event::raw_field("article", &seg.article),
+            event::raw_field("dates", &found.dates),
+            event::raw_field("document", &document),
+            event::raw_field("entities", &found.entities),
+            event::raw_field("figures", &found.figures),
+            event::raw_field("index", &index),
+            event::raw_field("kind", &seg.kind),
+            event::raw_field("sentences", &Sentences(&seg.sentences)),
+            event::raw_field("span", &SpanOut(&seg.span)),
+            event::raw_field("text", &seg.text),
+            event::raw_field("version", &v.sha256),
+        ];
         if emit_tokens {
-            data["tokens"] = json!(text::words::shared().tokens(&seg.text));
+            let tokens = json!(text::words::shared().tokens(&seg.text));
+            raw.push(event::raw_field("tokens", &tokens));
         }
-        events.push(Event::new(event::SEGMENT, subject, sha, index as u64, data));
+        events.push(Event::new(event::SEGMENT, subject, sha, index as u64, data).with_raw(raw));
         ids.push(id);
     }
 
@@ -307,6 +316,46 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
 }
 
 /// The article table of the document event: one entry per article, with its segment range.
+/// A segment's sentences as the event has them: `[{char_end, char_start}, …]`.
+struct Sentences<'a>(&'a [(usize, usize)]);
+
+impl serde::Serialize for Sentences<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Sentence {
+            char_end: usize,
+            char_start: usize,
+        }
+        serializer.collect_seq(self.0.iter().map(|&(start, end)| Sentence {
+            char_end: end,
+            char_start: start,
+        }))
+    }
+}
+
+/// A segment's span as the event has it: `{byte_end, byte_start, char_end, char_start}`.
+struct SpanOut<'a>(&'a text::Span);
+
+impl serde::Serialize for SpanOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Out {
+            byte_end: usize,
+            byte_start: usize,
+            char_end: usize,
+            char_start: usize,
+        }
+        let s = self.0;
+        Out {
+            byte_end: s.byte_end,
+            byte_start: s.byte_start,
+            char_end: s.char_end,
+            char_start: s.char_start,
+        }
+        .serialize(serializer)
+    }
+}
+
 fn articles_table(articles: &[text::Article], extracted: &PageExtraction) -> Value {
     let rows: Vec<Value> = articles
         .iter()
@@ -404,7 +453,7 @@ mod tests {
                 event::DOCUMENT_INGESTED
             ]
         );
-        assert_eq!(c.events[2].data["index"], 1);
+        assert_eq!(c.events[2].payload()["index"], 1);
         assert_eq!(c.events[3].data["articles"][0]["segments"], json!([0, 1]));
         assert_eq!(c.events[3].data["language"], "zh");
     }
@@ -428,7 +477,7 @@ mod tests {
     fn segments_carry_sentences_and_articles_their_metadata() {
         let text = "会议召开\n\n本报讯 (记者 张三) 3月5日,会议召开。代表发言。\n";
         let c = process(Job::Version(version(text, None)));
-        let para = &c.events[2].data;
+        let para = &c.events[2].payload();
         assert_eq!(para["kind"], "paragraph");
         assert_eq!(
             para["sentences"],
@@ -446,7 +495,7 @@ mod tests {
     fn segments_carry_figures_dates_and_entities_and_the_document_counts_them() {
         let text = "园区投资\n\n本报讯 (记者 张三) 3月5日,园区总投资227.03亿元,同比增长6.9%。\n";
         let c = process(Job::Version(version(text, None)));
-        let para = &c.events[2].data;
+        let para = &c.events[2].payload();
         let figures = para["figures"].as_array().cloned().unwrap_or_default();
         assert_eq!(figures.len(), 2, "{figures:?}");
         assert_eq!(figures[0]["value"].to_string(), "22703000000");

@@ -65,15 +65,41 @@ pub struct DateMention {
 
 impl DateMention {
     pub fn to_json(&self) -> serde_json::Value {
-        let value = match &self.value {
-            DateValue::One(v) => serde_json::json!(v),
-            DateValue::Range(a, b) => serde_json::json!([a, b]),
-        };
-        serde_json::json!({
-            "text": self.text, "value": value, "grain": self.grain,
-            "resolved_from": self.resolved_from,
-            "char_start": self.char_start, "char_end": self.char_end,
-        })
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The event form: `{char_end, char_start, grain, resolved_from, text, value}` (keys in order,
+/// as every payload object; `value` one ISO string or a `[start, end]` pair).
+impl Serialize for DateMention {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Value<'a> {
+            One(&'a str),
+            Range([&'a str; 2]),
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            char_end: usize,
+            char_start: usize,
+            grain: Grain,
+            resolved_from: ResolvedFrom,
+            text: &'a str,
+            value: Value<'a>,
+        }
+        Out {
+            char_end: self.char_end,
+            char_start: self.char_start,
+            grain: self.grain,
+            resolved_from: self.resolved_from,
+            text: &self.text,
+            value: match &self.value {
+                DateValue::One(v) => Value::One(v),
+                DateValue::Range(a, b) => Value::Range([a, b]),
+            },
+        }
+        .serialize(serializer)
     }
 }
 

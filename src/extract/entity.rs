@@ -53,10 +53,28 @@ pub struct Entity {
 
 impl Entity {
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": self.kind, "text": self.text,
-            "char_start": self.char_start, "char_end": self.char_end,
-        })
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The event form: `{char_end, char_start, text, type}` (keys in order, as every payload object).
+impl Serialize for Entity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            char_end: usize,
+            char_start: usize,
+            text: &'a str,
+            #[serde(rename = "type")]
+            kind: EntityType,
+        }
+        Out {
+            char_end: self.char_end,
+            char_start: self.char_start,
+            text: &self.text,
+            kind: self.kind,
+        }
+        .serialize(serializer)
     }
 }
 

@@ -59,11 +59,34 @@ pub struct Figure {
 
 impl Figure {
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "kind": self.kind, "text": self.text, "value": self.value.to_json(),
-            "unit": self.unit, "modifier": self.modifier,
-            "char_start": self.char_start, "char_end": self.char_end,
-        })
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The event form: `{char_end, char_start, kind, modifier, text, unit, value}` (keys in order,
+/// as every payload object; `value` an exact number or a `[low, high]` pair).
+impl Serialize for Figure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            char_end: usize,
+            char_start: usize,
+            kind: FigureKind,
+            modifier: Option<Modifier>,
+            text: &'a str,
+            unit: &'a str,
+            value: serde_json::Value,
+        }
+        Out {
+            char_end: self.char_end,
+            char_start: self.char_start,
+            kind: self.kind,
+            modifier: self.modifier,
+            text: &self.text,
+            unit: &self.unit,
+            value: self.value.to_json(),
+        }
+        .serialize(serializer)
     }
 }
 

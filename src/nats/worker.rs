@@ -391,7 +391,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         if let Some(big) = c
             .events
             .iter()
-            .map(|e| json_len(&e.data))
+            .map(event::Event::payload_len)
             .max()
             .filter(|&n| n > limit)
         {
@@ -562,23 +562,6 @@ fn failure(
     );
     complete(&mut c, Some(previous));
     c
-}
-
-/// The length of a value's JSON, without keeping the text.
-fn json_len(v: &serde_json::Value) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0 += b.len();
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut n = Count(0);
-    let _ = serde_json::to_writer(&mut n, v);
-    n.0
 }
 
 /// Gives the events their committed ids and renders each as its line and subject.
