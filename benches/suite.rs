@@ -23,7 +23,7 @@ use sluice::config::DedupSettings;
 use sluice::dedup::Dedup;
 use sluice::detect::{FileVersion, Job};
 use sluice::event::{source_uri, write_line};
-use sluice::process::process_with;
+use sluice::process::{process_with, segment_events, SegmentsOf};
 use sluice::store::StatIdentity;
 use sluice::text::{self, decode::decode, words};
 
@@ -168,15 +168,57 @@ fn stages(c: &Corpus, t: &mut Table) {
         format!("{:.1} MB/s", mbps(c.bytes, dd)),
     );
 
+    // Serialization happens in two places: a segment's payload on the worker (when its events
+    // are made: `segment_events`, which also hashes the segment ids), the envelopes and the
+    // other events' payloads in the commit step (`write_line`). Both are timed here; the
+    // layout, extraction and normalization they start from are not.
     let source = source_uri(&c.dir);
+    let laid_out: Vec<_> = c
+        .files
+        .iter()
+        .map(|(_, b)| {
+            decode(b).ok().map(|d| {
+                let page = text::analyze(&d.text);
+                let ex = sluice::extract::extract_page(&page, w, &options, day);
+                let normalized: Vec<String> = page
+                    .segments
+                    .iter()
+                    .map(|s| text::normalize::normalized(&s.text))
+                    .collect();
+                (page, ex, normalized)
+            })
+        })
+        .collect();
     let ser = best(|| {
         let tmp = tempfile::tempdir().expect("tempdir");
         let mut buf = Vec::new();
         let mut seq = 1;
-        for c in &committables {
-            for e in &c.events {
-                write_line(&mut buf, e, &source, "2026-11-28T00:00:00.000Z", seq);
-                seq += 1;
+        let mut line = |e: &sluice::event::Event| {
+            write_line(&mut buf, e, &source, "2026-11-28T00:00:00.000Z", seq);
+            seq += 1;
+        };
+        for (c, laid_out) in committables.iter().zip(&laid_out) {
+            let mut segments = Vec::new();
+            if let Some((page, ex, normalized)) = laid_out {
+                segment_events(
+                    &mut segments,
+                    page,
+                    normalized,
+                    ex,
+                    SegmentsOf {
+                        subject: &c.path,
+                        document: "d",
+                        version: "v",
+                        id_key: Some("v"),
+                        tokens: false,
+                    },
+                );
+            }
+            for e in c.events.iter().filter(|e| e.kind != sluice::event::SEGMENT) {
+                line(e);
+            }
+            for e in &segments {
+                line(e);
             }
         }
         let path = tmp.path().join("events.ndjson");

@@ -225,37 +225,24 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     }
     events.push(Event::new(file_type, subject, sha, 0, file_data));
 
-    let mut ids = Vec::with_capacity(segments.len());
-    let none = extract::SegmentExtraction::default();
-    for (index, seg) in segments.iter().enumerate() {
-        let id = seg.id();
-        let found = extracted.segments.get(index).unwrap_or(&none);
-        // Only what the commit step may still change stays a value; the rest is serialized
-        // here, on the worker thread (every payload object has its keys in order).
-        let data = json!({
-            "segment": id,
-            "dedup": {"status": "new", "of": null, "similarity": null},
-        });
-        let mut raw = vec![
-            event::raw_field("article", &seg.article),
-            event::raw_field("dates", &found.dates),
-            event::raw_field("document", &document),
-            event::raw_field("entities", &found.entities),
-            event::raw_field("figures", &found.figures),
-            event::raw_field("index", &index),
-            event::raw_field("kind", &seg.kind),
-            event::raw_field("sentences", &Sentences(&seg.sentences)),
-            event::raw_field("span", &SpanOut(&seg.span)),
-            event::raw_field("text", &seg.text),
-            event::raw_field("version", &v.sha256),
-        ];
-        if emit_tokens {
-            let tokens = json!(text::words::shared().tokens(&seg.text));
-            raw.push(event::raw_field("tokens", &tokens));
-        }
-        events.push(Event::new(event::SEGMENT, subject, sha, index as u64, data).with_raw(raw));
-        ids.push(id);
-    }
+    // Each segment's normalized text, for its id and for dedup.
+    let normalized: Vec<String> = segments
+        .iter()
+        .map(|s| text::normalize::normalized(&s.text))
+        .collect();
+    let ids = segment_events(
+        &mut events,
+        &page,
+        &normalized,
+        &extracted,
+        SegmentsOf {
+            subject,
+            document: &document,
+            version: &v.sha256,
+            id_key: sha,
+            tokens: emit_tokens,
+        },
+    );
 
     let articles = articles_table(&page.articles, &extracted);
     let mut counts = json!({
@@ -268,7 +255,7 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     }
     let analysing = Instant::now();
     let analysis = dedup
-        .analyze(&document, &v.sha256, &decoded.text, &page)
+        .analyze_normalized(&document, &v.sha256, &decoded.text, &page, &normalized)
         .map(Box::new);
     if analysis.is_some() {
         metrics.observe(Stage::Dedup, analysing.elapsed());
@@ -316,6 +303,68 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
 }
 
 /// The article table of the document event: one entry per article, with its segment range.
+/// Whose segments [`segment_events`] makes events for.
+pub struct SegmentsOf<'a> {
+    /// The path, as events name it.
+    pub subject: &'a str,
+    pub document: &'a str,
+    /// The version's sha256.
+    pub version: &'a str,
+    /// What event ids hash besides the subject and the index (the version, and the one it
+    /// replaced).
+    pub id_key: Option<&'a str>,
+    /// Whether segment events carry tokens (`output.tokens`).
+    pub tokens: bool,
+}
+
+/// Appends one `sluice.segment` event per segment of `page` to `events` (`normalized[i]` is
+/// segment `i`'s normalized text, which its id hashes); returns the segment ids in order. Only
+/// what the commit step may still change (`segment`, `dedup`) stays a value; the rest of each
+/// payload is serialized here, on the worker thread.
+pub fn segment_events(
+    events: &mut Vec<Event>,
+    page: &text::Page,
+    normalized: &[String],
+    extracted: &PageExtraction,
+    of: SegmentsOf,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(page.segments.len());
+    let none = extract::SegmentExtraction::default();
+    for (index, seg) in page.segments.iter().enumerate() {
+        let id = match normalized.get(index) {
+            Some(n) => text::segment_id_of_normalized(n),
+            None => seg.id(),
+        };
+        let found = extracted.segments.get(index).unwrap_or(&none);
+        let data = json!({
+            "segment": id,
+            "dedup": {"status": "new", "of": null, "similarity": null},
+        });
+        // Every payload object has its keys in order.
+        let mut raw = vec![
+            event::raw_field("article", &seg.article),
+            event::raw_field("dates", &found.dates),
+            event::raw_field("document", of.document),
+            event::raw_field("entities", &found.entities),
+            event::raw_field("figures", &found.figures),
+            event::raw_field("index", &index),
+            event::raw_field("kind", &seg.kind),
+            event::raw_field("sentences", &Sentences(&seg.sentences)),
+            event::raw_field("span", &SpanOut(&seg.span)),
+            event::raw_field("text", &seg.text),
+            event::raw_field("version", of.version),
+        ];
+        if of.tokens {
+            let tokens = json!(text::words::shared().tokens(&seg.text));
+            raw.push(event::raw_field("tokens", &tokens));
+        }
+        let e = Event::new(event::SEGMENT, of.subject, of.id_key, index as u64, data);
+        events.push(e.with_raw(raw));
+        ids.push(id);
+    }
+    ids
+}
+
 /// A segment's sentences as the event has them: `[{char_end, char_start}, …]`.
 struct Sentences<'a>(&'a [(usize, usize)]);
 

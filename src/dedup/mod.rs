@@ -155,6 +155,27 @@ impl Dedup {
         if !self.settings.enabled {
             return None;
         }
+        let normalized: Vec<String> = page
+            .segments
+            .iter()
+            .map(|s| crate::text::normalize::normalized(&s.text))
+            .collect();
+        self.analyze_normalized(document, version, text, page, &normalized)
+    }
+
+    /// [`Dedup::analyze`] with each segment's normalized text given (`normalized[i]` for
+    /// `page.segments[i]`, from [`crate::text::normalize::normalized`]).
+    pub fn analyze_normalized(
+        &self,
+        document: &str,
+        version: &str,
+        text: &str,
+        page: &Page,
+        normalized: &[String],
+    ) -> Option<Analysis> {
+        if !self.settings.enabled {
+            return None;
+        }
         let started = Instant::now();
         let min = self.settings.min_segment_chars;
         // Each segment's shingles are hashed once. The signature of an article or of the whole
@@ -170,16 +191,14 @@ impl Dedup {
         // Each segment is normalized and folded once, for its fingerprint and its shingles; an
         // article's folded text is its segments' folded texts one after the other (folding
         // drops the "\n" they would be joined with, and NFKC composes nothing across it).
-        let (folded, seg_sigs): (Vec<String>, Vec<Option<Signature>>) = page
-            .segments
+        let (folded, seg_sigs): (Vec<String>, Vec<Option<Signature>>) = normalized
             .iter()
-            .map(|s| {
-                let normalized = crate::text::normalize::normalized(&s.text);
-                let folded = fingerprint::fold_normalized(&normalized);
+            .map(|normalized| {
+                let folded = fingerprint::fold_normalized(normalized);
                 let sig = near
                     .then(|| {
                         self.hasher
-                            .signature_of(&self.hasher.shingle_set_of(&normalized, &folded))
+                            .signature_of(&self.hasher.shingle_set_of(normalized, &folded))
                     })
                     .flatten();
                 (folded, sig)

@@ -59,8 +59,13 @@ impl Segment {
 
 /// Fingerprint of a segment's normalized text (NFKC, width-folded, whitespace collapsed).
 pub fn segment_id(text: &str) -> String {
+    segment_id_of_normalized(&normalize::normalized(text))
+}
+
+/// [`segment_id`] of a text already normalized ([`normalize::normalized`]).
+pub fn segment_id_of_normalized(normalized: &str) -> String {
     let mut h = Sha256::new();
-    h.update(normalize::normalized(text).as_bytes());
+    h.update(normalized.as_bytes());
     hex::encode(&h.finalize()[..12])
 }
 
