@@ -497,6 +497,39 @@ fn run_ingest(layout: &Layout) -> IngestRun {
 // Reading the event log
 // ---------------------------------------------------------------------------------------------
 
+/// The files rotated out of the log at `path` (see `sluice::sink::ndjson::rotated_path`), oldest
+/// first: their names hold a zero-padded first sequence, so name order is sequence order.
+fn rotated_parts(path: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(stem)) = (path.parent(), path.file_stem()) else {
+        return Vec::new();
+    };
+    let prefix = format!("{}-", stem.to_string_lossy());
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let mut parts: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy();
+                        n.strip_prefix(&prefix)
+                            .and_then(|rest| rest.strip_suffix(&ext))
+                            .is_some_and(|seq| {
+                                seq.len() == 20 && seq.bytes().all(|b| b.is_ascii_digit())
+                            })
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort();
+    parts
+}
+
 /// What a whole event log holds, with the checks the contract promises.
 #[derive(Default)]
 struct LogStats {
@@ -513,13 +546,20 @@ struct LogStats {
 }
 
 impl LogStats {
+    /// The log at `path` and the parts rotated out of it (`<stem>-<first sequence>.<ext>` beside
+    /// it, read first, in sequence order).
     fn read(path: &Path) -> LogStats {
         let mut stats = LogStats::default();
-        let Ok(bytes) = fs::read(path) else {
-            return stats;
-        };
+        let mut parts = rotated_parts(path);
+        parts.push(path.to_path_buf());
+        let mut bytes = Vec::new();
+        for part in &parts {
+            let Ok(b) = fs::read(part) else { continue };
+            // A torn line is only possible at the end of the live file.
+            stats.torn_tail = !b.is_empty() && !b.ends_with(b"\n");
+            bytes.extend_from_slice(&b);
+        }
         stats.bytes = bytes.len() as u64;
-        stats.torn_tail = !bytes.is_empty() && !bytes.ends_with(b"\n");
         for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             stats.lines += 1;
             let Ok(v) = serde_json::from_slice::<Value>(line) else {
