@@ -170,16 +170,7 @@ fn nats(c: &Corpus, workers: usize, rt: &tokio::runtime::Runtime) -> (f64, u64, 
 
 fn main() {
     let corpus = corpus::from_env();
-    let mut t = Table(Vec::new());
-    t.row(
-        "corpus",
-        format!(
-            "{} ({} files, {:.2} MB)",
-            corpus.dir.display(),
-            corpus.files.len(),
-            corpus.bytes as f64 / 1e6
-        ),
-    );
+    let mut t = Table::for_corpus(&corpus);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -208,13 +199,5 @@ fn main() {
             ),
         );
     }
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!();
-    println!("sluice NATS benchmark ({cores} cores, one nats-server on this machine)");
-    println!();
-    println!("| measure | value |");
-    println!("|---|---|");
-    for (what, value) in &t.0 {
-        println!("| {what} | {value} |");
-    }
+    t.print("sluice NATS benchmark, one nats-server on this machine");
 }

@@ -393,26 +393,9 @@ fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
 fn main() {
     // `cargo bench` passes `--bench`; anything else is a filter we do not need.
     let corpus = corpus::from_env();
-    let mut t = Table(Vec::new());
-    t.row(
-        "corpus",
-        format!(
-            "{} ({} files, {:.2} MB)",
-            corpus.dir.display(),
-            corpus.files.len(),
-            corpus.bytes as f64 / 1e6
-        ),
-    );
+    let mut t = Table::for_corpus(&corpus);
     stages(&corpus, &mut t);
     let best = end_to_end(&corpus, &mut t);
     peer(&corpus, &mut t, best);
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!();
-    println!("sluice benchmark suite ({cores} cores)");
-    println!();
-    println!("| measure | value |");
-    println!("|---|---|");
-    for (what, value) in &t.0 {
-        println!("| {what} | {value} |");
-    }
+    t.print("sluice benchmark suite");
 }

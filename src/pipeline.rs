@@ -304,18 +304,9 @@ pub async fn run(
                 dedup,
                 index: None,
             };
-            let thread = std::thread::Builder::new()
-                .name("sluice-commit".into())
-                .spawn(move || {
-                    let result = committer.run(commit_rx, handle);
-                    if let Err(e) = &result {
-                        metrics::global()
-                            .health
-                            .set_unready(format!("the committer failed: {e}"));
-                    }
-                    let _ = done_tx.blocking_send(result);
-                })
-                .expect("spawn committer thread");
+            let thread = spawn_last_stage("sluice-commit", "the committer", done_tx, move || {
+                committer.run(commit_rx, handle)
+            });
             (Some(processor), thread)
         }
         (None, Some((shared, node))) => {
@@ -349,18 +340,10 @@ pub async fn run(
                 group_max: settings.pipeline.group_commit_max,
                 on_group,
             };
-            let thread = std::thread::Builder::new()
-                .name("sluice-publish".into())
-                .spawn(move || {
-                    let result = publisher.run(job_rx, handle);
-                    if let Err(e) = &result {
-                        metrics::global()
-                            .health
-                            .set_unready(format!("the job publisher failed: {e}"));
-                    }
-                    let _ = done_tx.blocking_send(result);
-                })
-                .expect("spawn publisher thread");
+            let thread =
+                spawn_last_stage("sluice-publish", "the job publisher", done_tx, move || {
+                    publisher.run(job_rx, handle)
+                });
             (None, thread)
         }
         (None, None) => unreachable!("one of the two sinks is set up"),
@@ -611,6 +594,28 @@ async fn run_processor(
             }
         }
     }
+}
+
+/// Starts the pipeline's last stage (the committer, or in NATS mode the job publisher) on its
+/// own thread: its result goes to `done`, and a failure also makes `/healthz` unready.
+fn spawn_last_stage(
+    name: &str,
+    what: &'static str,
+    done: mpsc::Sender<Result<(), PipelineError>>,
+    run: impl FnOnce() -> Result<(), PipelineError> + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let result = run();
+            if let Err(e) = &result {
+                metrics::global()
+                    .health
+                    .set_unready(format!("{what} failed: {e}"));
+            }
+            let _ = done.blocking_send(result);
+        })
+        .unwrap_or_else(|e| panic!("spawn {name} thread: {e}"))
 }
 
 /// `process_with` on a blocking thread; a panic becomes the version's failure.

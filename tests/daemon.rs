@@ -527,9 +527,10 @@ fn a_slow_file_does_not_hold_back_the_files_after_it() {
         .with("watch.settle_ms=50")
         .with("pipeline.workers=2");
     let _daemon = env.start();
-    // A large page takes far longer to segment and extract than a small one.
-    let big: String = (0..1500).map(common::harness::article).collect();
-    assert!(big.len() > 250_000);
+    // A large page takes far longer to segment and extract than a small one: about 1 MB, so
+    // that even a release build is still busy with it when the small files come in.
+    let big: String = (0..6000).map(common::harness::article).collect();
+    assert!(big.len() > 1_000_000);
     env.write("big.txt", &big);
     std::thread::sleep(Duration::from_millis(150));
     for i in 0..5 {

@@ -6,7 +6,6 @@ mod common;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::harness::*;
@@ -94,19 +93,8 @@ fn log_size(env: &Env) -> f64 {
 fn metrics_report_what_the_daemon_did_and_healthz_says_it_serves() {
     let env = Env::new().with("watch.settle_ms=50");
     let port = free_port();
-    let log = env.dir.path().join("daemon-metrics.log");
-    let child = env
-        .command("run")
-        .arg("--metrics")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start sluice run");
-    let daemon = Daemon { child, log };
+    let daemon = env.start_with(&["--metrics", &format!("127.0.0.1:{port}")]);
     daemon.wait_log(&format!("metrics listening on 127.0.0.1:{port}"), T);
-    daemon.wait_log("reconcile scan done", T);
 
     for i in 0..3 {
         env.write(&format!("news/page{i}.txt"), article(i + 1));

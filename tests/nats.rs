@@ -260,6 +260,20 @@ impl Cluster {
         harness::read_log(&self.env.output)
     }
 
+    /// Waits past the redelivery delay and exports again: nothing may have been added to
+    /// `events`, which must hold every one of `subjects` files exactly once. Returns the export.
+    fn nothing_more_after(&self, events: &[Value], subjects: usize) -> Vec<Value> {
+        std::thread::sleep(Duration::from_secs(4));
+        let after = self.export();
+        assert_eq!(
+            after.len(),
+            events.len(),
+            "events after everything was done"
+        );
+        assert_exactly_once(&after, subjects);
+        after
+    }
+
     /// Exports until `done` holds (or panics after `timeout`).
     fn export_until(&self, timeout: Duration, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
         let start = Instant::now();
@@ -332,14 +346,7 @@ fn three_workers_one_killed_every_version_exactly_once() {
     workers[0].kill9();
     let events = c.export_until(Duration::from_secs(600), |e| documents(e) >= FILES);
     // Past the redelivery delay: a job the killed worker held must not add anything now.
-    std::thread::sleep(Duration::from_secs(4));
-    let after = c.export();
-    assert_eq!(
-        after.len(),
-        events.len(),
-        "events after everything was done"
-    );
-    assert_exactly_once(&after, FILES);
+    let after = c.nothing_more_after(&events, FILES);
     assert!(after
         .iter()
         .all(|e| e["subject"].as_str().unwrap().starts_with("n1/d")));
@@ -351,8 +358,9 @@ fn three_workers_one_killed_every_version_exactly_once() {
 #[test]
 fn server_restart_mid_run_loses_and_repeats_nothing() {
     let mut c = Cluster::new();
-    let node = c.node("n1", &c.env.watch.clone());
-    let workers: Vec<Proc> = (0..2).map(|n| c.worker(n)).collect();
+    // Kept running to the end of the test.
+    let _node = c.node("n1", &c.env.watch.clone());
+    let _workers: Vec<Proc> = (0..2).map(|n| c.worker(n)).collect();
     // A following export rides through the restart too.
     let followed = c.env.dir.path().join("followed.ndjson");
     let mut follow_cmd = c.command("export", &["--follow"]);
@@ -372,15 +380,7 @@ fn server_restart_mid_run_loses_and_repeats_nothing() {
     std::thread::sleep(Duration::from_secs(2));
     c.server.launch();
     let events = c.export_until(Duration::from_secs(600), |e| documents(e) >= 500);
-    std::thread::sleep(Duration::from_secs(4));
-    let after = c.export();
-    assert_eq!(
-        after.len(),
-        events.len(),
-        "events after everything was done"
-    );
-    assert_exactly_once(&after, 500);
-    assert!(node.child.id() > 0 && workers.len() == 2);
+    let after = c.nothing_more_after(&events, 500);
     let start = Instant::now();
     while harness::read_live_log(&followed).len() < after.len() {
         assert!(

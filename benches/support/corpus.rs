@@ -95,10 +95,38 @@ pub fn mbps(bytes: u64, d: Duration) -> f64 {
 pub struct Table(pub Vec<(String, String)>);
 
 impl Table {
+    /// A table whose first row names the corpus.
+    pub fn for_corpus(c: &Corpus) -> Table {
+        let mut t = Table(Vec::new());
+        t.row(
+            "corpus",
+            format!(
+                "{} ({} files, {:.2} MB)",
+                c.dir.display(),
+                c.files.len(),
+                c.bytes as f64 / 1e6
+            ),
+        );
+        t
+    }
+
     pub fn row(&mut self, what: impl Into<String>, value: impl Into<String>) {
         let (what, value) = (what.into(), value.into());
         eprintln!("{what}: {value}");
         self.0.push((what, value));
+    }
+
+    /// Prints the table as markdown on stdout, under `title` (which gets the core count).
+    pub fn print(&self, title: &str) {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        println!();
+        println!("{title} ({cores} cores)");
+        println!();
+        println!("| measure | value |");
+        println!("|---|---|");
+        for (what, value) in &self.0 {
+            println!("| {what} | {value} |");
+        }
     }
 }
 

@@ -426,7 +426,6 @@ impl Index {
     }
 
     /// Indexes a signature under its band keys.
-    #[allow(clippy::too_many_arguments)]
     pub fn insert_near(
         &mut self,
         conn: &Connection,

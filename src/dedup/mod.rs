@@ -300,7 +300,6 @@ pub trait Backend {
         threshold: f64,
     ) -> Result<Option<index::Match>, Self::Error>;
     /// Indexes a signature under its band keys.
-    #[allow(clippy::too_many_arguments)]
     fn insert_near(
         &mut self,
         level: Level,
@@ -364,7 +363,6 @@ impl Backend for Local<'_> {
 }
 
 /// Looks up one unit, indexes it when it is new, and gives its verdict (None: new).
-#[allow(clippy::too_many_arguments)]
 fn lookup<B: Backend>(
     dedup: &Dedup,
     backend: &mut B,

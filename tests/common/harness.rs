@@ -107,6 +107,11 @@ impl Env {
 
     /// Starts `sluice run` and waits until its start-up reconcile is done.
     pub fn start(&self) -> Daemon {
+        self.start_with(&[])
+    }
+
+    /// [`Env::start`] with more command-line arguments.
+    pub fn start_with(&self, args: &[&str]) -> Daemon {
         let log = self.dir.path().join(format!(
             "daemon-{}.log",
             std::time::SystemTime::now()
@@ -116,6 +121,7 @@ impl Env {
         ));
         let child = self
             .command("run")
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(fs::File::create(&log).unwrap())
