@@ -1,7 +1,7 @@
 //! The stages, wired. Nothing here does a stage's work; it only connects them:
 //!
 //! ```text
-//! watcher (async) --WatchMsg--> detector (thread) --Job--> processor (async, N blocking workers,
+//! watcher (async) --WatchMsg--> detector (thread) --Job--> processor (async, N worker threads,
 //!   results in order per path) --Committable--> committer (thread: dedup fix-ups, one write, one
 //!   sync, one SQLite transaction per group)
 //! ```
@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 
 use crate::budget::ByteBudget;
@@ -521,11 +520,12 @@ impl DetectStage {
     }
 }
 
-/// Runs `process` on up to `workers` jobs at once, off the async threads, and passes each result
-/// on as soon as it is ready. Jobs of one path keep their order: a job whose path (or, for a
-/// move, either path) has a job in flight waits for it, and holds back the jobs behind it
-/// meanwhile. Different files do not wait for each other, so one slow file does not stall the
-/// rest.
+/// Runs `process` on `workers` threads of their own and passes each result on as soon as it is
+/// ready. Each worker has its next job queued behind the one it is on, so it goes straight from
+/// one file to the next without waiting for this task to be scheduled. Jobs of one path keep
+/// their order: a job whose path (or, for a move, either path) has a job in flight waits for it,
+/// and holds back the jobs behind it meanwhile. Different files do not wait for each other, so
+/// one slow file does not stall the rest.
 async fn run_processor(
     mut rx: mpsc::Receiver<Job>,
     tx: mpsc::Sender<Committable>,
@@ -534,33 +534,44 @@ async fn run_processor(
     dedup: Arc<Dedup>,
 ) {
     let workers = workers.max(1);
-    let mut running = futures::stream::FuturesUnordered::new();
+    // Jobs handed to the pool at once: the one each worker is on, and the next.
+    let depth = 2 * workers;
+    let (queue, results, pool) = match WorkerPool::start(workers, depth, dedup.clone()) {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::error!("cannot start the processing threads: {e}");
+            return;
+        }
+    };
+    let mut results = results;
+    let mut in_flight = 0usize;
     let mut busy: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut waiting: Option<Job> = None;
     // Taking new jobs: until the channel closes or a stop is requested (on a stop, the jobs in
     // flight finish and are committed; the rest is re-derived at the next start).
     let mut open = true;
-    let start = |job: Job, busy: &mut std::collections::HashMap<String, usize>| {
-        let paths = job_paths(&job);
-        for p in &paths {
-            *busy.entry(p.clone()).or_default() += 1;
-        }
-        let dedup = dedup.clone();
-        async move { (paths, process_off_thread(job, dedup).await) }
-    };
     loop {
         if open && *shutdown.borrow() {
             open = false;
             waiting = None;
         }
         if let Some(job) = waiting.take() {
-            if job_paths(&job).iter().any(|p| busy.contains_key(p)) {
+            let paths = job_paths(&job);
+            if paths.iter().any(|p| busy.contains_key(p)) {
                 waiting = Some(job);
             } else {
-                running.push(start(job, &mut busy));
+                for p in paths {
+                    *busy.entry(p).or_default() += 1;
+                }
+                // Never full: at most `depth` jobs are in flight, and the queue holds `depth`.
+                if queue.try_send(job).is_err() {
+                    tracing::error!("the processing threads are gone; stopping intake");
+                    break;
+                }
+                in_flight += 1;
             }
         }
-        if running.is_empty() && !open {
+        if in_flight == 0 && !open {
             break;
         }
         tokio::select! {
@@ -572,8 +583,9 @@ async fn run_processor(
                     waiting = None;
                 }
             }
-            done = running.next(), if !running.is_empty() => {
-                let Some((paths, c)) = done else { continue };
+            done = results.recv(), if in_flight > 0 => {
+                let Some((paths, c)) = done else { break };
+                in_flight -= 1;
                 for p in paths {
                     if let Some(n) = busy.get_mut(&p) {
                         *n -= 1;
@@ -586,12 +598,93 @@ async fn run_processor(
                     break;
                 }
             }
-            job = rx.recv(), if open && waiting.is_none() && running.len() < workers => {
+            job = rx.recv(), if open && waiting.is_none() && in_flight < depth => {
                 match job {
                     None => open = false,
                     Some(job) => waiting = Some(job),
                 }
             }
+        }
+    }
+    drop(queue);
+    // The threads end once the queue is closed and empty; joining them off the async threads.
+    let _ = tokio::task::spawn_blocking(move || pool.join()).await;
+}
+
+/// The processing threads: each takes the next job from a shared queue, processes it and sends
+/// back its paths and result.
+struct WorkerPool {
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+type Processed = (Vec<String>, Committable);
+
+impl WorkerPool {
+    fn start(
+        workers: usize,
+        depth: usize,
+        dedup: Arc<Dedup>,
+    ) -> std::io::Result<(
+        std::sync::mpsc::SyncSender<Job>,
+        mpsc::UnboundedReceiver<Processed>,
+        WorkerPool,
+    )> {
+        let (queue, jobs) = std::sync::mpsc::sync_channel::<Job>(depth);
+        let jobs = Arc::new(std::sync::Mutex::new(jobs));
+        let (done, results) = mpsc::unbounded_channel::<Processed>();
+        let mut threads = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let (jobs, done, dedup) = (jobs.clone(), done.clone(), dedup.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("sluice-worker-{i}"))
+                .spawn(move || loop {
+                    // The lock is held while waiting, so one idle worker waits on the queue and
+                    // the others on the lock; a job goes to whichever holds it.
+                    let next = match jobs.lock() {
+                        Ok(jobs) => jobs.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = next else { return };
+                    let paths = job_paths(&job);
+                    if done.send((paths, process_guarded(job, &dedup))).is_err() {
+                        return;
+                    }
+                })?;
+            threads.push(thread);
+        }
+        Ok((queue, results, WorkerPool { threads }))
+    }
+
+    fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `process_with`; a panic becomes the version's failure.
+fn process_guarded(job: Job, dedup: &Dedup) -> Committable {
+    let path = job_path(&job).to_string();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_with(job, dedup))) {
+        Ok(c) => c,
+        Err(e) => {
+            let e = e
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| e.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            tracing::error!(path, "processing panicked: {e}");
+            process_with(
+                Job::Failed(crate::detect::Failure {
+                    path,
+                    stage: "process",
+                    kind: "internal_error",
+                    message: format!("processing failed unexpectedly: {e}"),
+                    sha256: None,
+                    stat: None,
+                }),
+                dedup,
+            )
         }
     }
 }
@@ -616,29 +709,6 @@ fn spawn_last_stage(
             let _ = done.blocking_send(result);
         })
         .unwrap_or_else(|e| panic!("spawn {name} thread: {e}"))
-}
-
-/// `process_with` on a blocking thread; a panic becomes the version's failure.
-async fn process_off_thread(job: Job, dedup: Arc<Dedup>) -> Committable {
-    let path = job_path(&job).to_string();
-    let worker_dedup = dedup.clone();
-    match tokio::task::spawn_blocking(move || process_with(job, &worker_dedup)).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(path, "processing panicked: {e}");
-            process_with(
-                Job::Failed(crate::detect::Failure {
-                    path,
-                    stage: "process",
-                    kind: "internal_error",
-                    message: format!("processing failed unexpectedly: {e}"),
-                    sha256: None,
-                    stat: None,
-                }),
-                &dedup,
-            )
-        }
-    }
 }
 
 /// The paths a job changes: one, or both of a move's.
