@@ -2,7 +2,7 @@
 # Side-by-side comparison of sluice binaries (for example a build before a change and one after):
 # `sluice ingest` of one corpus into fresh temporary folders, runs interleaved (A, B, A, B, ...)
 # so that every binary sees the same machine, timed by /usr/bin/time; prints per binary the
-# median wall time and the median CPU time (user + system) over the runs.
+# median wall time and the median CPU time (user + system) over the runs, each with its range.
 #
 #   benches/ab.sh RUNS WORKERS CORPUS_DIR BINARY...
 #   benches/ab.sh 9 2 ../shared/corpus/chinanews-dev /tmp/sluice-before target/release/sluice
@@ -33,7 +33,8 @@ for _ in $(seq "$runs"); do
     done
 done
 
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# The median, then the range: "0.74 (0.70-0.81)".
+median() { sort -n | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m " (" v[1] "-" v[NR] ")"}'; }
 for bin in "$@"; do
     wall=$(awk -v b="$bin" '$1 == b {print $2}' "$results" | median)
     cpu=$(awk -v b="$bin" '$1 == b {print $3}' "$results" | median)
