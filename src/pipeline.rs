@@ -536,14 +536,13 @@ async fn run_processor(
     let workers = workers.max(1);
     // Jobs handed to the pool at once: the one each worker is on, and the next.
     let depth = 2 * workers;
-    let (queue, results, pool) = match WorkerPool::start(workers, depth, dedup.clone()) {
+    let (queue, mut results, pool) = match WorkerPool::start(workers, depth, dedup.clone()) {
         Ok(started) => started,
         Err(e) => {
             tracing::error!("cannot start the processing threads: {e}");
             return;
         }
     };
-    let mut results = results;
     let mut in_flight = 0usize;
     let mut busy: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut waiting: Option<Job> = None;
@@ -606,8 +605,10 @@ async fn run_processor(
             }
         }
     }
+    // The threads end once the queue is closed and empty, or at once if the results are no
+    // longer wanted (the committer is gone); joining them off the async threads.
     drop(queue);
-    // The threads end once the queue is closed and empty; joining them off the async threads.
+    drop(results);
     let _ = tokio::task::spawn_blocking(move || pool.join()).await;
 }
 
