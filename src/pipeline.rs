@@ -877,3 +877,72 @@ impl Committer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::FileVersion;
+    use crate::store::StatIdentity;
+
+    fn version(path: &str, text: &str) -> Job {
+        Job::Version(FileVersion {
+            path: path.into(),
+            stat: StatIdentity::default(),
+            sha256: format!("{path}:{}", text.len()),
+            bytes: Some(text.as_bytes().to_vec()),
+            previous_sha256: None,
+            permit: None,
+        })
+    }
+
+    /// Runs the processing stage with two workers over `jobs`; returns the versions (path and
+    /// sha256) in the order their results came out.
+    async fn processed(jobs: Vec<Job>) -> Vec<String> {
+        let (job_tx, job_rx) = mpsc::channel(16);
+        let (commit_tx, mut commit_rx) = mpsc::channel(16);
+        let (_stop, stop_rx) = watch::channel(false);
+        let processor = tokio::spawn(run_processor(
+            job_rx,
+            commit_tx,
+            2,
+            stop_rx,
+            Arc::new(Dedup::default()),
+        ));
+        for job in jobs {
+            job_tx.send(job).await.expect("send job");
+        }
+        drop(job_tx);
+        let mut out = Vec::new();
+        while let Some(c) = commit_rx.recv().await {
+            let doc = c.events.last().expect("events");
+            out.push(doc.data["version"].as_str().unwrap_or("?").to_string());
+        }
+        processor.await.expect("processor");
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_paths_versions_keep_their_order_while_other_paths_pass_a_slow_one() {
+        let slow = "某市今年第一季度实现地区生产总值1234.5亿元，同比增长6.8%。\n\n".repeat(4000);
+        let quick = "第二版。\n";
+        let order = processed(vec![
+            version("a.txt", &slow),
+            version("b.txt", "另一个文件。\n"),
+            version("a.txt", quick),
+        ])
+        .await;
+        let at = |v: &str| order.iter().position(|o| o == v).expect(v);
+        let (slow_a, quick_a) = (
+            format!("a.txt:{}", slow.len()),
+            format!("a.txt:{}", quick.len()),
+        );
+        assert_eq!(order.len(), 3, "{order:?}");
+        // The quick second version of a.txt waited for the slow first one…
+        assert!(at(&slow_a) < at(&quick_a), "{order:?}");
+        // …while b.txt, on the other worker, did not.
+        assert!(
+            at(&format!("b.txt:{}", "另一个文件。\n".len())) < at(&slow_a),
+            "{order:?}"
+        );
+    }
+}
