@@ -10,6 +10,7 @@
 //! - [`extract`]: figures, dates, entities and keywords of the segments (pure functions).
 //! - [`dedup`]: fingerprints, MinHash + LSH, and the index in the state (resolved at commit).
 //! - [`pipeline`]: the stages wired with bounded channels; group commit.
+//! - [`cpu`]: the threads the CPU work of processing runs on.
 //! - [`budget`]: the byte budget that bounds file content in flight.
 //! - [`sink`]: the durable NDJSON log.
 //! - [`store`]: the SQLite state (tracked files, the log's committed end).
@@ -20,6 +21,7 @@
 pub mod budget;
 pub mod commands;
 pub mod config;
+pub mod cpu;
 pub mod dedup;
 pub mod detect;
 pub mod event;

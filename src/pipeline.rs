@@ -16,10 +16,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 
 use crate::budget::ByteBudget;
 use crate::config::{Fsync, Settings};
+use crate::cpu::CpuPool;
 use crate::dedup::{Dedup, Index};
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::{now_rfc3339, source_uri, write_line};
@@ -520,12 +522,12 @@ impl DetectStage {
     }
 }
 
-/// Runs `process` on `workers` threads of their own and passes each result on as soon as it is
-/// ready. Each worker has its next job queued behind the one it is on, so it goes straight from
-/// one file to the next without waiting for this task to be scheduled. Jobs of one path keep
-/// their order: a job whose path (or, for a move, either path) has a job in flight waits for it,
-/// and holds back the jobs behind it meanwhile. Different files do not wait for each other, so
-/// one slow file does not stall the rest.
+/// Runs `process` on `workers` threads of their own ([`CpuPool`]) and passes each result on as
+/// soon as it is ready. Twice as many jobs as threads are handed out, so each thread has its next
+/// job queued behind the one it is on. Jobs of one path keep their order: a job whose path (or,
+/// for a move, either path) has a job in flight waits for it, and holds back the jobs behind it
+/// meanwhile. Different files do not wait for each other, so one slow file does not stall the
+/// rest.
 async fn run_processor(
     mut rx: mpsc::Receiver<Job>,
     tx: mpsc::Sender<Committable>,
@@ -534,16 +536,15 @@ async fn run_processor(
     dedup: Arc<Dedup>,
 ) {
     let workers = workers.max(1);
-    // Jobs handed to the pool at once: the one each worker is on, and the next.
     let depth = 2 * workers;
-    let (queue, mut results, pool) = match WorkerPool::start(workers, depth, dedup.clone()) {
-        Ok(started) => started,
+    let pool = match CpuPool::start("sluice-worker", workers) {
+        Ok(pool) => pool,
         Err(e) => {
             tracing::error!("cannot start the processing threads: {e}");
             return;
         }
     };
-    let mut in_flight = 0usize;
+    let mut running = futures::stream::FuturesUnordered::new();
     let mut busy: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut waiting: Option<Job> = None;
     // Taking new jobs: until the channel closes or a stop is requested (on a stop, the jobs in
@@ -559,18 +560,23 @@ async fn run_processor(
             if paths.iter().any(|p| busy.contains_key(p)) {
                 waiting = Some(job);
             } else {
-                for p in paths {
-                    *busy.entry(p).or_default() += 1;
+                for p in &paths {
+                    *busy.entry(p.clone()).or_default() += 1;
                 }
-                // Never full: at most `depth` jobs are in flight, and the queue holds `depth`.
-                if queue.try_send(job).is_err() {
-                    tracing::error!("the processing threads are gone; stopping intake");
-                    break;
-                }
-                in_flight += 1;
+                let path = job_path(&job).to_string();
+                let dedup_for_task = dedup.clone();
+                let result = pool.run(move || process_with(job, &dedup_for_task));
+                let dedup = dedup.clone();
+                running.push(async move {
+                    let c = match result.await {
+                        Ok(c) => c,
+                        Err(e) => panicked(path, &e, &dedup),
+                    };
+                    (paths, c)
+                });
             }
         }
-        if in_flight == 0 && !open {
+        if running.is_empty() && !open {
             break;
         }
         tokio::select! {
@@ -582,9 +588,8 @@ async fn run_processor(
                     waiting = None;
                 }
             }
-            done = results.recv(), if in_flight > 0 => {
-                let Some((paths, c)) = done else { break };
-                in_flight -= 1;
+            done = running.next(), if !running.is_empty() => {
+                let Some((paths, c)) = done else { continue };
                 for p in paths {
                     if let Some(n) = busy.get_mut(&p) {
                         *n -= 1;
@@ -597,7 +602,7 @@ async fn run_processor(
                     break;
                 }
             }
-            job = rx.recv(), if open && waiting.is_none() && in_flight < depth => {
+            job = rx.recv(), if open && waiting.is_none() && running.len() < depth => {
                 match job {
                     None => open = false,
                     Some(job) => waiting = Some(job),
@@ -605,89 +610,26 @@ async fn run_processor(
             }
         }
     }
-    // The threads end once the queue is closed and empty, or at once if the results are no
-    // longer wanted (the committer is gone); joining them off the async threads.
-    drop(queue);
-    drop(results);
+    // After a failed committer, the jobs still queued (at most `depth`) are processed and
+    // dropped; the threads then end.
+    drop(running);
     let _ = tokio::task::spawn_blocking(move || pool.join()).await;
 }
 
-/// The processing threads: each takes the next job from a shared queue, processes it and sends
-/// back its paths and result.
-struct WorkerPool {
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-type Processed = (Vec<String>, Committable);
-
-impl WorkerPool {
-    fn start(
-        workers: usize,
-        depth: usize,
-        dedup: Arc<Dedup>,
-    ) -> std::io::Result<(
-        std::sync::mpsc::SyncSender<Job>,
-        mpsc::UnboundedReceiver<Processed>,
-        WorkerPool,
-    )> {
-        let (queue, jobs) = std::sync::mpsc::sync_channel::<Job>(depth);
-        let jobs = Arc::new(std::sync::Mutex::new(jobs));
-        let (done, results) = mpsc::unbounded_channel::<Processed>();
-        let mut threads = Vec::with_capacity(workers);
-        for i in 0..workers {
-            let (jobs, done, dedup) = (jobs.clone(), done.clone(), dedup.clone());
-            let thread = std::thread::Builder::new()
-                .name(format!("sluice-worker-{i}"))
-                .spawn(move || loop {
-                    // The lock is held while waiting, so one idle worker waits on the queue and
-                    // the others on the lock; a job goes to whichever holds it.
-                    let next = match jobs.lock() {
-                        Ok(jobs) => jobs.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(job) = next else { return };
-                    let paths = job_paths(&job);
-                    if done.send((paths, process_guarded(job, &dedup))).is_err() {
-                        return;
-                    }
-                })?;
-            threads.push(thread);
-        }
-        Ok((queue, results, WorkerPool { threads }))
-    }
-
-    fn join(self) {
-        for t in self.threads {
-            let _ = t.join();
-        }
-    }
-}
-
-/// `process_with`; a panic becomes the version's failure.
-fn process_guarded(job: Job, dedup: &Dedup) -> Committable {
-    let path = job_path(&job).to_string();
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_with(job, dedup))) {
-        Ok(c) => c,
-        Err(e) => {
-            let e = e
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| e.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into());
-            tracing::error!(path, "processing panicked: {e}");
-            process_with(
-                Job::Failed(crate::detect::Failure {
-                    path,
-                    stage: "process",
-                    kind: "internal_error",
-                    message: format!("processing failed unexpectedly: {e}"),
-                    sha256: None,
-                    stat: None,
-                }),
-                dedup,
-            )
-        }
-    }
+/// The failure a panic in processing becomes, so that the version still gets its event.
+fn panicked(path: String, e: &str, dedup: &Dedup) -> Committable {
+    tracing::error!(path, "processing panicked: {e}");
+    process_with(
+        Job::Failed(crate::detect::Failure {
+            path,
+            stage: "process",
+            kind: "internal_error",
+            message: format!("processing failed unexpectedly: {e}"),
+            sha256: None,
+            stat: None,
+        }),
+        dedup,
+    )
 }
 
 /// Starts the pipeline's last stage (the committer, or in NATS mode the job publisher) on its

@@ -20,6 +20,7 @@ use super::job::{self, Kind, Meta};
 use super::shared::{self, Mirror, PathState, SharedIndex};
 use super::{NatsError, Shared};
 use crate::config::Settings;
+use crate::cpu::CpuPool;
 use crate::dedup::Dedup;
 use crate::event::{self, now_rfc3339, write_line};
 use crate::process::{complete, process_with, Pending};
@@ -61,9 +62,10 @@ struct Ctx {
     shared: Shared,
     dedup: Arc<Dedup>,
     index: SharedIndex,
-    /// CPU work runs on at most `pipeline.workers` threads; more jobs than that are in flight
-    /// so their round trips to the server overlap with it.
-    cpu: tokio::sync::Semaphore,
+    /// CPU work runs on `pipeline.workers` threads of their own; more jobs than that are in
+    /// flight so their round trips to the server overlap with it, and each thread has its next
+    /// job queued.
+    cpu: CpuPool,
     /// The largest message the server takes.
     max_payload: usize,
     ack_wait: Duration,
@@ -144,7 +146,8 @@ pub async fn run(
         },
         shared,
         dedup,
-        cpu: tokio::sync::Semaphore::new(workers.max(1)),
+        cpu: CpuPool::start("sluice-worker", workers)
+            .map_err(|e| NatsError::Other(format!("cannot start the processing threads: {e}")))?,
         max_payload,
         ack_wait: Duration::from_millis(settings.nats.ack_wait_ms),
         counts: Counts::default(),
@@ -329,7 +332,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         _ => inline,
     };
 
-    // The CPU work, on a blocking thread, at most `pipeline.workers` at once.
+    // The CPU work, on the worker's processing threads.
     let job = meta.to_job(bytes);
     let previous = match &source {
         Some(src) => src.state.segments.clone(),
@@ -337,20 +340,16 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
     };
     let dedup = ctx.dedup.clone();
     let work = {
-        let _cpu = ctx
-            .cpu
-            .acquire()
-            .await
-            .expect("the CPU semaphore is never closed");
         let previous = previous.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut c = process_with(job, &dedup);
-            if !matches!(c.pending, Pending::Nothing) {
-                complete(&mut c, Some(&previous));
-            }
-            c
-        })
-        .await
+        ctx.cpu
+            .run(move || {
+                let mut c = process_with(job, &dedup);
+                if !matches!(c.pending, Pending::Nothing) {
+                    complete(&mut c, Some(&previous));
+                }
+                c
+            })
+            .await
     };
     let mut c = match work {
         // Bytes that are gone from the object store cannot come back: a failure, not a retry.
