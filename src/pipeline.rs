@@ -724,21 +724,27 @@ impl Committer {
                     Err(_) => break,
                 }
             }
-            self.commit_group(group)?;
+            if self.commit_group(group, &mut rx, &handle)? {
+                break;
+            }
         }
         self.log.sync_now().map_err(log_err(&self.log_path))?;
         Ok(())
     }
 
-    /// One write, one sync, one transaction for the whole group.
-    fn commit_group(&mut self, mut group: Vec<Committable>) -> Result<(), PipelineError> {
+    /// One transaction for the group. Its lines are written at once; with `output.fsync =
+    /// always`, while the log syncs, the results that come in meanwhile join the transaction and
+    /// their lines are written too (so a slow sync does not hold back when they appear), then the
+    /// log syncs again until a sync covers every line; only then does the state commit. Returns
+    /// whether the results channel closed meanwhile.
+    fn commit_group(
+        &mut self,
+        group: Vec<Committable>,
+        rx: &mut mpsc::Receiver<Committable>,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<bool, PipelineError> {
         let started = Instant::now();
         let metrics = metrics::global();
-        // Events of the group by type: the labelled counter is locked once per type per group.
-        let time = now_rfc3339();
-        let mut seq = self.log.state().next_seq;
-        let mut buf = Vec::with_capacity(group.len() * 4096);
-        let (mut versions, mut failed) = (0, 0);
         let tx = self.store.begin()?;
         let mut index = match self.index.take() {
             Some(index) => index,
@@ -759,49 +765,114 @@ impl Committer {
             }
             None => Index::new(self.dedup.scheme_id(), self.dedup.settings.permutations),
         };
-        for c in &mut group {
-            if !matches!(c.pending, crate::process::Pending::Nothing) {
-                let previous = tx.segments_of(&c.path)?;
-                complete(c, previous.as_deref());
-                let (lookup, analysed) = (Instant::now(), c.dedup.is_some());
-                let mut backend = crate::dedup::Local {
-                    index: &mut index,
-                    conn: tx.conn(),
+        let always = self.fsync == Fsync::Always;
+        let mut taken: Vec<Committable> = Vec::with_capacity(group.len());
+        let (mut versions, mut failed, mut bytes) = (0u64, 0u64, 0u64);
+        let first_seq = self.log.state().next_seq;
+        let log_path = self.log_path.clone();
+        // Completes, resolves and records a batch in the transaction and writes its lines.
+        let mut add = |log: &mut EventLog,
+                       taken: &mut Vec<Committable>,
+                       batch: Vec<Committable>|
+         -> Result<(), PipelineError> {
+            let mut seq = log.state().next_seq;
+            let time = now_rfc3339();
+            let mut buf = Vec::with_capacity(batch.len() * 4096);
+            for mut c in batch {
+                if !matches!(c.pending, crate::process::Pending::Nothing) {
+                    let previous = tx.segments_of(&c.path)?;
+                    complete(&mut c, previous.as_deref());
+                    let (lookup, analysed) = (Instant::now(), c.dedup.is_some());
+                    let mut backend = crate::dedup::Local {
+                        index: &mut index,
+                        conn: tx.conn(),
+                    };
+                    crate::dedup::resolve(&self.dedup, &mut backend, &mut c)
+                        .map_err(|e| tx.sql_err(e))?;
+                    if analysed {
+                        metrics.observe(Stage::DedupLookup, lookup.elapsed());
+                    }
+                }
+                for op in &c.ops {
+                    tx.apply(op)?;
+                }
+                if !c.events.is_empty() {
+                    let generation = tx.next_generation(&c.path)?;
+                    for e in &mut c.events {
+                        e.id = crate::event::committed_id(&e.id, generation);
+                    }
+                }
+                for e in &c.events {
+                    write_line(&mut buf, e, &self.source, &time, seq);
+                    seq += 1;
+                    if e.kind == crate::event::DOCUMENT_FAILED {
+                        failed += 1;
+                    }
+                }
+                versions += u64::from(c.is_version);
+                taken.push(c);
+            }
+            let lines = seq - log.state().next_seq;
+            let written = if always {
+                log.append_unsynced(&buf, lines)
+            } else {
+                log.append(&buf, lines)
+            };
+            written.map_err(log_err(&log_path))?;
+            bytes += buf.len() as u64;
+            Ok(())
+        };
+        add(&mut self.log, &mut taken, group)?;
+        let mut closed = false;
+        if always {
+            loop {
+                let file = self.log.sync_handle().map_err(log_err(&log_path))?;
+                let mut sync = handle.spawn_blocking(move || file.sync_data());
+                let mut more = false;
+                let synced = loop {
+                    let room = !closed && taken.len() < self.group_max;
+                    let step = handle.block_on(async {
+                        tokio::select! {
+                            biased;
+                            r = &mut sync => Err(r),
+                            c = rx.recv(), if room => Ok(c),
+                        }
+                    });
+                    match step {
+                        Err(r) => break r,
+                        Ok(None) => closed = true,
+                        Ok(Some(c)) => {
+                            let mut batch = vec![c];
+                            while taken.len() + batch.len() < self.group_max {
+                                match rx.try_recv() {
+                                    Ok(c) => batch.push(c),
+                                    Err(_) => break,
+                                }
+                            }
+                            add(&mut self.log, &mut taken, batch)?;
+                            more = true;
+                        }
+                    }
                 };
-                crate::dedup::resolve(&self.dedup, &mut backend, c).map_err(|e| tx.sql_err(e))?;
-                if analysed {
-                    metrics.observe(Stage::DedupLookup, lookup.elapsed());
+                match synced {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(log_err(&log_path)(e)),
+                    Err(e) => return Err(log_err(&log_path)(std::io::Error::other(e))),
+                }
+                // Lines written while it ran may not be covered: sync again for them.
+                if !more {
+                    break;
                 }
             }
-            for op in &c.ops {
-                tx.apply(op)?;
-            }
-            if !c.events.is_empty() {
-                let generation = tx.next_generation(&c.path)?;
-                for e in &mut c.events {
-                    e.id = crate::event::committed_id(&e.id, generation);
-                }
-            }
-            for e in &c.events {
-                write_line(&mut buf, e, &self.source, &time, seq);
-                seq += 1;
-                if e.kind == crate::event::DOCUMENT_FAILED {
-                    failed += 1;
-                }
-            }
-            versions += u64::from(c.is_version);
         }
-        let lines = seq - self.log.state().next_seq;
-        let state = self
-            .log
-            .append(&buf, lines)
-            .map_err(log_err(&self.log_path))?;
+        let state = self.log.state();
         tx.set_log(state)?;
         tx.commit()?;
         self.index = Some(index);
         if let Some(rotated) = self.log.rotate_if_full().map_err(log_err(&self.log_path))? {
             self.store.commit(&[], rotated)?;
         }
+        let lines = state.next_seq - first_seq;
         self.counters
             .versions
             .fetch_add(versions, Ordering::Relaxed);
@@ -809,14 +880,14 @@ impl Committer {
         self.counters.events.fetch_add(lines, Ordering::Relaxed);
         self.counters.commits.fetch_add(1, Ordering::Relaxed);
         metrics.commits.inc();
-        metrics.log_bytes.add(buf.len() as u64);
+        metrics.log_bytes.add(bytes);
         metrics.log_size_bytes.set(self.log.state().offset as i64);
-        metrics.count_events(group.iter().flat_map(|c| &c.events));
+        metrics.count_events(taken.iter().flat_map(|c| &c.events));
         metrics.observe(Stage::Commit, started.elapsed());
         if let Some(f) = &self.progress.on_commit {
-            f(group.len() as u64);
+            f(taken.len() as u64);
         }
-        Ok(())
+        Ok(closed)
     }
 }
 

@@ -108,7 +108,25 @@ impl EventLog {
     /// Appends complete lines holding `lines` events; returns the state to commit. On error the
     /// file is cut back to where it was, so the caller can retry or stop cleanly.
     pub fn append(&mut self, bytes: &[u8], lines: u64) -> std::io::Result<LogState> {
-        if let Err(e) = self.file.write_all(bytes).and_then(|_| self.sync_if_due()) {
+        self.write(bytes, lines, true)
+    }
+
+    /// Appends complete lines without syncing them, whatever `output.fsync` says: the caller
+    /// syncs them through [`EventLog::sync_handle`] before it commits the state this returns.
+    /// On error the file is cut back to where it was.
+    pub fn append_unsynced(&mut self, bytes: &[u8], lines: u64) -> std::io::Result<LogState> {
+        self.write(bytes, lines, false)
+    }
+
+    /// A second handle on the live file, to sync it from another thread while lines go on being
+    /// appended through this one; a sync covers every line written before it started.
+    pub fn sync_handle(&self) -> std::io::Result<File> {
+        self.file.try_clone()
+    }
+
+    fn write(&mut self, bytes: &[u8], lines: u64, sync: bool) -> std::io::Result<LogState> {
+        let synced = |log: &mut Self| if sync { log.sync_if_due() } else { Ok(()) };
+        if let Err(e) = self.file.write_all(bytes).and_then(|_| synced(self)) {
             let _ = self.file.set_len(self.state.offset);
             let _ = self.file.seek(SeekFrom::Start(self.state.offset));
             return Err(e);
