@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! watcher (async) --WatchMsg--> detector (thread) --Job--> processor (async, N worker threads,
-//!   results in order per path) --Committable--> committer (thread: dedup fix-ups, one write, one
-//!   sync, one SQLite transaction per group)
+//!   results in order per path) --Committable--> committer (thread: dedup fix-ups; one SQLite
+//!   transaction per group, committed once a log sync covers all its lines; results that arrive
+//!   while the log syncs join the group and their lines are written at once)
 //! ```
 //!
 //! Every channel is bounded (`pipeline.channel_capacity`), so a slow stage slows intake instead of
