@@ -47,6 +47,11 @@ impl CpuPool {
         Ok(CpuPool { queue, threads })
     }
 
+    /// How many threads run the tasks.
+    pub fn threads(&self) -> usize {
+        self.threads.len()
+    }
+
     /// Queues `f` now; the future resolves to its result, or to the panic's message if it
     /// panicked (the thread goes on with the next task).
     pub fn run<T: Send + 'static>(

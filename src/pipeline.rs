@@ -62,6 +62,15 @@ pub enum PipelineError {
     Nats(#[from] crate::nats::NatsError),
     #[error("{0} stopped unexpectedly (a bug: the log above says where); nothing uncommitted was kept, rerun to resume")]
     Internal(&'static str),
+    #[error(
+        "cannot start {workers} processing threads (pipeline.workers): {source}; set fewer or \
+         raise the process's thread limit"
+    )]
+    Threads {
+        workers: usize,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Run until stopped (`Daemon`) or until one reconcile pass is committed (`Once`).
@@ -286,10 +295,13 @@ pub async fn run(
                 .queue_depth
                 .probe("commit", channel_depth(&commit_tx));
             let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
+            let workers = settings.workers();
+            let pool = CpuPool::start("sluice-worker", workers)
+                .map_err(|source| PipelineError::Threads { workers, source })?;
             let processor = tokio::spawn(run_processor(
                 job_rx,
                 commit_tx,
-                settings.workers(),
+                pool,
                 shutdown.clone(),
                 dedup.clone(),
             ));
@@ -523,8 +535,8 @@ impl DetectStage {
     }
 }
 
-/// Runs `process` on `workers` threads of their own ([`CpuPool`]) and passes each result on as
-/// soon as it is ready. Twice as many jobs as threads are handed out, so each thread has its next
+/// Runs `process` on the pool's threads and passes each result on as soon as it is ready. Twice
+/// as many jobs as threads are handed out, so each thread has its next
 /// job queued behind the one it is on. Jobs of one path keep their order: a job whose path (or,
 /// for a move, either path) has a job in flight waits for it, and holds back the jobs behind it
 /// meanwhile. Different files do not wait for each other, so one slow file does not stall the
@@ -532,19 +544,11 @@ impl DetectStage {
 async fn run_processor(
     mut rx: mpsc::Receiver<Job>,
     tx: mpsc::Sender<Committable>,
-    workers: usize,
+    pool: CpuPool,
     mut shutdown: watch::Receiver<bool>,
     dedup: Arc<Dedup>,
 ) {
-    let workers = workers.max(1);
-    let depth = 2 * workers;
-    let pool = match CpuPool::start("sluice-worker", workers) {
-        Ok(pool) => pool,
-        Err(e) => {
-            tracing::error!("cannot start the processing threads: {e}");
-            return;
-        }
-    };
+    let depth = 2 * pool.threads();
     let mut running = futures::stream::FuturesUnordered::new();
     let mut busy: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut waiting: Option<Job> = None;
@@ -691,8 +695,9 @@ struct Committer {
     counters: Arc<Counters>,
     progress: Progress,
     dedup: Arc<Dedup>,
-    /// The dedup index in memory: loaded from the state database by the first group, kept in
-    /// step by every committed one, dropped (and loaded again) when a group fails.
+    /// The dedup index in memory: loaded from the state database by the first group and kept in
+    /// step by every committed one. A group that fails stops the committer (the log is cut back
+    /// to the committed end at the next start), so the index is never reused after a failure.
     index: Option<Index>,
 }
 
@@ -918,7 +923,7 @@ mod tests {
         let processor = tokio::spawn(run_processor(
             job_rx,
             commit_tx,
-            2,
+            CpuPool::start("test-worker", 2).expect("start the pool"),
             stop_rx,
             Arc::new(Dedup::default()),
         ));
