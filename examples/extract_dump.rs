@@ -54,9 +54,9 @@ fn main() {
             .iter()
             .map(|s| {
                 json!({
-                    "figures": s.figures_json(),
-                    "dates": s.dates_json(),
-                    "entities": s.entities_json(),
+                    "figures": s.figures,
+                    "dates": s.dates,
+                    "entities": s.entities,
                 })
             })
             .collect();

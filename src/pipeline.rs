@@ -536,10 +536,9 @@ impl DetectStage {
 }
 
 /// Runs `process` on the pool's threads and passes each result on as soon as it is ready. Twice
-/// as many jobs as threads are handed out, so each thread has its next
-/// job queued behind the one it is on. Jobs of one path keep their order: a job whose path (or,
-/// for a move, either path) has a job in flight waits for it, and holds back the jobs behind it
-/// meanwhile. Different files do not wait for each other, so one slow file does not stall the
+/// as many jobs as threads are handed out, so each thread has its next job queued behind the one
+/// it is on. Jobs of one path keep their order: a job whose path (or, for a move, either path)
+/// has a job in flight waits for it, and holds back the jobs behind it meanwhile. Different files do not wait for each other, so one slow file does not stall the
 /// rest.
 async fn run_processor(
     mut rx: mpsc::Receiver<Job>,
@@ -835,19 +834,23 @@ impl Committer {
                 let file = self.log.sync_handle().map_err(log_err(&log_path))?;
                 let mut sync = handle.spawn_blocking(move || file.sync_data());
                 let mut more = false;
+                enum Step {
+                    Synced(Result<std::io::Result<()>, tokio::task::JoinError>),
+                    Result(Option<Committable>),
+                }
                 let synced = loop {
                     let room = !closed && taken.len() < self.group_max;
                     let step = handle.block_on(async {
                         tokio::select! {
                             biased;
-                            r = &mut sync => Err(r),
-                            c = rx.recv(), if room => Ok(c),
+                            r = &mut sync => Step::Synced(r),
+                            c = rx.recv(), if room => Step::Result(c),
                         }
                     });
                     match step {
-                        Err(r) => break r,
-                        Ok(None) => closed = true,
-                        Ok(Some(c)) => {
+                        Step::Synced(r) => break r,
+                        Step::Result(None) => closed = true,
+                        Step::Result(Some(c)) => {
                             let mut batch = vec![c];
                             while taken.len() + batch.len() < self.group_max {
                                 match rx.try_recv() {

@@ -302,7 +302,6 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     }
 }
 
-/// The article table of the document event: one entry per article, with its segment range.
 /// Whose segments [`segment_events`] makes events for.
 pub struct SegmentsOf<'a> {
     /// The path, as events name it.
@@ -405,6 +404,7 @@ impl serde::Serialize for SpanOut<'_> {
     }
 }
 
+/// The article table of the document event: one entry per article, with its segment range.
 fn articles_table(articles: &[text::Article], extracted: &PageExtraction) -> Value {
     let rows: Vec<Value> = articles
         .iter()

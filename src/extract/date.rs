@@ -63,12 +63,6 @@ pub struct DateMention {
     pub char_end: usize,
 }
 
-impl DateMention {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
-}
-
 /// The event form: `{char_end, char_start, grain, resolved_from, text, value}` (keys in order,
 /// as every payload object; `value` one ISO string or a `[start, end]` pair).
 impl Serialize for DateMention {

@@ -51,12 +51,6 @@ pub struct Entity {
     pub char_end: usize,
 }
 
-impl Entity {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
-}
-
 /// The event form: `{char_end, char_start, text, type}` (keys in order, as every payload object).
 impl Serialize for Entity {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

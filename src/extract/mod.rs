@@ -183,20 +183,6 @@ pub fn extract_page(
     }
 }
 
-impl SegmentExtraction {
-    pub fn figures_json(&self) -> Value {
-        Value::Array(self.figures.iter().map(Figure::to_json).collect())
-    }
-
-    pub fn dates_json(&self) -> Value {
-        Value::Array(self.dates.iter().map(DateMention::to_json).collect())
-    }
-
-    pub fn entities_json(&self) -> Value {
-        Value::Array(self.entities.iter().map(Entity::to_json).collect())
-    }
-}
-
 impl PageExtraction {
     /// Counts for the document event: totals and one per kind (`figures_money`,
     /// `entities_person`…).

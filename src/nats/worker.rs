@@ -146,8 +146,12 @@ pub async fn run(
         },
         shared,
         dedup,
-        cpu: CpuPool::start("sluice-worker", workers)
-            .map_err(|e| NatsError::Other(format!("cannot start the processing threads: {e}")))?,
+        cpu: CpuPool::start("sluice-worker", workers).map_err(|e| {
+            NatsError::Other(format!(
+                "cannot start {workers} processing threads (pipeline.workers): {e}; set \
+                     fewer or raise the process's thread limit"
+            ))
+        })?,
         max_payload,
         ack_wait: Duration::from_millis(settings.nats.ack_wait_ms),
         counts: Counts::default(),
