@@ -28,6 +28,18 @@ pub enum Fsync {
     Never,
 }
 
+/// Which symbolic links under the watched folder are followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SymlinkPolicy {
+    /// Links (anywhere along a path) are followed only to files inside the watched folder.
+    Inside,
+    /// Paths through a link are not read at all.
+    Never,
+    /// Links are followed anywhere the daemon can read (sluice's own files excepted).
+    Follow,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -46,6 +58,8 @@ pub struct WatchSettings {
     pub fallback_scan_ms: u64,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Which symbolic links are followed: inside | never | follow.
+    pub symlinks: SymlinkPolicy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -278,6 +292,7 @@ impl Default for WatchSettings {
             fallback_scan_ms: 2_000,
             include: vec!["**".into()],
             exclude: Vec::new(),
+            symlinks: SymlinkPolicy::Inside,
         }
     }
 }
@@ -331,6 +346,7 @@ pub const KEYS: &[&str] = &[
     "watch.fallback_scan_ms",
     "watch.include",
     "watch.exclude",
+    "watch.symlinks",
     "output.file",
     "output.fsync",
     "output.fsync_interval_ms",
@@ -479,6 +495,18 @@ impl Settings {
             "watch.fallback_scan_ms" => self.watch.fallback_scan_ms = num(key, raw)?,
             "watch.include" => self.watch.include = list(raw),
             "watch.exclude" => self.watch.exclude = list(raw),
+            "watch.symlinks" => {
+                self.watch.symlinks = match raw {
+                    "inside" => SymlinkPolicy::Inside,
+                    "never" => SymlinkPolicy::Never,
+                    "follow" => SymlinkPolicy::Follow,
+                    _ => {
+                        return Err(format!(
+                            "watch.symlinks must be one of inside, never, follow; not {raw:?}"
+                        ))
+                    }
+                }
+            }
             "output.file" => self.output.file = PathBuf::from(raw),
             "output.fsync" => {
                 self.output.fsync = match raw {

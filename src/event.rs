@@ -17,6 +17,88 @@ pub const SEGMENT: &str = "sluice.segment";
 pub const DOCUMENT_INGESTED: &str = "sluice.document.ingested";
 pub const DOCUMENT_FAILED: &str = "sluice.document.failed";
 
+/// Why a file version could not be taken in: the `error.kind` of `sluice.document.failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailKind {
+    NotText,
+    DecodeError,
+    Empty,
+    TooLarge,
+    PermissionDenied,
+    Vanished,
+    SymlinkLoop,
+    IoError,
+    InternalError,
+    /// A link that leads outside the watched folder (`watch.symlinks = inside`).
+    OutsideWatch,
+    /// A link, with `watch.symlinks = never`.
+    SymlinkRefused,
+    /// A path that leads to sluice's own log or state.
+    OwnFile,
+    /// A FIFO, socket or device node.
+    SpecialFile,
+    /// A path longer than the kernel takes (ENAMETOOLONG).
+    PathTooLong,
+    /// A file name that is not UTF-8.
+    BadName,
+    /// The file changed every time it was read.
+    Changing,
+}
+
+impl FailKind {
+    pub const ALL: [FailKind; 16] = [
+        FailKind::NotText,
+        FailKind::DecodeError,
+        FailKind::Empty,
+        FailKind::TooLarge,
+        FailKind::PermissionDenied,
+        FailKind::Vanished,
+        FailKind::SymlinkLoop,
+        FailKind::IoError,
+        FailKind::InternalError,
+        FailKind::OutsideWatch,
+        FailKind::SymlinkRefused,
+        FailKind::OwnFile,
+        FailKind::SpecialFile,
+        FailKind::PathTooLong,
+        FailKind::BadName,
+        FailKind::Changing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailKind::NotText => "not_text",
+            FailKind::DecodeError => "decode_error",
+            FailKind::Empty => "empty",
+            FailKind::TooLarge => "too_large",
+            FailKind::PermissionDenied => "permission_denied",
+            FailKind::Vanished => "vanished",
+            FailKind::SymlinkLoop => "symlink_loop",
+            FailKind::IoError => "io_error",
+            FailKind::InternalError => "internal_error",
+            FailKind::OutsideWatch => "outside_watch",
+            FailKind::SymlinkRefused => "symlink_refused",
+            FailKind::OwnFile => "own_file",
+            FailKind::SpecialFile => "special_file",
+            FailKind::PathTooLong => "path_too_long",
+            FailKind::BadName => "bad_name",
+            FailKind::Changing => "changing",
+        }
+    }
+
+    /// The kind named `s` (as stored in the state or carried by a NATS job).
+    pub fn parse(s: &str) -> Option<FailKind> {
+        FailKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for FailKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One event before the sink gives it a place in the log.
 #[derive(Debug, Clone)]
 pub struct Event {

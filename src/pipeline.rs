@@ -24,6 +24,7 @@ use crate::budget::ByteBudget;
 use crate::config::{Fsync, Settings};
 use crate::cpu::CpuPool;
 use crate::dedup::{Dedup, Index};
+use crate::detect::fence::{Fence, OwnFiles};
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::{now_rfc3339, source_uri, write_line};
 use crate::metrics::{self, channel_depth, Stage};
@@ -226,16 +227,17 @@ pub async fn run(
         nats = nats.as_ref().map(|(_, node)| node.as_str()),
         "sluice starting"
     );
+    let own = OwnFiles::new(&settings.output.file, &settings.state.file);
     let filter = PathFilter::new(
         &settings.watch.include,
         &settings.watch.exclude,
-        &settings.output.file,
-        &settings.state.file,
+        own.clone(),
     )
     .map_err(|e| PipelineError::Filter(e.to_string()))?;
     let mut detector = Detector::new(
         root.clone(),
         filter,
+        Fence::new(root.clone(), settings.watch.symlinks, own.clone()),
         records.iter().map(|r| (r.path.clone(), Tracked::from(r))),
         settings.pipeline.max_file_bytes,
     );
@@ -627,7 +629,7 @@ fn panicked(path: String, e: &str, dedup: &Dedup) -> Committable {
         Job::Failed(crate::detect::Failure {
             path,
             stage: "process",
-            kind: "internal_error",
+            kind: crate::detect::FailKind::InternalError,
             message: format!("processing failed unexpectedly: {e}"),
             sha256: None,
             stat: None,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::dedup::{Analysis, Dedup};
-use crate::detect::{Failure, FileVersion, Job};
+use crate::detect::{FailKind, Failure, FileVersion, Job};
 use crate::event::{self, document_id, Event};
 use crate::extract::{self, PageExtraction};
 use crate::metrics::Stage;
@@ -126,10 +126,10 @@ fn failed(f: Failure) -> Committable {
         "path": f.path, "document": document_id(&f.path), "sha256": f.sha256, "stage": f.stage,
         "error": {"kind": f.kind, "message": f.message}, "retracted": [],
     });
-    tracing::warn!(path = %f.path, kind = f.kind, "{}", f.message);
+    tracing::warn!(path = %f.path, kind = f.kind.as_str(), "{}", f.message);
     // The failure is recorded (segments cleared) so the state matches the detector's index; a
     // file that vanished leaves nothing to record.
-    let ops = if f.kind == "vanished" {
+    let ops = if f.kind == FailKind::Vanished {
         Vec::new()
     } else {
         vec![StateOp::Upsert(FileRecord {
@@ -137,7 +137,7 @@ fn failed(f: Failure) -> Committable {
             stat: f.stat.unwrap_or_default(),
             sha256: f.sha256.clone(),
             status: FileStatus::Failed,
-            fail_kind: Some(f.kind.to_string()),
+            fail_kind: Some(f.kind.as_str().to_string()),
             document: document_id(&f.path),
             segments: Vec::new(),
         })]
@@ -165,7 +165,7 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
         return failed(Failure {
             path: v.path,
             stage: "read",
-            kind: "internal_error",
+            kind: FailKind::InternalError,
             message: "the version reached decoding without its bytes".into(),
             sha256: Some(v.sha256),
             stat: None,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::detect::{Failure, FileVersion, Job};
+use crate::detect::{FailKind, Failure, FileVersion, Job};
 use crate::store::StatIdentity;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,7 +134,8 @@ impl Meta {
                 Job::Failed(Failure {
                     path,
                     stage: intern(&stage),
-                    kind: intern(&kind),
+                    // A kind this version does not know (a newer node) reads as an I/O error.
+                    kind: FailKind::parse(&kind).unwrap_or(FailKind::IoError),
                     message,
                     sha256: self.sha256.clone(),
                     stat,
@@ -171,7 +172,7 @@ pub fn decode(payload: &[u8]) -> Result<(Meta, Option<Vec<u8>>), String> {
     Ok((meta, bytes))
 }
 
-/// The `'static` form of a stage or error kind named in a job (a small, fixed vocabulary: each
+/// The `'static` form of a stage named in a job (a small, fixed vocabulary: each
 /// distinct name is stored once).
 fn intern(s: &str) -> &'static str {
     use std::collections::HashSet;
@@ -240,11 +241,11 @@ mod tests {
     #[test]
     fn failed_job_rebuilds_the_failure() {
         let mut m = meta(Kind::Failed);
-        m.failure = Some(("decode".into(), "binary".into(), "looks binary".into()));
+        m.failure = Some(("decode".into(), "not_text".into(), "looks binary".into()));
         match m.to_job(None) {
             Job::Failed(f) => {
                 assert_eq!(f.path, "n1/a/b.txt");
-                assert_eq!((f.stage, f.kind), ("decode", "binary"));
+                assert_eq!((f.stage, f.kind), ("decode", FailKind::NotText));
             }
             other => panic!("{other:?}"),
         }

@@ -361,7 +361,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
             ctx,
             meta,
             "read",
-            "vanished",
+            crate::detect::FailKind::Vanished,
             format!(
                 "the job's bytes (object {} in {}) are gone from the object store",
                 missing.as_deref().unwrap_or_default(),
@@ -378,7 +378,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
                 ctx,
                 meta,
                 "process",
-                "internal_error",
+                crate::detect::FailKind::InternalError,
                 format!("processing failed unexpectedly: {e}"),
                 &previous,
             )
@@ -402,7 +402,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
                 ctx,
                 meta,
                 "publish",
-                "too_large",
+                crate::detect::FailKind::TooLarge,
                 format!(
                     "an event of this version would be about {big} bytes, over the NATS \
                      server's max_payload ({}); raise max_payload in the server's configuration \
@@ -548,7 +548,7 @@ fn failure(
     ctx: &Ctx,
     meta: &Meta,
     stage: &'static str,
-    kind: &'static str,
+    kind: crate::detect::FailKind,
     message: String,
     previous: &[String],
 ) -> crate::process::Committable {

@@ -7,6 +7,8 @@
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
+use crate::event::FailKind;
+
 /// Text decoded from a file, with the name of the encoding it was in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
@@ -19,11 +21,11 @@ pub struct Decoded {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct DecodeFailure {
-    pub kind: &'static str,
+    pub kind: FailKind,
     pub message: String,
 }
 
-fn fail(kind: &'static str, message: impl Into<String>) -> DecodeFailure {
+fn fail(kind: FailKind, message: impl Into<String>) -> DecodeFailure {
     DecodeFailure {
         kind,
         message: message.into(),
@@ -36,7 +38,7 @@ const SNIFF: usize = 8192;
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeFailure> {
     if bytes.is_empty() {
         return Err(fail(
-            "empty",
+            FailKind::Empty,
             "the file is empty; it is ingested once it has content",
         ));
     }
@@ -49,7 +51,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeFailure> {
     let head = &bytes[..bytes.len().min(SNIFF)];
     if head.contains(&0) {
         return Err(fail(
-            "not_text",
+            FailKind::NotText,
             "the file holds NUL bytes and no UTF-16 pattern: it looks binary",
         ));
     }
@@ -85,7 +87,7 @@ fn decode_strict(encoding: &'static Encoding, bytes: &[u8]) -> Result<Decoded, D
     let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
     if had_errors {
         return Err(fail(
-            "decode_error",
+            FailKind::DecodeError,
             format!(
                 "the bytes are not valid {} (the best guess) nor UTF-8: the file is in no known \
                  text encoding",
@@ -107,9 +109,9 @@ fn checked(text: String, encoding: &'static Encoding) -> Result<Decoded, DecodeF
         .count();
     if control * 20 > total {
         let kind = if text.contains('\0') {
-            "not_text"
+            FailKind::NotText
         } else {
-            "decode_error"
+            FailKind::DecodeError
         };
         return Err(fail(
             kind,
@@ -188,14 +190,14 @@ mod tests {
 
     #[test]
     fn refusals_say_what_they_are() {
-        assert_eq!(decode(b"").unwrap_err().kind, "empty");
+        assert_eq!(decode(b"").unwrap_err().kind, FailKind::Empty);
         let png = [
             0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H',
         ];
-        assert_eq!(decode(&png).unwrap_err().kind, "not_text");
+        assert_eq!(decode(&png).unwrap_err().kind, FailKind::NotText);
         let junk: Vec<u8> = (0..400)
             .map(|i| if i % 2 == 0 { 0x81 } else { 0x7F })
             .collect();
-        assert_eq!(decode(&junk).unwrap_err().kind, "decode_error");
+        assert_eq!(decode(&junk).unwrap_err().kind, FailKind::DecodeError);
     }
 }

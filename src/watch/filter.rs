@@ -4,9 +4,12 @@
 //! temporaries, and sluice's own log and state files. On top of that, `watch.include` and
 //! `watch.exclude` globs are matched against the path relative to the watched folder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::detect::fence::OwnFiles;
 
 /// File names that editors and downloaders write while a file is not finished.
 const TEMPORARY_NAMES: &[&str] = &[
@@ -26,10 +29,7 @@ pub struct PathFilter {
     include: GlobSet,
     exclude: GlobSet,
     temporary: GlobSet,
-    /// sluice's own files, absolute; with prefixes for the state's side files and rotated logs.
-    own_exact: Vec<PathBuf>,
-    own_log_dir: PathBuf,
-    own_log_stem: String,
+    own: Arc<OwnFiles>,
 }
 
 fn build(globs: &[impl AsRef<str>]) -> Result<GlobSet, globset::Error> {
@@ -44,29 +44,13 @@ impl PathFilter {
     pub fn new(
         include: &[String],
         exclude: &[String],
-        output_file: &Path,
-        state_file: &Path,
+        own: Arc<OwnFiles>,
     ) -> Result<PathFilter, globset::Error> {
-        // Canonical forms: the watched folder is canonical too, so a link or `..` in either
-        // spelling cannot make sluice ingest its own log.
-        let state = canonical(state_file);
-        let output = canonical(output_file);
-        let mut own_exact = vec![output.clone(), state.clone()];
-        for suffix in ["-wal", "-shm", "-journal", ".lock"] {
-            let mut s = state.clone().into_os_string();
-            s.push(suffix);
-            own_exact.push(PathBuf::from(s));
-        }
         Ok(PathFilter {
             include: build(include)?,
             exclude: build(exclude)?,
             temporary: build(TEMPORARY_NAMES)?,
-            own_exact,
-            own_log_dir: output.parent().map(Path::to_path_buf).unwrap_or_default(),
-            own_log_stem: output
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            own,
         })
     }
 
@@ -75,55 +59,24 @@ impl PathFilter {
         !is_hidden(rel)
     }
 
-    /// Whether a file is ingested (`rel` relative to the watched folder, `abs` absolute).
+    /// Whether a file is ingested (`rel` relative to the watched folder, `abs` absolute in the
+    /// canonical watched folder). sluice's own files are skipped here by name when they sit in
+    /// the folder themselves; a link to one is refused by the fence (`detect::fence`).
     pub fn accepts_file(&self, rel: &str, abs: &Path) -> bool {
         if rel.is_empty() || !self.accepts_dir(rel) {
             return false;
         }
         let name = rel.rsplit('/').next().unwrap_or(rel);
-        if self.temporary.is_match(name) || self.is_own(abs) {
+        if self.temporary.is_match(name) || self.own.is_own_path(abs) {
             return false;
         }
         self.include.is_match(rel) && !self.exclude.is_match(rel)
-    }
-
-    fn is_own(&self, abs: &Path) -> bool {
-        if self.own_exact.iter().any(|p| p == abs) {
-            return true;
-        }
-        let name = abs
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        // rotated logs: <stem>-<digits>.<ext> beside the log
-        abs.parent() == Some(self.own_log_dir.as_path())
-            && name
-                .strip_prefix(&self.own_log_stem)
-                .and_then(|rest| rest.strip_prefix('-'))
-                .map(|rest| {
-                    rest.split('.')
-                        .next()
-                        .unwrap_or("")
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-                })
-                .unwrap_or(false)
     }
 }
 
 /// Whether any component of a relative path is hidden (starts with `.`).
 pub fn is_hidden(rel: &str) -> bool {
     rel.split('/').any(|c| c.starts_with('.'))
-}
-
-/// The canonical form of `p` (links and `..` resolved) when it exists, else its absolute form.
-pub fn canonical(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p))
-}
-
-/// An absolute form of `p` without touching the disk beyond the current directory.
-pub fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 #[cfg(test)]
@@ -134,8 +87,10 @@ mod tests {
         PathFilter::new(
             &["**".into()],
             &["drafts/**".into()],
-            Path::new("/w/out/events.ndjson"),
-            Path::new("/w/out/sluice.db"),
+            OwnFiles::new(
+                Path::new("/w/out/events.ndjson"),
+                Path::new("/w/out/sluice.db"),
+            ),
         )
         .unwrap()
     }
@@ -162,7 +117,7 @@ mod tests {
         }
         for abs in [
             "/w/out/events.ndjson",
-            "/w/out/events-00000000000000000001.ndjson",
+            "/w/out/events.ndjson.lock",
             "/w/out/sluice.db",
             "/w/out/sluice.db-wal",
         ] {

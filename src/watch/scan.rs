@@ -9,25 +9,51 @@ use super::filter::PathFilter;
 
 #[derive(Debug, Default)]
 pub struct Listing {
-    /// (path relative to the root, `/`-separated; absolute path)
-    pub files: Vec<(String, PathBuf)>,
+    pub files: Vec<Listed>,
     /// Folders (relative) whose content is unknown because listing them failed.
     pub unlisted: Vec<String>,
 }
 
+/// One file found by a walk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Relative to the root, `/`-separated (see [`relative_escaped`] for names not in UTF-8).
+    pub rel: String,
+    pub abs: PathBuf,
+    /// The name is not UTF-8: `rel` writes its undecodable bytes as `\xNN`.
+    pub bad_name: bool,
+}
+
 /// The relative, `/`-separated form of `abs` under `root`, or None outside it.
-/// None also for a name that is not valid UTF-8: a subject must be text, and a lossy spelling
-/// would name another file (such names are reported by [`list`]).
+/// None also for a name that is not valid UTF-8 (see [`relative_escaped`]).
 pub fn relative(root: &Path, abs: &Path) -> Option<String> {
+    match relative_escaped(root, abs)? {
+        (rel, false) => Some(rel),
+        (_, true) => None,
+    }
+}
+
+/// The relative form of `abs` under `root`, and whether it is not valid UTF-8: then each byte
+/// that does not decode is written `\xNN` (two upper-case hex digits), so the name can be
+/// reported, though it cannot be ingested (a lossy spelling would name another file).
+pub fn relative_escaped(root: &Path, abs: &Path) -> Option<(String, bool)> {
+    use std::os::unix::ffi::OsStrExt;
     let rel = abs.strip_prefix(root).ok()?;
     let mut out = String::new();
+    let mut bad = false;
     for c in rel.components() {
         if !out.is_empty() {
             out.push('/');
         }
-        out.push_str(c.as_os_str().to_str()?);
+        for chunk in c.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                bad = true;
+                out.push_str(&format!("\\x{b:02X}"));
+            }
+        }
     }
-    Some(out)
+    Some((out, bad))
 }
 
 /// Lists `dir` (absolute, inside `root`) recursively. Symlinks are listed as files and never
@@ -57,15 +83,15 @@ pub fn list(root: &Path, dir: &Path, filter: &PathFilter) -> Listing {
                 if kind.is_dir() {
                     continue;
                 }
-                let Some(rel) = relative(root, entry.path()) else {
-                    tracing::warn!(
-                        path = %entry.path().display(),
-                        "file name is not valid UTF-8: skipped (rename it to ingest it)"
-                    );
+                let Some((rel, bad_name)) = relative_escaped(root, entry.path()) else {
                     continue;
                 };
                 if filter.accepts_file(&rel, entry.path()) {
-                    listing.files.push((rel, entry.path().to_path_buf()));
+                    listing.files.push(Listed {
+                        rel,
+                        abs: entry.path().to_path_buf(),
+                        bad_name,
+                    });
                 }
             }
             Err(err) => {
@@ -74,13 +100,40 @@ pub fn list(root: &Path, dir: &Path, filter: &PathFilter) -> Listing {
                     path = %path.display(),
                     "cannot list folder ({err}); files tracked below it are kept as they were"
                 );
-                if let Some(rel) = relative(root, &path) {
+                if let Some((rel, bad_name)) = relative_escaped(root, &path) {
+                    // A folder the kernel cannot open by its full path is reported like a file
+                    // that cannot be read (once, as `path_too_long`).
+                    if is_too_long(&err) {
+                        listing.files.push(Listed {
+                            rel: rel.clone(),
+                            abs: path.clone(),
+                            bad_name,
+                        });
+                    }
                     listing.unlisted.push(rel);
                 }
             }
         }
     }
     listing
+}
+
+const ENAMETOOLONG: i32 = 36;
+
+/// Whether a walk error is the kernel refusing a path as too long (ENAMETOOLONG; the walker
+/// wraps the OS error, keeping its kind).
+fn is_too_long(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Io(e) => {
+            e.raw_os_error() == Some(ENAMETOOLONG)
+                || e.kind() == std::io::ErrorKind::InvalidFilename
+        }
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_too_long(err),
+        ignore::Error::Partial(errs) => errs.iter().any(is_too_long),
+        _ => false,
+    }
 }
 
 fn error_path(err: &ignore::Error) -> Option<PathBuf> {
@@ -106,17 +159,12 @@ mod tests {
         std::fs::write(root.join("a/b/c/f.txt"), "x").unwrap();
         std::fs::write(root.join("top.txt"), "x").unwrap();
         std::fs::write(root.join(".git/config"), "x").unwrap();
-        let filter = PathFilter::new(
-            &["**".into()],
-            &[],
-            &root.join("out.ndjson"),
-            &root.join("s.db"),
-        )
-        .unwrap();
+        let own = crate::detect::fence::OwnFiles::new(&root.join("out.ndjson"), &root.join("s.db"));
+        let filter = PathFilter::new(&["**".into()], &[], own).unwrap();
         let mut files: Vec<String> = list(root, root, &filter)
             .files
             .into_iter()
-            .map(|(rel, _)| rel)
+            .map(|l| l.rel)
             .collect();
         files.sort();
         assert_eq!(files, vec!["a/b/c/f.txt", "top.txt"]);

@@ -291,6 +291,30 @@ pub fn subjects(events: &[Value], kind: &str) -> Vec<String> {
         .collect()
 }
 
+/// (subject, error kind) of every `sluice.document.failed`, sorted.
+pub fn failures(events: &[Value]) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = of_type(events, "sluice.document.failed")
+        .iter()
+        .map(|e| {
+            (
+                e["subject"].as_str().unwrap().to_string(),
+                e["data"]["error"]["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    f.sort();
+    f
+}
+
+/// Whether the tests run as root (then permissions are tested as `nobody`).
+pub fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
 /// Types and subjects, one per line, for failure messages.
 pub fn summary(events: &[Value]) -> String {
     events

@@ -14,9 +14,14 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub mod fence;
+
+pub use crate::event::FailKind;
+
 use crate::store::{FileRecord, FileStatus, StatIdentity};
 use crate::watch::filter::PathFilter;
-use crate::watch::scan::{list, relative};
+use crate::watch::scan::{self, list, relative_escaped};
+use fence::{Denied, Fence};
 
 /// What the detector remembers of a tracked file.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,7 +85,7 @@ pub enum Job {
 pub struct Failure {
     pub path: String,
     pub stage: &'static str,
-    pub kind: &'static str,
+    pub kind: FailKind,
     pub message: String,
     pub sha256: Option<String>,
     /// Present when the path exists and should be remembered (so the same failure is not
@@ -91,6 +96,7 @@ pub struct Failure {
 pub struct Detector {
     root: PathBuf,
     filter: PathFilter,
+    fence: Fence,
     tracked: BTreeMap<String, Tracked>,
     max_file_bytes: u64,
     /// In the daemon: files found by a walk (not by their own notifications) whose mtime is this
@@ -134,6 +140,35 @@ enum Source {
     NewFolder,
 }
 
+/// A path to look at: how it came up, where it is, and whether its name is UTF-8.
+#[derive(Debug, Clone)]
+struct Candidate {
+    source: Source,
+    abs: PathBuf,
+    bad_name: bool,
+}
+
+impl Candidate {
+    fn at(root: &Path, rel: &str, source: Source) -> Candidate {
+        Candidate {
+            source,
+            abs: root.join(rel),
+            bad_name: false,
+        }
+    }
+
+    fn listed(l: scan::Listed, source: Source) -> (String, Candidate) {
+        (
+            l.rel,
+            Candidate {
+                source,
+                abs: l.abs,
+                bad_name: l.bad_name,
+            },
+        )
+    }
+}
+
 /// What one look at one path found.
 enum Outcome {
     Unchanged,
@@ -149,15 +184,18 @@ enum Outcome {
 const ELOOP: i32 = 40;
 
 impl Detector {
+    /// `root` must be canonical; `fence` says what paths may lead to.
     pub fn new(
         root: PathBuf,
         filter: PathFilter,
+        fence: Fence,
         records: impl IntoIterator<Item = (String, Tracked)>,
         max_file_bytes: u64,
     ) -> Detector {
         Detector {
             root,
             filter,
+            fence,
             tracked: records.into_iter().collect(),
             max_file_bytes,
             defer_recent: None,
@@ -193,10 +231,10 @@ impl Detector {
     /// Full reconcile: everything on disk against everything tracked.
     pub fn reconcile(&mut self) -> Detected {
         let listing = list(&self.root, &self.root, &self.filter);
-        let mut candidates: BTreeMap<String, Source> = listing
+        let mut candidates: BTreeMap<String, Candidate> = listing
             .files
             .into_iter()
-            .map(|(r, _)| (r, Source::Walk))
+            .map(|l| Candidate::listed(l, Source::Walk))
             .collect();
         let unlisted = listing.unlisted;
         for path in self.tracked.keys() {
@@ -204,7 +242,9 @@ impl Detector {
                 .iter()
                 .any(|u| u.is_empty() || path == u || path.starts_with(&format!("{u}/")));
             if !under_unlisted {
-                candidates.entry(path.clone()).or_insert(Source::Walk);
+                candidates
+                    .entry(path.clone())
+                    .or_insert_with(|| Candidate::at(&self.root, path, Source::Walk));
             }
         }
         self.classify(candidates)
@@ -213,10 +253,16 @@ impl Detector {
     /// Looks at paths the watcher reported (absolute). A folder stands for everything in it and
     /// everything tracked below it.
     pub fn detect_paths(&mut self, paths: impl IntoIterator<Item = PathBuf>) -> Detected {
-        let mut candidates: BTreeMap<String, Source> = BTreeMap::new();
+        let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
+        let root = self.root.clone();
         for abs in paths {
-            let Some(rel) = relative(&self.root, &abs) else {
+            let Some((rel, bad_name)) = relative_escaped(&self.root, &abs) else {
                 continue;
+            };
+            let here = |source| Candidate {
+                source,
+                abs: abs.clone(),
+                bad_name,
             };
             match std::fs::symlink_metadata(&abs) {
                 Ok(meta) if meta.is_dir() => {
@@ -224,26 +270,29 @@ impl Detector {
                         continue;
                     }
                     let listing = list(&self.root, &abs, &self.filter);
-                    for (r, _) in listing.files {
-                        candidates.entry(r).or_insert(Source::NewFolder);
+                    for l in listing.files {
+                        let (r, c) = Candidate::listed(l, Source::NewFolder);
+                        candidates.entry(r).or_insert(c);
                     }
                     if listing.unlisted.is_empty() {
                         for r in self.tracked_below(&rel) {
-                            candidates.entry(r).or_insert(Source::Walk);
+                            let c = Candidate::at(&root, &r, Source::Walk);
+                            candidates.entry(r).or_insert(c);
                         }
                     }
                 }
                 Ok(_) => {
                     if self.filter.accepts_file(&rel, &abs) || self.tracked.contains_key(&rel) {
-                        candidates.insert(rel, Source::Settled);
+                        candidates.insert(rel, here(Source::Settled));
                     }
                 }
                 Err(_) => {
                     if self.tracked.contains_key(&rel) {
-                        candidates.insert(rel.clone(), Source::Settled);
+                        candidates.insert(rel.clone(), here(Source::Settled));
                     }
                     for r in self.tracked_below(&rel) {
-                        candidates.entry(r).or_insert(Source::Settled);
+                        let c = Candidate::at(&root, &r, Source::Settled);
+                        candidates.entry(r).or_insert(c);
                     }
                 }
             }
@@ -263,13 +312,13 @@ impl Detector {
             .collect()
     }
 
-    fn classify(&mut self, candidates: BTreeMap<String, Source>) -> Detected {
+    fn classify(&mut self, candidates: BTreeMap<String, Candidate>) -> Detected {
         let mut jobs = Vec::new();
         let mut deferred = Vec::new();
         self.kept.set(0);
         let mut gone: Vec<(String, Option<String>)> = Vec::new();
         let mut found: Vec<(String, Outcome)> = Vec::new();
-        for (rel, source) in candidates {
+        for (rel, cand) in candidates {
             if self
                 .stop
                 .as_ref()
@@ -277,8 +326,8 @@ impl Detector {
             {
                 return Detected::default();
             }
-            let abs = self.root.join(&rel);
-            let outcome = self.inspect(&rel, &abs, source);
+            let outcome = self.inspect(&rel, &cand);
+            let abs = cand.abs;
             if !matches!(outcome, Outcome::Defer) {
                 self.deferred.remove(&abs);
             }
@@ -401,15 +450,17 @@ impl Detector {
         Detected { jobs, deferred }
     }
 
-    fn inspect(&self, rel: &str, abs: &Path, source: Source) -> Outcome {
+    fn inspect(&self, rel: &str, cand: &Candidate) -> Outcome {
+        let (abs, source) = (cand.abs.as_path(), cand.source);
         let previous = self.tracked.get(rel);
         let meta = match std::fs::metadata(abs) {
             Ok(m) => m,
+            // Gone, or a link whose target is gone: nothing to read.
             Err(e) if e.kind() == ErrorKind::NotFound => return Outcome::Gone,
             Err(e) => {
                 let failure = io_failure(rel, "stat", &e, None);
                 // The same failure already reported: stay quiet until something changes.
-                if previous.and_then(|p| p.fail_kind.as_deref()) == Some(failure.kind) {
+                if previous.and_then(|p| p.fail_kind.as_deref()) == Some(failure.kind.as_str()) {
                     return Outcome::Unchanged;
                 }
                 // Remember it by its link's identity, so a rescan does not report it again.
@@ -420,73 +471,147 @@ impl Detector {
         if meta.is_dir() {
             return Outcome::Skip;
         }
-        if !meta.is_file() {
-            tracing::warn!(
-                path = rel,
-                "not a regular file (fifo, socket or device): skipped"
-            );
-            return Outcome::Skip;
-        }
         let stat = identity(&meta);
         if let Some(p) = previous {
-            if p.stat == stat {
+            // A file refused as too large is looked at again once it fits (after
+            // pipeline.max_file_bytes was raised).
+            let fits_now = p.fail_kind.as_deref() == Some(FailKind::TooLarge.as_str())
+                && stat.size <= self.max_file_bytes;
+            if p.stat == stat && !fits_now {
                 return Outcome::Unchanged;
             }
         }
-        let deferred_again = self
-            .deferred
-            .get(abs)
-            .is_some_and(|since| since.elapsed() < self.defer_max);
-        let walked = matches!(source, Source::Walk | Source::NewFolder);
-        if (walked || deferred_again) && self.is_being_written(&meta) {
-            return Outcome::Defer;
+        if cand.bad_name {
+            return self.refused(
+                rel,
+                previous,
+                stat,
+                FailKind::BadName,
+                "the file name is not valid UTF-8 (its undecodable bytes are written \\xNN in this \
+                 event's path); rename the file to ingest it"
+                    .into(),
+            );
         }
-        // A new file in a new folder waits one settle (in the daemon), so that if it was moved
-        // there, the old name's removal is seen first and the two are paired as a move.
-        if source == Source::NewFolder
-            && previous.is_none()
-            && self.defer_recent.is_some()
-            && !self.deferred.contains_key(abs)
-            && self.held_gone.is_empty()
-        {
-            return Outcome::Defer;
+        if meta.is_file() {
+            let deferred_again = self
+                .deferred
+                .get(abs)
+                .is_some_and(|since| since.elapsed() < self.defer_max);
+            let walked = matches!(source, Source::Walk | Source::NewFolder);
+            if (walked || deferred_again) && self.is_being_written(&meta) {
+                return Outcome::Defer;
+            }
+            // A new file in a new folder waits one settle (in the daemon), so that if it was
+            // moved there, the old name's removal is seen first and the two are paired as a move.
+            if source == Source::NewFolder
+                && previous.is_none()
+                && self.defer_recent.is_some()
+                && !self.deferred.contains_key(abs)
+                && self.held_gone.is_empty()
+            {
+                return Outcome::Defer;
+            }
         }
         let keep = self.kept.get() + stat.size <= BATCH_KEEP_BYTES;
-        match read_version(abs, rel, stat, self.max_file_bytes, keep) {
-            Ok((sha, content)) => {
+        match self.read(abs, rel, stat, keep) {
+            ReadOutcome::Done(read) => {
                 if let Some(p) = previous {
-                    // Same bytes: a touch. A file refused as too large is tried again once it fits
-                    // (after pipeline.max_file_bytes was raised); other outcomes cannot differ.
-                    let retry_too_large =
-                        p.fail_kind.as_deref() == Some("too_large") && content != Content::TooLarge;
-                    if p.sha256.as_deref() == Some(sha.as_str()) && !retry_too_large {
-                        return Outcome::Restat(stat);
+                    // Same bytes: a touch.
+                    if p.sha256.as_deref() == Some(read.sha256.as_str()) {
+                        return Outcome::Restat(read.stat);
                     }
                 }
-                match content {
+                match read.content {
                     Content::Bytes(bytes) => {
                         self.kept.set(self.kept.get() + bytes.len() as u64);
-                        Outcome::Version(stat, sha, Some(bytes))
+                        Outcome::Version(read.stat, read.sha256, Some(bytes))
                     }
-                    Content::Unread => Outcome::Version(stat, sha, None),
-                    Content::TooLarge => Outcome::Failed(Failure {
-                        path: rel.to_string(),
-                        stage: "read",
-                        kind: "too_large",
-                        message: format!(
-                            "{} bytes is over pipeline.max_file_bytes ({}); raise that setting to \
-                             ingest it",
-                            stat.size, self.max_file_bytes
-                        ),
-                        sha256: Some(sha),
-                        stat: Some(stat),
-                    }),
+                    Content::Unread => Outcome::Version(read.stat, read.sha256, None),
                 }
             }
-            Err(failure) if failure.kind == "vanished" && previous.is_some() => Outcome::Gone,
-            Err(failure) => Outcome::Failed(*failure),
+            ReadOutcome::Refused(kind, message) => self.refused(rel, previous, stat, kind, message),
+            ReadOutcome::Failed(failure) if failure.kind == FailKind::Vanished => {
+                if previous.is_some() {
+                    Outcome::Gone
+                } else {
+                    Outcome::Skip
+                }
+            }
+            ReadOutcome::Failed(failure)
+                if failure.kind == FailKind::Changing && self.defer_recent.is_some() =>
+            {
+                Outcome::Defer
+            }
+            ReadOutcome::Failed(failure) => Outcome::Failed(*failure),
         }
     }
+
+    /// A path that is not read: reported once, then only its new identity is recorded.
+    fn refused(
+        &self,
+        rel: &str,
+        previous: Option<&Tracked>,
+        stat: StatIdentity,
+        kind: FailKind,
+        message: String,
+    ) -> Outcome {
+        if previous.and_then(|p| p.fail_kind.as_deref()) == Some(kind.as_str()) {
+            return Outcome::Restat(stat);
+        }
+        let stage = if kind == FailKind::TooLarge {
+            "read"
+        } else {
+            "stat"
+        };
+        Outcome::Failed(Failure {
+            path: rel.to_string(),
+            stage,
+            kind,
+            message,
+            sha256: None,
+            stat: Some(stat),
+        })
+    }
+
+    /// Reads and hashes the file at `abs` through the fence, when it may be read and fits.
+    fn read(&self, abs: &Path, rel: &str, stat: StatIdentity, keep: bool) -> ReadOutcome {
+        let opened = match self.fence.open(abs, rel) {
+            Ok(o) => o,
+            Err(Denied::Refused(r)) => return ReadOutcome::Refused(r.kind(), r.message()),
+            Err(Denied::Io(e)) => {
+                return ReadOutcome::Failed(Box::new(io_failure(rel, "read", &e, Some(stat))))
+            }
+        };
+        let size = opened.meta.len();
+        if size > self.max_file_bytes {
+            return ReadOutcome::Refused(
+                FailKind::TooLarge,
+                too_large_message(size, self.max_file_bytes),
+            );
+        }
+        match read_version(opened, rel, self.max_file_bytes, keep) {
+            Ok(read) => ReadOutcome::Done(read),
+            Err(failure) if failure.kind == FailKind::TooLarge => {
+                ReadOutcome::Refused(FailKind::TooLarge, failure.message)
+            }
+            Err(failure) => ReadOutcome::Failed(failure),
+        }
+    }
+}
+
+/// What reading a path came to.
+enum ReadOutcome {
+    Done(ReadVersion),
+    /// Not read: the fence refused it, or it is over the size limit.
+    Refused(FailKind, String),
+    Failed(Box<Failure>),
+}
+
+fn too_large_message(size: u64, max: u64) -> String {
+    format!(
+        "{size} bytes is over pipeline.max_file_bytes ({max}); the file is not read (nor hashed); \
+         raise that setting to ingest it"
+    )
 }
 
 impl Detector {
@@ -498,67 +623,69 @@ impl Detector {
             return Job::Version(v);
         }
         let abs = self.root.join(&v.path);
-        let stat = std::fs::metadata(&abs)
-            .map(|m| identity(&m))
-            .unwrap_or(v.stat);
-        match read_version(&abs, &v.path, stat, self.max_file_bytes, true) {
-            Ok((sha, Content::Bytes(_))) if v.previous_sha256.as_ref() == Some(&sha) => {
-                // Reverted to the committed bytes since the look: nothing to emit.
-                if let Some(t) = self.tracked.get_mut(&v.path) {
-                    t.sha256 = Some(sha);
-                    t.stat = stat;
-                    t.status = FileStatus::Ingested;
-                    t.fail_kind = None;
-                }
-                Job::Restat { path: v.path, stat }
-            }
-            Ok((sha, Content::Bytes(bytes))) => {
-                if sha != v.sha256 {
-                    if let Some(t) = self.tracked.get_mut(&v.path) {
-                        t.sha256 = Some(sha.clone());
-                        t.stat = stat;
-                    }
-                    v.sha256 = sha;
-                    v.stat = stat;
-                }
-                v.bytes = Some(bytes);
-                Job::Version(v)
-            }
-            Ok((sha, _)) => {
-                // It grew past the limit since the look.
+        let read = match self.read(&abs, &v.path, v.stat, true) {
+            ReadOutcome::Done(read) => read,
+            ReadOutcome::Refused(kind, message) => {
                 let failure = Failure {
                     path: v.path,
-                    stage: "read",
-                    kind: "too_large",
-                    message: format!(
-                        "the file grew over pipeline.max_file_bytes ({}) while it was read",
-                        self.max_file_bytes
-                    ),
-                    sha256: Some(sha),
-                    stat: Some(stat),
+                    stage: if kind == FailKind::TooLarge {
+                        "read"
+                    } else {
+                        "stat"
+                    },
+                    kind,
+                    message,
+                    sha256: None,
+                    stat: Some(v.stat),
                 };
                 self.remember_failure(&failure);
-                Job::Failed(failure)
+                return Job::Failed(failure);
             }
-            Err(failure) if failure.kind == "vanished" && v.previous_sha256.is_some() => {
+            ReadOutcome::Failed(failure)
+                if failure.kind == FailKind::Vanished && v.previous_sha256.is_some() =>
+            {
                 self.tracked.remove(&v.path);
-                Job::Removed {
+                return Job::Removed {
                     path: v.path,
                     sha256: v.previous_sha256,
-                }
+                };
             }
-            Err(failure) => {
+            ReadOutcome::Failed(failure) => {
                 self.remember_failure(&failure);
-                Job::Failed(*failure)
+                return Job::Failed(*failure);
             }
+        };
+        let (sha, stat) = (read.sha256, read.stat);
+        let Content::Bytes(bytes) = read.content else {
+            unreachable!("a read that keeps its bytes returns them")
+        };
+        if v.previous_sha256.as_ref() == Some(&sha) {
+            // Reverted to the committed bytes since the look: nothing to emit.
+            if let Some(t) = self.tracked.get_mut(&v.path) {
+                t.sha256 = Some(sha);
+                t.stat = stat;
+                t.status = FileStatus::Ingested;
+                t.fail_kind = None;
+            }
+            return Job::Restat { path: v.path, stat };
         }
+        if sha != v.sha256 || stat != v.stat {
+            if let Some(t) = self.tracked.get_mut(&v.path) {
+                t.sha256 = Some(sha.clone());
+                t.stat = stat;
+            }
+            v.sha256 = sha;
+            v.stat = stat;
+        }
+        v.bytes = Some(bytes);
+        Job::Version(v)
     }
 
     /// Keeps a failed path in the index with its failure, as the commit will record it, so the
     /// same failure is not reported again until something changes. A path that vanished is
     /// simply forgotten.
     fn remember_failure(&mut self, failure: &Failure) {
-        if failure.kind == "vanished" {
+        if failure.kind == FailKind::Vanished {
             self.tracked.remove(&failure.path);
             return;
         }
@@ -568,7 +695,7 @@ impl Detector {
                 stat: failure.stat.unwrap_or_default(),
                 sha256: failure.sha256.clone(),
                 status: FileStatus::Failed,
-                fail_kind: Some(failure.kind.to_string()),
+                fail_kind: Some(failure.kind.as_str().to_string()),
             },
         );
     }
@@ -608,87 +735,134 @@ pub fn identity(m: &Metadata) -> StatIdentity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
     Bytes(Vec<u8>),
-    /// Small enough to decode, but not kept now (the batch's memory is spent): read again later.
+    /// Not kept now (the batch's memory is spent): read again later.
     Unread,
-    /// Over `pipeline.max_file_bytes`: hashed only.
-    TooLarge,
 }
 
-/// Reads and hashes a file in one pass. Keeps the bytes when `keep` and the file is at most
-/// `max_bytes` long; otherwise streams them through the hash without holding them. Timed as the
-/// `read` stage of the metrics.
+/// One read of a file: its sha256, the identity it had while read, and its bytes if kept.
+#[derive(Debug)]
+pub struct ReadVersion {
+    pub sha256: String,
+    pub stat: StatIdentity,
+    pub content: Content,
+}
+
+/// Times a file is read again when it changed while it was read.
+const READ_ATTEMPTS: usize = 3;
+
+/// Reads and hashes an opened file in one pass, at most `max_bytes` of it. Keeps the bytes when
+/// `keep`. The identity is checked before and after: a file that changed while it was read is
+/// read again (from the start), so the hash is always of bytes that were really there at one
+/// moment; after [`READ_ATTEMPTS`] it is a `changing` failure. Timed as the `read` stage.
 pub fn read_version(
-    abs: &Path,
+    opened: fence::Opened,
     rel: &str,
-    stat: StatIdentity,
     max_bytes: u64,
     keep: bool,
-) -> Result<(String, Content), Box<Failure>> {
+) -> Result<ReadVersion, Box<Failure>> {
     let started = std::time::Instant::now();
-    let read = read_and_hash(abs, rel, stat, max_bytes, keep);
+    let mut file = opened.file;
+    let mut before = identity(&opened.meta);
+    let mut result = Err(Box::new(Failure {
+        path: rel.to_string(),
+        stage: "read",
+        kind: FailKind::Changing,
+        message: format!(
+            "the file changed every time it was read ({READ_ATTEMPTS} times); it is read again \
+             when it changes next"
+        ),
+        sha256: None,
+        stat: Some(before),
+    }));
+    for attempt in 0..READ_ATTEMPTS {
+        if attempt > 0 {
+            use std::io::Seek;
+            if let Err(e) = file.seek(std::io::SeekFrom::Start(0)) {
+                result = Err(Box::new(io_failure(rel, "read", &e, Some(before))));
+                break;
+            }
+        }
+        let read = hash_bounded(&mut file, rel, before, max_bytes, keep);
+        let after = match file.metadata() {
+            Ok(m) => identity(&m),
+            Err(e) => {
+                result = Err(Box::new(io_failure(rel, "read", &e, Some(before))));
+                break;
+            }
+        };
+        let read = match read {
+            Ok(r) => r,
+            Err(f) => {
+                result = Err(f);
+                break;
+            }
+        };
+        if after == before {
+            result = Ok(ReadVersion {
+                sha256: read.0,
+                stat: after,
+                content: read.1,
+            });
+            break;
+        }
+        tracing::debug!(
+            path = rel,
+            attempt,
+            "changed while it was read: reading it again"
+        );
+        before = after;
+    }
     crate::metrics::global().observe(crate::metrics::Stage::Read, started.elapsed());
-    read
+    result
 }
 
-fn read_and_hash(
-    abs: &Path,
+/// sha256 of at most `max_bytes` of `file`, and the bytes when `keep`. More than that is a
+/// `too_large` failure (a file that grew while it was read, or one that never ends).
+fn hash_bounded(
+    file: &mut File,
     rel: &str,
     stat: StatIdentity,
     max_bytes: u64,
     keep: bool,
 ) -> Result<(String, Content), Box<Failure>> {
     let fail = |e: std::io::Error| Box::new(io_failure(rel, "read", &e, Some(stat)));
-    let mut file = open_regular(abs).map_err(fail)?;
     let mut hasher = Sha256::new();
-    if keep && stat.size <= max_bytes {
-        let mut bytes = Vec::with_capacity((stat.size as usize).min(64 << 20) + 1);
-        (&mut file)
-            .take(max_bytes.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(fail)?;
-        hasher.update(&bytes);
-        if bytes.len() as u64 <= max_bytes {
-            return Ok((hex::encode(hasher.finalize()), Content::Bytes(bytes)));
-        }
-        // It grew past the limit while we read: hash the rest, keep nothing.
-    }
+    let mut limited = file.take(max_bytes.saturating_add(1));
     let mut total = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(fail(e)),
-        };
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    let content = if total > max_bytes || stat.size > max_bytes {
-        Content::TooLarge
+    let content = if keep {
+        let mut bytes = Vec::with_capacity((stat.size.min(max_bytes) as usize).min(64 << 20) + 1);
+        limited.read_to_end(&mut bytes).map_err(fail)?;
+        hasher.update(&bytes);
+        total = bytes.len() as u64;
+        Content::Bytes(bytes)
     } else {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match limited.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(fail(e)),
+            };
+            hasher.update(&buf[..n]);
+            total += n as u64;
+        }
         Content::Unread
     };
-    Ok((hex::encode(hasher.finalize()), content))
-}
-
-/// Opens a file for reading without ever blocking on it: a FIFO or device put where a file was
-/// (after the look) is refused instead of hanging the detector. O_NONBLOCK does nothing to reads
-/// of regular files.
-fn open_regular(abs: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    const O_NONBLOCK: i32 = 0o4000; // Linux
-    let file = File::options()
-        .read(true)
-        .custom_flags(O_NONBLOCK)
-        .open(abs)?;
-    if file.metadata()?.is_file() {
-        Ok(file)
-    } else {
-        Err(std::io::Error::other(
-            "not a regular file (a fifo, socket or device took its place)",
-        ))
+    if total > max_bytes {
+        return Err(Box::new(Failure {
+            path: rel.to_string(),
+            stage: "read",
+            kind: FailKind::TooLarge,
+            message: format!(
+                "the file grew over pipeline.max_file_bytes ({max_bytes}) while it was read; \
+                 raise that setting to ingest it"
+            ),
+            sha256: None,
+            stat: Some(stat),
+        }));
     }
+    Ok((hex::encode(hasher.finalize()), content))
 }
 
 /// Streaming sha256 of a whole file (for benchmarks and tools).
@@ -706,6 +880,8 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+const ENAMETOOLONG: i32 = 36;
+
 fn io_failure(
     rel: &str,
     stage: &'static str,
@@ -713,16 +889,24 @@ fn io_failure(
     stat: Option<StatIdentity>,
 ) -> Failure {
     let (kind, what) = match e.kind() {
-        ErrorKind::NotFound => ("vanished", "the file vanished before it could be read"),
+        ErrorKind::NotFound => (
+            FailKind::Vanished,
+            "the file vanished before it could be read",
+        ),
         ErrorKind::PermissionDenied => (
-            "permission_denied",
+            FailKind::PermissionDenied,
             "sluice may not read this file; grant read permission and it is picked up",
         ),
         _ if e.raw_os_error() == Some(ELOOP) => (
-            "symlink_loop",
+            FailKind::SymlinkLoop,
             "the path is a symbolic link that loops back on itself",
         ),
-        _ => ("io_error", "reading the file failed"),
+        _ if e.raw_os_error() == Some(ENAMETOOLONG) => (
+            FailKind::PathTooLong,
+            "the path is longer than the kernel accepts (ENAMETOOLONG), so nothing there can be read; \
+             move it higher up the folder tree to ingest it",
+        ),
+        _ => (FailKind::IoError, "reading the file failed"),
     };
     Failure {
         path: rel.to_string(),
@@ -738,15 +922,16 @@ fn io_failure(
 mod tests {
     use super::*;
 
+    fn detector_with(root: &Path, max_file_bytes: u64) -> Detector {
+        let root = std::fs::canonicalize(root).unwrap();
+        let own = fence::OwnFiles::new(&root.join("out/events.ndjson"), &root.join("out/s.db"));
+        let filter = PathFilter::new(&["**".into()], &[], own.clone()).unwrap();
+        let fence = Fence::new(root.clone(), crate::config::SymlinkPolicy::Inside, own);
+        Detector::new(root, filter, fence, Vec::new(), max_file_bytes)
+    }
+
     fn detector(root: &Path) -> Detector {
-        let filter = PathFilter::new(
-            &["**".into()],
-            &[],
-            &root.join("out/events.ndjson"),
-            &root.join("out/s.db"),
-        )
-        .unwrap();
-        Detector::new(root.to_path_buf(), filter, Vec::new(), 1024)
+        detector_with(root, 1024)
     }
 
     fn kinds(jobs: &[Job]) -> Vec<String> {
@@ -894,22 +1079,11 @@ mod tests {
             previous_sha256: None,
             permit: None,
         };
-        assert!(matches!(d.load(v), Job::Failed(f) if f.kind == "vanished"));
+        assert!(matches!(d.load(v), Job::Failed(f) if f.kind == FailKind::Vanished));
     }
 
     #[test]
-    fn a_file_that_vanishes_between_stat_and_read_is_reported_as_vanished() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("gone.txt");
-        std::fs::write(&path, "soon gone").unwrap();
-        let stat = identity(&std::fs::metadata(&path).unwrap());
-        std::fs::remove_file(&path).unwrap();
-        let failure = read_version(&path, "gone.txt", stat, 1024, true).unwrap_err();
-        assert_eq!(failure.kind, "vanished");
-    }
-
-    #[test]
-    fn large_files_are_hashed_without_being_kept() {
+    fn files_over_the_limit_are_not_read_and_are_taken_once_the_limit_is_raised() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let mut d = detector(root);
@@ -917,13 +1091,56 @@ mod tests {
         let jobs = d.reconcile().jobs;
         assert_eq!(kinds(&jobs), ["failed too_large big.txt"]);
         let Job::Failed(f) = &jobs[0] else { panic!() };
-        assert_eq!(
-            f.sha256.as_deref(),
-            Some(sha256_file(&root.join("big.txt")).unwrap().as_str())
-        );
+        assert_eq!(f.sha256, None, "not even hashed");
         assert!(
             d.reconcile().jobs.is_empty(),
             "the same failure is not reported twice"
         );
+        // The next start, with the limit raised: the same file, unchanged, is read now.
+        let tracked: Vec<(String, Tracked)> = d.tracked.clone().into_iter().collect();
+        let mut d = detector_with(root, 8192);
+        d.tracked = tracked.into_iter().collect();
+        assert_eq!(kinds(&d.reconcile().jobs), ["added big.txt"]);
+    }
+
+    #[test]
+    fn special_files_links_outside_and_bad_names_fail_once_each() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("w");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(dir.path().join("secret"), "secret").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), root.join("link.txt")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let bad = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+        std::fs::write(root.join(bad), "bytes").unwrap();
+        let mut d = detector(&root);
+        let jobs = d.reconcile().jobs;
+        assert_eq!(
+            kinds(&jobs),
+            [
+                "failed bad_name caf\\xE9.txt",
+                "failed outside_watch link.txt",
+                "failed special_file pipe"
+            ]
+        );
+        for job in &jobs {
+            let Job::Failed(f) = job else { panic!() };
+            assert_eq!(f.sha256, None, "nothing behind {} was read", f.path);
+        }
+        assert!(d.reconcile().jobs.is_empty(), "each is reported once");
+        // The link's target changes: still refused, and not reported again.
+        std::fs::write(dir.path().join("secret"), "another secret").unwrap();
+        assert!(d
+            .reconcile()
+            .jobs
+            .iter()
+            .all(|j| matches!(j, Job::Restat { .. })));
+        std::fs::remove_file(root.join(bad)).unwrap();
+        assert_eq!(kinds(&d.reconcile().jobs), ["removed caf\\xE9.txt"]);
     }
 }
