@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::Settings;
-use crate::pipeline::{self, lock_path, Mode, PipelineError, Progress, Summary};
+use crate::pipeline::{self, Mode, PipelineError, Progress, Summary};
 use crate::store::Store;
 
 /// How a command failed: bad settings exit 2, anything else 1.
@@ -207,8 +207,10 @@ pub struct Status {
     pub last_sequence: Option<u64>,
     pub log_bytes: u64,
     pub committed_bytes: u64,
-    /// `ok`, `uncommitted_tail` (cut at next start) or `shorter_than_committed`.
+    /// `ok`, `uncommitted_tail` (cut at the next start), `rotation_pending` (finished or rolled
+    /// back at the next start) or `broken` (the next start refuses; `log_problem` says why).
     pub log_health: String,
+    pub log_problem: Option<String>,
     pub daemon_running: bool,
     /// NATS node: jobs recorded but not yet stored in the job stream (published at next start).
     pub outbox: u64,
@@ -227,20 +229,20 @@ pub fn status(settings: &Settings) -> Result<Status, CommandError> {
     let counts = store
         .counts()
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
-    let log = store
+    let committed = store
         .log_state()
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     let log_bytes = std::fs::metadata(&settings.output.file)
         .map(|m| m.len())
         .unwrap_or(0);
-    let log_health = match log_bytes.cmp(&log.offset) {
-        std::cmp::Ordering::Equal => "ok",
-        std::cmp::Ordering::Greater => "uncommitted_tail",
-        std::cmp::Ordering::Less => "shorter_than_committed",
-    };
-    let daemon_running = std::fs::File::open(lock_path(state_path))
-        .map(|f| matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)))
-        .unwrap_or(false);
+    let health = crate::sink::ndjson::health(&settings.output.file, committed);
+    let log = committed.unwrap_or(crate::store::LogState {
+        file_first_seq: 1,
+        offset: 0,
+        next_seq: 1,
+        file: None,
+    });
+    let daemon_running = crate::lock::is_held(state_path);
     Ok(Status {
         state: state_path.display().to_string(),
         log: settings.output.file.display().to_string(),
@@ -251,7 +253,11 @@ pub fn status(settings: &Settings) -> Result<Status, CommandError> {
         last_sequence: log.next_seq.checked_sub(1).filter(|s| *s > 0),
         log_bytes,
         committed_bytes: log.offset,
-        log_health: log_health.into(),
+        log_health: health.name().into(),
+        log_problem: match &health {
+            crate::sink::ndjson::Health::Broken(why) => Some(why.clone()),
+            _ => None,
+        },
         daemon_running,
         // A state from before the outbox existed has none.
         outbox: store.outbox_len().unwrap_or(0),
@@ -281,9 +287,16 @@ impl std::fmt::Display for Status {
             "ok" => "ok: the log ends where the state says".to_string(),
             "uncommitted_tail" => format!(
                 "uncommitted tail of {} bytes (a crash left it; it is cut at the next start)",
-                self.log_bytes - self.committed_bytes
+                self.log_bytes.saturating_sub(self.committed_bytes)
             ),
-            _ => "the log is shorter than the state says (truncated outside sluice?)".to_string(),
+            "rotation_pending" => {
+                "a rotation was cut short by a crash; the next start finishes or rolls it back"
+                    .to_string()
+            }
+            _ => format!(
+                "UNHEALTHY: {}",
+                self.log_problem.as_deref().unwrap_or("unknown problem")
+            ),
         };
         writeln!(f, "log health     {health}")?;
         if self.outbox > 0 {

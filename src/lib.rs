@@ -14,6 +14,7 @@
 //! - [`budget`]: the byte budget that bounds file content in flight.
 //! - [`sink`]: the durable NDJSON log.
 //! - [`store`]: the SQLite state (tracked files, the log's committed end).
+//! - [`lock`]: the lock files that keep a second sluice off a state or a log.
 //! - [`event`]: the CloudEvents envelope and deterministic ids.
 //! - [`metrics`]: the process-global metrics registry and the `/metrics` + `/healthz` endpoint.
 //! - [`commands`]: `run`, `ingest` and `status`, called by the thin binary.
@@ -26,6 +27,7 @@ pub mod dedup;
 pub mod detect;
 pub mod event;
 pub mod extract;
+pub mod lock;
 pub mod metrics;
 pub mod nats;
 pub mod pipeline;

@@ -12,7 +12,7 @@
 //! are committed in the order they were detected, while different files do not wait for each
 //! other; one job's events are written contiguously.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,6 +61,8 @@ pub enum PipelineError {
     Filter(String),
     #[error("{0}")]
     Nats(#[from] crate::nats::NatsError),
+    #[error("{0}")]
+    EventLog(#[from] crate::sink::ndjson::LogError),
     #[error("{0} stopped unexpectedly (a bug: the log above says where); nothing uncommitted was kept, rerun to resume")]
     Internal(&'static str),
     #[error(
@@ -113,49 +115,11 @@ pub struct Progress {
 /// re-derived at the next start, since nothing uncommitted survives in the log).
 const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
 
+/// How often an idle committer checks that nobody changed the log under it.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
 /// Bytes of memory a file version holds, per byte of the file, from reading to commit.
 const IN_FLIGHT_WEIGHT: u64 = 8;
-
-/// Holds the state's lock file for as long as it lives.
-pub struct StateLock {
-    _file: std::fs::File,
-}
-
-pub fn lock_path(state: &Path) -> PathBuf {
-    let mut s = state.as_os_str().to_owned();
-    s.push(".lock");
-    PathBuf::from(s)
-}
-
-/// Takes the exclusive lock that keeps two daemons off one state.
-pub fn lock_state(state: &Path) -> Result<StateLock, PipelineError> {
-    let path = lock_path(state);
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| PipelineError::Lock {
-            path: path.display().to_string(),
-            source,
-        })?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| PipelineError::Lock {
-            path: path.display().to_string(),
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(StateLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            Err(PipelineError::Locked(state.display().to_string()))
-        }
-        Err(std::fs::TryLockError::Error(source)) => Err(PipelineError::Lock {
-            path: path.display().to_string(),
-            source,
-        }),
-    }
-}
 
 /// Runs the pipeline. Returns when `Once` has committed everything, or when `shutdown` turns true
 /// and the pipeline has drained (or the drain deadline passed).
@@ -196,7 +160,10 @@ pub async fn run(
     }
     // One spelling of the folder (links and `..` resolved), the one every path is compared in.
     let root = std::fs::canonicalize(&root).unwrap_or(root);
-    let _lock = lock_state(&settings.state.file)?;
+    let _lock = crate::lock::exclusive(&settings.state.file).map_err(|e| match e {
+        crate::lock::LockError::Held(p) => PipelineError::Locked(p.display().to_string()),
+        crate::lock::LockError::Io { path, source } => PipelineError::Lock { path, source },
+    })?;
     let mut store = Store::open(&settings.state.file)?;
     // NATS mode: jobs go to the shared stream; there is no local log.
     let nats = if settings.nats.url.is_empty() {
@@ -318,6 +285,7 @@ pub async fn run(
                 counters: counters.clone(),
                 progress,
                 dedup,
+                own: own.clone(),
                 index: None,
             };
             let thread = spawn_last_stage("sluice-commit", "the committer", done_tx, move || {
@@ -421,30 +389,37 @@ fn open_log(
         settings.output.fsync,
         Duration::from_millis(settings.output.fsync_interval_ms),
         settings.output.rotate_bytes,
-    )
-    .map_err(|source| PipelineError::Log {
-        path: path.display().to_string(),
-        source,
-    })?;
+    )?;
+    let durable = |store: &mut Store| store.commit_durable(&[], state);
     match recovery {
         Recovery::Clean => {}
+        Recovery::New => durable(store)?,
         Recovery::CutTail(n) => tracing::warn!(
             log = %path.display(),
             "cut {n} uncommitted bytes off the end of the event log (left by a crash); \
              their versions are re-derived"
         ),
         Recovery::FinishedRotation => {
-            tracing::info!("finishing a log rotation interrupted by a crash");
-            store.commit(&[], state)?;
+            tracing::info!("finished a log rotation interrupted by a crash");
+            durable(store)?;
+        }
+        Recovery::RolledBackRotation { cut } => {
+            tracing::warn!(
+                log = %path.display(),
+                "rolled back a log rotation the state had not recorded, and cut {cut} \
+                 uncommitted bytes; their versions are re-derived"
+            );
+            durable(store)?;
         }
         Recovery::Shorter { expected, found } => {
             tracing::error!(
                 log = %path.display(),
-                "the event log is shorter than committed ({found} < {expected} bytes): it was \
-                 truncated outside sluice or lost unsynced data (output.fsync = never?). \
-                 Continuing at its end; sequences continue from the state."
+                "the event log is shorter than committed ({found} < {expected} bytes): it lost \
+                 unsynced data (output.fsync = {:?}). Continuing at its last whole line; \
+                 sequences continue from the state.",
+                settings.output.fsync
             );
-            store.commit(&[], state)?;
+            durable(store)?;
         }
     }
     Ok((log, state))
@@ -696,6 +671,8 @@ struct Committer {
     counters: Arc<Counters>,
     progress: Progress,
     dedup: Arc<Dedup>,
+    /// sluice's own files: each new live log is added at rotation.
+    own: Arc<OwnFiles>,
     /// The dedup index in memory: loaded from the state database by the first group and kept in
     /// step by every committed one. A group that fails stops the committer (the log is cut back
     /// to the committed end at the next start), so the index is never reused after a failure.
@@ -708,20 +685,23 @@ impl Committer {
         mut rx: mpsc::Receiver<Committable>,
         handle: tokio::runtime::Handle,
     ) -> Result<(), PipelineError> {
+        // While idle, the log is looked at every second (a file truncated, deleted or replaced
+        // under the daemon is noticed even when nothing is being written).
+        let idle = match self.fsync {
+            Fsync::Interval => self.fsync_interval.min(IDLE_CHECK),
+            _ => IDLE_CHECK,
+        };
         loop {
-            let first = if self.fsync == Fsync::Interval {
-                let interval = self.fsync_interval;
-                match handle.block_on(async { tokio::time::timeout(interval, rx.recv()).await }) {
-                    Ok(item) => item,
-                    Err(_) => {
-                        self.log
-                            .sync_if_interval_passed()
-                            .map_err(log_err(&self.log_path))?;
-                        continue;
-                    }
+            let first = match handle.block_on(async { tokio::time::timeout(idle, rx.recv()).await })
+            {
+                Ok(item) => item,
+                Err(_) => {
+                    self.log.check_unchanged()?;
+                    self.log
+                        .sync_if_interval_passed()
+                        .map_err(log_err(&self.log_path))?;
+                    continue;
                 }
-            } else {
-                rx.blocking_recv()
             };
             let Some(first) = first else { break };
             let mut group = vec![first];
@@ -825,7 +805,7 @@ impl Committer {
             } else {
                 log.append(&buf, lines)
             };
-            written.map_err(log_err(&log_path))?;
+            written?;
             bytes += buf.len() as u64;
             Ok(())
         };
@@ -833,7 +813,7 @@ impl Committer {
         let mut closed = false;
         if always {
             loop {
-                let file = self.log.sync_handle().map_err(log_err(&log_path))?;
+                let file = self.log.sync_handle()?;
                 let mut sync = handle.spawn_blocking(move || file.sync_data());
                 let mut more = false;
                 enum Step {
@@ -880,8 +860,12 @@ impl Committer {
         tx.set_log(state)?;
         tx.commit()?;
         self.index = Some(index);
-        if let Some(rotated) = self.log.rotate_if_full().map_err(log_err(&self.log_path))? {
-            self.store.commit(&[], rotated)?;
+        if let Some(rotated) = self.log.rotate_if_full()? {
+            // Durable before the new file receives a line: a power cut never leaves the state
+            // behind a rotation.
+            self.store.commit_durable(&[], rotated)?;
+            let id = self.log.id();
+            self.own.note(id.dev, id.ino);
         }
         let lines = state.next_seq - first_seq;
         self.counters

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::harness::*;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
 #[test]
 fn kill_9_at_random_moments_during_a_500_file_ingest_loses_and_repeats_nothing() {
@@ -16,12 +16,7 @@ fn kill_9_at_random_moments_during_a_500_file_ingest_loses_and_repeats_nothing()
     for i in 0..500 {
         env.write(&format!("d{}/f{i}.txt", i % 7), article(i));
     }
-    let seed: u64 = std::env::var("SLUICE_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("seed {seed} (set SLUICE_TEST_SEED to replay)");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = test_rng();
     let mut kills = 0;
     for round in 0..5 {
         // Change a few files between rounds, so restarts also see edits and removals.

@@ -151,17 +151,9 @@ fn links_to_sluices_own_log_and_state_are_never_read_and_lookalikes_are() {
 
 /// Every event in the log's rotated parts and its live file, in sequence order.
 fn all_parts(dir: &Path) -> Vec<Value> {
-    let mut parts: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_string_lossy().into_owned();
-            n.starts_with("events-") && n.ends_with(".ndjson") && n.len() == 34
-        })
-        .collect();
-    parts.sort();
-    parts.push(dir.join("events.ndjson"));
+    let live = dir.join("events.ndjson");
+    let mut parts = log_parts(&live);
+    parts.push(live);
     let events: Vec<Value> = parts.iter().flat_map(|p| read_log(p)).collect();
     assert_sequences_gap_free(&events);
     events

@@ -31,6 +31,15 @@ pub async fn run(
     follow: bool,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<ExportSummary, NatsError> {
+    // One writer per log: a second export (or a local daemon) on this file is refused.
+    let _lock = crate::lock::exclusive(output).map_err(|e| match e {
+        crate::lock::LockError::Held(p) => NatsError::Other(format!(
+            "another sluice writes {} (its lock file is locked); stop it first or export to \
+             another --output",
+            p.display()
+        )),
+        other => NatsError::Other(other.to_string()),
+    })?;
     let (mut file, mut last) = open_output(output)?;
     let client = super::client(nats, "sluice-export").await?;
     let js = async_nats::jetstream::new(client);

@@ -80,7 +80,14 @@ pub struct FileRecord {
     pub segments: Vec<String>,
 }
 
-/// The committed end of the event log.
+/// Which file on disk: its device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+/// The committed end of the event log, and which file the live log is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogState {
     /// Sequence of the first line in the current (not yet rotated) log file.
@@ -89,6 +96,30 @@ pub struct LogState {
     pub offset: u64,
     /// Sequence the next line will carry.
     pub next_seq: u64,
+    /// The live log file (None in a state written before sluice recorded it).
+    pub file: Option<FileId>,
+}
+
+impl LogState {
+    /// The state of the empty file `file` that continues this log after a rotation.
+    pub fn next_file(&self, file: FileId) -> LogState {
+        LogState {
+            file_first_seq: self.next_seq,
+            offset: 0,
+            next_seq: self.next_seq,
+            file: Some(file),
+        }
+    }
+
+    /// A log that has no line yet, in the file `file`.
+    pub fn empty(file: FileId) -> LogState {
+        LogState {
+            file_first_seq: 1,
+            offset: 0,
+            next_seq: 1,
+            file: Some(file),
+        }
+    }
 }
 
 /// A change to the tracked files, applied in the same transaction as the log position.
@@ -174,28 +205,50 @@ impl Store {
         }
     }
 
-    pub fn log_state(&self) -> Result<LogState, StoreError> {
+    /// The log's committed end, or None when this state has never written a log.
+    pub fn log_state(&self) -> Result<Option<LogState>, StoreError> {
         self.conn
             .query_row(
-                "SELECT file_first_seq, committed_offset, next_sequence FROM log WHERE id = 1",
+                "SELECT file_first_seq, committed_offset, next_sequence, file_dev, file_ino \
+                 FROM log WHERE id = 1",
                 [],
                 |r| {
+                    let dev: Option<i64> = r.get(3)?;
+                    let ino: Option<i64> = r.get(4)?;
                     Ok(LogState {
                         file_first_seq: r.get::<_, i64>(0)? as u64,
                         offset: r.get::<_, i64>(1)? as u64,
                         next_seq: r.get::<_, i64>(2)? as u64,
+                        file: dev.zip(ino).map(|(dev, ino)| FileId {
+                            dev: dev as u64,
+                            ino: ino as u64,
+                        }),
                     })
                 },
             )
             .optional()
             .map_err(self.err())
-            .map(|s| {
-                s.unwrap_or(LogState {
-                    file_first_seq: 1,
-                    offset: 0,
-                    next_seq: 1,
-                })
+    }
+
+    /// [`Store::commit`], then a checkpoint that moves the write-ahead log into the database
+    /// file: the change survives a power loss and even the loss of the `-wal` file. For the log
+    /// states that must be durable before the next line is written (a new log, a rotation).
+    pub fn commit_durable(&mut self, ops: &[StateOp], log: LogState) -> Result<(), StoreError> {
+        self.commit(ops, log)?;
+        let (busy, _, _): (i64, i64, i64) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
+            .map_err(self.err())?;
+        if busy != 0 {
+            tracing::warn!(
+                state = %self.path,
+                "the state's write-ahead log could not be checkpointed (a reader holds it); the \
+                 change is committed but kept in the -wal file"
+            );
+        }
+        Ok(())
     }
 
     /// Every tracked file, for the detector's in-memory index.
@@ -516,16 +569,21 @@ impl StoreTx<'_> {
 
     pub fn set_log(&self, log: LogState) -> Result<(), StoreError> {
         self.tx
-            .execute(
-                "INSERT INTO log (id, file_first_seq, committed_offset, next_sequence) \
-                 VALUES (1, ?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET file_first_seq=?1, \
-                 committed_offset=?2, next_sequence=?3",
-                params![
+            .prepare_cached(
+                "INSERT INTO log (id, file_first_seq, committed_offset, next_sequence, file_dev, \
+                 file_ino) VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET \
+                 file_first_seq=?1, committed_offset=?2, next_sequence=?3, file_dev=?4, \
+                 file_ino=?5",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
                     log.file_first_seq as i64,
                     log.offset as i64,
-                    log.next_seq as i64
-                ],
-            )
+                    log.next_seq as i64,
+                    log.file.map(|f| f.dev as i64),
+                    log.file.map(|f| f.ino as i64),
+                ])
+            })
             .map(|_| ())
             .map_err(self.err())
     }
@@ -588,11 +646,12 @@ mod tests {
         let db = dir.path().join("state.db");
         {
             let mut store = Store::open(&db).unwrap();
-            assert_eq!(store.log_state().unwrap().next_seq, 1);
+            assert_eq!(store.log_state().unwrap(), None);
             let log = LogState {
                 file_first_seq: 1,
                 offset: 120,
                 next_seq: 7,
+                file: Some(FileId { dev: 1, ino: 9 }),
             };
             store
                 .commit(
@@ -608,7 +667,11 @@ mod tests {
                 .unwrap();
         }
         let store = Store::open(&db).unwrap();
-        assert_eq!(store.log_state().unwrap().offset, 120);
+        let log = store.log_state().unwrap().unwrap();
+        assert_eq!(
+            (log.offset, log.file),
+            (120, Some(FileId { dev: 1, ino: 9 }))
+        );
         let files = store.load_files().unwrap();
         assert_eq!(files, vec![record("b.txt", "bb")]);
         let counts = store.counts().unwrap();

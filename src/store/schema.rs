@@ -71,6 +71,10 @@ const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 7: which file the live log is (device and inode), checked at every start: a log that is
+    // not the file the state describes is never cut or appended to.
+    "ALTER TABLE log ADD COLUMN file_dev INTEGER;
+    ALTER TABLE log ADD COLUMN file_ino INTEGER;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {

@@ -291,6 +291,34 @@ pub fn subjects(events: &[Value], kind: &str) -> Vec<String> {
         .collect()
 }
 
+/// The rotated parts of the log `output` (`events-<20 digits>.ndjson` beside it), in order.
+pub fn log_parts(output: &Path) -> Vec<PathBuf> {
+    let dir = output.parent().unwrap();
+    let mut parts: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("events-") && n.ends_with(".ndjson") && n.len() == 34
+        })
+        .collect();
+    parts.sort();
+    parts
+}
+
+/// A random generator for a test, seeded from `SLUICE_TEST_SEED` or at random (the seed is
+/// printed, so a failure can be replayed).
+pub fn test_rng() -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    let seed: u64 = std::env::var("SLUICE_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("seed {seed} (set SLUICE_TEST_SEED to replay)");
+    rand::rngs::StdRng::seed_from_u64(seed)
+}
+
 /// (subject, error kind) of every `sluice.document.failed`, sorted.
 pub fn failures(events: &[Value]) -> Vec<(String, String)> {
     let mut f: Vec<(String, String)> = of_type(events, "sluice.document.failed")
