@@ -122,6 +122,14 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
 /// Every date of `text`, resolved against `reference`.
 pub fn dates(text: &str, reference: &Reference) -> Vec<DateMention> {
     let mut out = Vec::new();
+    // Char offsets counted on from the last match, not from the start for each (matches come
+    // in order): linear in the text however many dates it holds.
+    let (mut byte, mut chars) = (0usize, 0usize);
+    let mut char_at = |b: usize| {
+        chars += text[byte..b].chars().count();
+        byte = b;
+        chars
+    };
     for caps in PATTERN.captures_iter(text) {
         let Some((whole, found)) = read(&caps, reference) else {
             continue;
@@ -131,13 +139,15 @@ pub fn dates(text: &str, reference: &Reference) -> Vec<DateMention> {
             continue;
         }
         let (value, grain, from) = found;
+        let char_start = char_at(start);
+        let char_end = char_at(end);
         out.push(DateMention {
             text: text[start..end].to_string(),
             value,
             grain,
             resolved_from: from,
-            char_start: text[..start].chars().count(),
-            char_end: text[..end].chars().count(),
+            char_start,
+            char_end,
         });
     }
     out

@@ -1205,10 +1205,16 @@ fn paren_place(toks: &[Tok], j: usize) -> Option<usize> {
 }
 
 /// When a gazetteer place straddles the left edge (在内蒙古: jieba cut 在内 / 蒙古), start at it.
+/// `places` come in text order and do not overlap (but for a basin and its river, which share
+/// a start), so only the last ones starting before `start` can hold it.
 fn extend_over_place(places: &[Entity], start: usize) -> usize {
-    places
+    let before = places.partition_point(|p| p.char_start < start);
+    places[..before]
         .iter()
-        .find(|p| p.char_start < start && p.char_end > start)
+        .rev()
+        .take_while(|p| p.char_start == places[before - 1].char_start)
+        .filter(|p| p.char_end > start)
+        .min_by_key(|p| p.char_start)
         .map_or(start, |p| p.char_start)
 }
 
@@ -1339,6 +1345,10 @@ fn context_people(t: &Text, orgs: &[Entity], places: &[Entity]) -> (Vec<Entity>,
     let (chars, toks) = (&t.chars, &t.toks);
     let mut people = Vec::new();
     let mut new_orgs = Vec::new();
+    let taken = Taken {
+        org_ends: orgs.iter().map(|o| o.char_end).collect(),
+        places: places.iter().map(|p| (p.char_start, p.char_end)).collect(),
+    };
     for k in 0..toks.len() {
         // Title before a name: 副主任马跃, 特约通讯员 于秋瑾.
         if let Some(after) = title_at(t, k) {
@@ -1348,7 +1358,7 @@ fn context_people(t: &Text, orgs: &[Entity], places: &[Entity]) -> (Vec<Entity>,
             }
             if let Some(end) = name_at(t, i) {
                 people.push(entity(EntityType::Person, t.str(i, end).into(), i, end));
-                if let Some(org) = org_before_title(t, k, orgs, places) {
+                if let Some(org) = org_before_title(t, k, &taken) {
                     new_orgs.push(org);
                 }
             }
@@ -1382,12 +1392,18 @@ fn context_people(t: &Text, orgs: &[Entity], places: &[Entity]) -> (Vec<Entity>,
     (people, new_orgs)
 }
 
+/// What a text already names, as sets: where organizations end, and the spans of places.
+struct Taken {
+    org_ends: HashSet<usize>,
+    places: HashSet<(usize, usize)>,
+}
+
 /// The organization written before the title at token `k` (金川冶炼董事长): name-like words
 /// back to a boundary, when they are not already a place or an organization.
-fn org_before_title(t: &Text, k: usize, orgs: &[Entity], places: &[Entity]) -> Option<Entity> {
+fn org_before_title(t: &Text, k: usize, taken: &Taken) -> Option<Entity> {
     let (chars, toks) = (&t.chars, &t.toks);
     let end = toks.get(k)?.start;
-    if orgs.iter().any(|o| o.char_end == end) {
+    if taken.org_ends.contains(&end) {
         return None;
     }
     let mut j = k;
@@ -1402,9 +1418,7 @@ fn org_before_title(t: &Text, k: usize, orgs: &[Entity], places: &[Entity]) -> O
         || text.ends_with("常务")
         || TITLES_SET.contains(format!("{text}{title}").as_str())
         || !(2..=10).contains(&n)
-        || places
-            .iter()
-            .any(|p| p.char_start == start && p.char_end == end)
+        || taken.places.contains(&(start, end))
         || !valid_name_part(t, text, start, end)
     {
         return None;
@@ -1441,6 +1455,63 @@ fn tagged_people(toks: &[Tok]) -> Vec<Entity> {
 pub struct PageNames {
     pub people: HashSet<String>,
     pub orgs: HashSet<String>,
+}
+
+impl PageNames {
+    /// One automaton for every name of the page: each text is then scanned once, whatever the
+    /// number of names (a per-name search made pages with thousands of names quadratic).
+    pub fn matcher(&self) -> NameMatcher {
+        let mut names: Vec<(&str, EntityType)> = self
+            .people
+            .iter()
+            .map(|n| (n.as_str(), EntityType::Person))
+            .chain(
+                self.orgs
+                    .iter()
+                    .map(|n| (n.as_str(), EntityType::Organization)),
+            )
+            .filter(|(n, _)| !n.is_empty())
+            .collect();
+        names.sort();
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(names.iter().map(|(n, _)| n))
+            .ok();
+        NameMatcher {
+            names: names
+                .into_iter()
+                .map(|(n, k)| (n.to_string(), n.chars().count(), k))
+                .collect(),
+            automaton,
+        }
+    }
+}
+
+/// Every name of a page, found in one pass over a text ([`PageNames::matcher`]).
+pub struct NameMatcher {
+    /// (name, its length in chars, its kind), by pattern id.
+    names: Vec<(String, usize, EntityType)>,
+    automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+impl NameMatcher {
+    /// Every occurrence of every name in `t` (overlapping ones included), as people and
+    /// organizations.
+    fn find(&self, t: &Text, people: &mut Vec<Entity>, orgs: &mut Vec<Entity>) {
+        let Some(ac) = &self.automaton else { return };
+        for m in ac.find_overlapping_iter(t.text) {
+            // A match of a whole name starts on a char boundary.
+            let Ok(i) = t.bytes.binary_search(&m.start()) else {
+                continue;
+            };
+            let (name, n, kind) = &self.names[m.pattern().as_usize()];
+            let e = entity(*kind, name.clone(), i, i + n);
+            match kind {
+                EntityType::Person => people.push(e),
+                _ => orgs.push(e),
+            }
+        }
+    }
 }
 
 /// What one text yields before page-level names are applied.
@@ -1486,19 +1557,14 @@ impl Found<'_> {
     }
 
     /// Second pass: every entity of the text, page names applied, overlaps settled.
-    pub fn resolve(self, names: &PageNames, use_tags: bool) -> Vec<Entity> {
+    pub fn resolve(self, names: &NameMatcher, use_tags: bool) -> Vec<Entity> {
         let Found {
             text,
             places,
             mut orgs,
             mut people,
         } = self;
-        for name in &names.people {
-            people.extend(occurrences(&text, name, EntityType::Person));
-        }
-        for name in &names.orgs {
-            orgs.extend(occurrences(&text, name, EntityType::Organization));
-        }
+        names.find(&text, &mut people, &mut orgs);
         if use_tags {
             people.extend(tagged_people(&text.toks));
         }
@@ -1528,41 +1594,74 @@ fn occurrences(t: &Text, name: &str, kind: EntityType) -> Vec<Entity> {
     out
 }
 
+/// Spans, sorted by start, answering "does anything here overlap [a, b)?" in O(log n).
+struct Spans {
+    starts: Vec<usize>,
+    /// The largest end among the spans up to each index.
+    max_end: Vec<usize>,
+}
+
+impl Spans {
+    fn new<'a>(spans: impl Iterator<Item = &'a Entity>) -> Spans {
+        let mut v: Vec<(usize, usize)> = spans.map(|e| (e.char_start, e.char_end)).collect();
+        v.sort_unstable();
+        let mut max = 0;
+        let max_end = v
+            .iter()
+            .map(|&(_, e)| {
+                max = max.max(e);
+                max
+            })
+            .collect();
+        Spans {
+            starts: v.into_iter().map(|(s, _)| s).collect(),
+            max_end,
+        }
+    }
+
+    fn overlaps(&self, a: usize, b: usize) -> bool {
+        let before_b = self.starts.partition_point(|&s| s < b);
+        before_b > 0 && self.max_end[before_b - 1] > a
+    }
+}
+
+/// Whether a sorted list holds a value strictly between `a` and `b`.
+fn any_between(sorted: &[usize], a: usize, b: usize) -> bool {
+    let i = sorted.partition_point(|&x| x <= a);
+    sorted.get(i).is_some_and(|&x| x < b)
+}
+
 /// Overlaps: organizations win over people and keep the places inside them; a person never
-/// overlaps a place or an organization; duplicates go; order is by position.
+/// overlaps a place or an organization; duplicates go; order is by position. Each rule is a
+/// lookup in sorted spans, so a text with many entities costs n log n, not n².
 fn settle(
     orgs: Vec<Entity>,
     known: Vec<Entity>,
     places: Vec<Entity>,
     people: Vec<Entity>,
 ) -> Vec<Entity> {
+    let span = |e: &Entity| (e.char_start, e.char_end);
     let mut orgs = widest(orgs);
-    let known: Vec<Entity> = known
-        .into_iter()
-        .filter(|k| {
-            !orgs
-                .iter()
-                .any(|o| o.char_start == k.char_start && o.char_end == k.char_end)
-        })
-        .collect();
-    orgs.extend(known);
-    orgs.retain(|o| {
-        !places
-            .iter()
-            .any(|p| p.char_start == o.char_start && p.char_end == o.char_end)
-    });
-    let overlaps = |a: &Entity, b: &Entity| a.char_start < b.char_end && b.char_start < a.char_end;
+    let org_spans: HashSet<(usize, usize)> = orgs.iter().map(span).collect();
+    orgs.extend(known.into_iter().filter(|k| !org_spans.contains(&span(k))));
+    let place_spans: HashSet<(usize, usize)> = places.iter().map(span).collect();
+    orgs.retain(|o| !place_spans.contains(&span(o)));
+    let taken = Spans::new(orgs.iter().chain(places.iter()));
     let people: Vec<Entity> = widest(people)
         .into_iter()
-        .filter(|p| !orgs.iter().chain(places.iter()).any(|o| overlaps(o, p)))
+        .filter(|p| !taken.overlaps(p.char_start, p.char_end))
         .collect();
-    // A place that straddles an organization's edge was a misreading.
+    // A place that straddles an organization's edge (an organization starts or ends strictly
+    // inside it) was a misreading.
+    let mut starts: Vec<usize> = orgs.iter().map(|o| o.char_start).collect();
+    let mut ends: Vec<usize> = orgs.iter().map(|o| o.char_end).collect();
+    starts.sort_unstable();
+    ends.sort_unstable();
     let places: Vec<Entity> = places
         .into_iter()
         .filter(|p| {
-            !orgs
-                .iter()
-                .any(|o| overlaps(o, p) && (p.char_start < o.char_start || p.char_end > o.char_end))
+            !any_between(&starts, p.char_start, p.char_end)
+                && !any_between(&ends, p.char_start, p.char_end)
         })
         .collect();
     let mut all: Vec<Entity> = orgs.into_iter().chain(places).chain(people).collect();
@@ -1609,9 +1708,10 @@ pub fn page_entities_tagged<'a>(
     for f in &found {
         f.collect(&mut names);
     }
+    let matcher = names.matcher();
     found
         .into_iter()
-        .map(|f| f.resolve(&names, use_tags))
+        .map(|f| f.resolve(&matcher, use_tags))
         .collect()
 }
 

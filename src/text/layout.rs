@@ -84,6 +84,9 @@ struct Unit {
     gap_before: usize,
     markdown: Markdown,
     probe: Probe,
+    /// Whether `text` holds a Han character (kept up to date as units are joined, so joining
+    /// never rescans the text: layout stays linear in the page).
+    has_han: bool,
 }
 
 /// Normalized views of a unit's two ends: every pattern looks at a start (datelines, credits,
@@ -116,14 +119,19 @@ fn probe(text: &str) -> Probe {
     let tail = if whole {
         head.text.clone()
     } else {
-        let start = text
-            .char_indices()
-            .rev()
-            .nth(PROBE_TAIL - 1)
-            .map_or(0, |(b, _)| b);
-        super::normalize::normalized(&text[start..])
+        probe_tail(text)
     };
     Probe { head, tail, whole }
+}
+
+/// The normalized last [`PROBE_TAIL`] chars of `text`.
+fn probe_tail(text: &str) -> String {
+    let start = text
+        .char_indices()
+        .rev()
+        .nth(PROBE_TAIL - 1)
+        .map_or(0, |(b, _)| b);
+    super::normalize::normalized(&text[start..])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +171,7 @@ fn units(text: &str) -> Vec<Unit> {
                 gap_before: if out.is_empty() { usize::MAX } else { blanks },
                 markdown,
                 probe: probe(trimmed),
+                has_han: trimmed.chars().any(is_han),
             });
             blanks = 0;
         }
@@ -224,15 +233,20 @@ fn append(unit: &mut Unit, next: &Unit) {
     let a = unit.text.chars().next_back();
     let b = next.text.chars().next();
     if let (Some(a), Some(b)) = (a, b) {
-        let han = |t: &str| t.chars().any(is_han);
-        if !is_cjk(a) && !is_cjk(b) && !han(&unit.text) && !han(&next.text) {
+        if !is_cjk(a) && !is_cjk(b) && !unit.has_han && !next.has_han {
             unit.text.push(' ');
         }
     }
+    unit.has_han |= next.has_han;
     unit.text.push_str(&next.text);
     unit.span.byte_end = next.span.byte_end;
     unit.span.char_end = next.span.char_end;
-    unit.probe = probe(&unit.text);
+    if unit.probe.whole {
+        unit.probe = probe(&unit.text);
+    } else {
+        // A long unit's head does not change as it grows: only its tail is looked at again.
+        unit.probe.tail = probe_tail(&unit.text);
+    }
 }
 
 /// Han characters and the full-width punctuation written around them.
