@@ -495,7 +495,7 @@ impl Metrics {
         gauge(
             &mut out,
             "sluice_in_flight_bytes",
-            "Bytes charged to the byte budget (pipeline.max_inflight_bytes; 8 per file byte) by versions between reading and commit.",
+            "Bytes charged to the byte budget (pipeline.max_inflight_bytes; 20 per file byte and 7 KiB per line) by versions between reading and commit.",
             self.in_flight_bytes.get(),
         );
         gauge(

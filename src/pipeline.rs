@@ -118,9 +118,6 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
 /// How often an idle committer checks that nobody changed the log under it.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
-/// Bytes of memory a file version holds, per byte of the file, from reading to commit.
-const IN_FLIGHT_WEIGHT: u64 = 8;
-
 /// Runs the pipeline. Returns when `Once` has committed everything, or when `shutdown` turns true
 /// and the pipeline has drained (or the drain deadline passed).
 pub async fn run(
@@ -208,6 +205,8 @@ pub async fn run(
         records.iter().map(|r| (r.path.clone(), Tracked::from(r))),
         settings.pipeline.max_file_bytes,
     );
+    // What one look keeps of the files it read, outside the budget: a quarter of it at most.
+    detector = detector.keep_at_most((settings.pipeline.max_inflight_bytes / 4).min(64 << 20));
     if mode == Mode::Daemon {
         detector = detector.defer_recent(
             Duration::from_millis(settings.watch.settle_ms),
@@ -497,14 +496,17 @@ impl DetectStage {
     /// Sends one job on; a version first waits for room in the byte budget and gets its bytes.
     fn hand_on(&mut self, job: Job) -> bool {
         let job = match job {
-            Job::Version(mut v) => {
-                // Charged at what the version weighs until its commit: bytes, decoded text,
-                // segments and their events (measured at roughly 6-10x the file's size).
-                v.permit = Some(
-                    self.budget
-                        .acquire(v.stat.size.saturating_mul(IN_FLIGHT_WEIGHT)),
-                );
-                self.detector.load(v)
+            Job::Version(v) => {
+                // Charged at what the version will hold until its commit, judged from its bytes
+                // (read first: the detector's one file in hand is outside the budget).
+                match self.detector.load(v) {
+                    Job::Version(mut v) => {
+                        let weight = crate::budget::weight(v.bytes.as_deref().unwrap_or_default());
+                        v.permit = Some(self.budget.acquire(weight));
+                        Job::Version(v)
+                    }
+                    other => other,
+                }
             }
             other => other,
         };

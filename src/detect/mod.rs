@@ -112,13 +112,15 @@ pub struct Detector {
     /// settle in different looks — the new name found by a walk of a folder created for it, the
     /// old one by its own notification — and a later look pairs them from here.
     held_gone: BTreeMap<String, Option<String>>,
-    /// Bytes kept by the look in progress (bounded by [`BATCH_KEEP_BYTES`]).
+    /// Bytes kept by the look in progress (bounded by `keep_max`).
     kept: std::cell::Cell<u64>,
+    /// File content one look keeps in memory; past it, versions are read again when handed on.
+    keep_max: u64,
     /// Set on shutdown: a long look stops early (its results are abandoned with the process).
     stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
-/// File content one look keeps in memory; past it, versions are read again when handed on.
+/// File content one look keeps in memory by default (see [`Detector::keep_at_most`]).
 const BATCH_KEEP_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What one look found: the jobs, and the paths handed back to settle.
@@ -203,8 +205,16 @@ impl Detector {
             deferred: HashMap::new(),
             held_gone: BTreeMap::new(),
             kept: std::cell::Cell::new(0),
+            keep_max: BATCH_KEEP_BYTES,
             stop: None,
         }
+    }
+
+    /// Keeps at most `bytes` of file content read by one look (the rest is read again when it
+    /// is handed on): part of the memory the byte budget does not count.
+    pub fn keep_at_most(mut self, bytes: u64) -> Detector {
+        self.keep_max = bytes;
+        self
     }
 
     /// Lets a long look end early when `stop` is set.
@@ -512,7 +522,7 @@ impl Detector {
                 return Outcome::Defer;
             }
         }
-        let keep = self.kept.get() + stat.size <= BATCH_KEEP_BYTES;
+        let keep = self.kept.get() + stat.size <= self.keep_max;
         match self.read(abs, rel, stat, keep) {
             ReadOutcome::Done(read) => {
                 if let Some(p) = previous {

@@ -1495,17 +1495,17 @@ pub struct NameMatcher {
 }
 
 impl NameMatcher {
-    /// Every occurrence of every name in `t` (overlapping ones included), as people and
+    /// Every occurrence of every name in `text` (overlapping ones included), as people and
     /// organizations.
-    fn find(&self, t: &Text, people: &mut Vec<Entity>, orgs: &mut Vec<Entity>) {
+    fn find(&self, text: &str, people: &mut Vec<Entity>, orgs: &mut Vec<Entity>) {
         let Some(ac) = &self.automaton else { return };
-        for m in ac.find_overlapping_iter(t.text) {
-            // A match of a whole name starts on a char boundary.
-            let Ok(i) = t.bytes.binary_search(&m.start()) else {
-                continue;
-            };
+        // Matches come in the order they end: char offsets are counted on from the last one.
+        let (mut byte, mut chars) = (0usize, 0usize);
+        for m in ac.find_overlapping_iter(text) {
+            chars += text[byte..m.end()].chars().count();
+            byte = m.end();
             let (name, n, kind) = &self.names[m.pattern().as_usize()];
-            let e = entity(*kind, name.clone(), i, i + n);
+            let e = entity(*kind, name.clone(), chars - n, chars);
             match kind {
                 EntityType::Person => people.push(e),
                 _ => orgs.push(e),
@@ -1514,12 +1514,15 @@ impl NameMatcher {
     }
 }
 
-/// What one text yields before page-level names are applied.
+/// What one text yields before page-level names are applied (its chars and tokens are not
+/// kept: only what the second pass needs).
 pub struct Found<'a> {
-    text: Text<'a>,
+    text: &'a str,
     places: Vec<Entity>,
     orgs: Vec<Entity>,
     people: Vec<Entity>,
+    /// People by jieba's `nr` tag alone (used only when asked: see [`Found::resolve`]).
+    tagged: Vec<Entity>,
 }
 
 /// First pass over one text: places, organizations, people with context. `credited` are
@@ -1540,14 +1543,33 @@ pub fn find_tagged<'a>(text: &'a str, tags: &[Tag<'a>], credited: &[String]) -> 
         people.extend(occurrences(&t, name, EntityType::Person));
     }
     Found {
-        text: t,
+        text,
+        tagged: tagged_people(&t.toks),
         places,
         orgs,
         people,
     }
 }
 
-impl Found<'_> {
+impl<'a> Found<'a> {
+    /// What [`find_tagged`] found in one piece of a long text, then in the next: `later` was
+    /// found in the text's piece that starts `offset` chars in; `text` is the whole text.
+    pub fn join(mut self, text: &'a str, later: Found<'a>, offset: usize) -> Found<'a> {
+        let shift = |v: Vec<Entity>| {
+            v.into_iter().map(move |mut e| {
+                e.char_start += offset;
+                e.char_end += offset;
+                e
+            })
+        };
+        self.text = text;
+        self.places.extend(shift(later.places));
+        self.orgs.extend(shift(later.orgs));
+        self.people.extend(shift(later.people));
+        self.tagged.extend(shift(later.tagged));
+        self
+    }
+
     /// Adds what this text names to the page's names.
     pub fn collect(&self, names: &mut PageNames) {
         names
@@ -1563,10 +1585,11 @@ impl Found<'_> {
             places,
             mut orgs,
             mut people,
+            tagged,
         } = self;
-        names.find(&text, &mut people, &mut orgs);
+        names.find(text, &mut people, &mut orgs);
         if use_tags {
-            people.extend(tagged_people(&text.toks));
+            people.extend(tagged);
         }
         let (known, orgs): (Vec<Entity>, Vec<Entity>) = orgs
             .into_iter()
@@ -1704,6 +1727,12 @@ pub fn page_entities_tagged<'a>(
         .zip(tags)
         .map(|((t, credited), tags)| find_tagged(t, tags, credited))
         .collect();
+    resolve_page(found, use_tags)
+}
+
+/// The second pass over a page's texts ([`find_tagged`] of each): every name found anywhere on
+/// the page is looked for in every text.
+pub fn resolve_page(found: Vec<Found>, use_tags: bool) -> Vec<Vec<Entity>> {
     let mut names = PageNames::default();
     for f in &found {
         f.collect(&mut names);

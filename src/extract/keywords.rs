@@ -110,66 +110,103 @@ fn is_keyword(word: &str) -> bool {
 /// tagging is not done twice). Not for texts but the last ending in `'\r'` (jieba reads
 /// `"\r\n"` as one token).
 pub fn textrank_tagged(segments: &[&[Tag]], top_k: usize) -> Vec<String> {
-    if top_k == 0 {
-        return Vec::new();
+    let mut input = TextRankInput::default();
+    for segment in segments {
+        input.push(segment);
     }
-    let tokens: usize = segments.iter().map(|s| s.len() + 1).sum();
-    let mut word2id: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut unique_words: Vec<&str> = Vec::new();
-    let mut candidate_ids: Vec<Option<usize>> = Vec::with_capacity(tokens);
-    for (i, segment) in segments.iter().enumerate() {
-        if i > 0 {
+    input.keywords(top_k)
+}
+
+/// What TextRank keeps of an article's tagged texts, fed one text at a time so that no text's
+/// tags need to outlive it: the candidate words, and one id (or none) per token.
+#[derive(Default)]
+pub struct TextRankInput<'a> {
+    word2id: FxHashMap<&'a str, u32>,
+    unique_words: Vec<&'a str>,
+    /// Per token: the id of its word when it is a keyword candidate, else [`NOT_A_CANDIDATE`].
+    candidate_ids: Vec<u32>,
+    texts: usize,
+}
+
+const NOT_A_CANDIDATE: u32 = u32::MAX;
+
+impl<'a> TextRankInput<'a> {
+    /// Adds the next text's tags.
+    pub fn push(&mut self, tags: &[Tag<'a>]) {
+        if self.texts > 0 {
             // The "\n" between texts: one char, never a keyword.
-            candidate_ids.push(None);
+            self.candidate_ids.push(NOT_A_CANDIDATE);
         }
-        for t in segment.iter() {
+        self.texts += 1;
+        self.push_more(tags);
+    }
+
+    /// Adds the tags of the next piece of the text pushed last.
+    pub fn push_more(&mut self, tags: &[Tag<'a>]) {
+        for t in tags {
             let id = if allowed_tag(t.tag) && is_keyword(t.word) {
-                let next_id = unique_words.len();
-                Some(*word2id.entry(t.word).or_insert_with(|| {
-                    unique_words.push(t.word);
+                let next_id = self.unique_words.len() as u32;
+                *self.word2id.entry(t.word).or_insert_with(|| {
+                    self.unique_words.push(t.word);
                     next_id
-                }))
+                })
             } else {
-                None
+                NOT_A_CANDIDATE
             };
-            candidate_ids.push(id);
+            self.candidate_ids.push(id);
         }
     }
-    // From here on as in jieba-rs 0.11 `TextRank::extract_keywords`, the hash map included
-    // (its iteration order sets the order edges are summed in).
-    let mut cooccurence: FxHashMap<(usize, usize), usize> = FxHashMap::default();
-    for (i, &u) in candidate_ids.iter().enumerate() {
-        let Some(u) = u else { continue };
-        for &v in candidate_ids.iter().take(i + TEXTRANK_SPAN).skip(i + 1) {
-            let Some(v) = v else { continue };
-            *cooccurence.entry((u, v)).or_insert(0) += 1;
+
+    /// The `top_k` keywords, best first.
+    pub fn keywords(self, top_k: usize) -> Vec<String> {
+        if top_k == 0 {
+            return Vec::new();
         }
-    }
-    let edges: Vec<(usize, usize, f64)> = cooccurence
-        .iter()
-        .map(|(&(u, v), &c)| (u, v, c as f64))
-        .collect();
-    let ranking = rank(unique_words.len(), &edges);
-    let mut heap = BinaryHeap::with_capacity(top_k.min(ranking.len()));
-    for (k, v) in ranking.iter().enumerate() {
-        let node = HeapNode {
-            rank: v * 1e10,
-            word_id: k,
-        };
-        if heap.len() < top_k {
-            heap.push(node);
-        } else if let Some(mut worst) = heap.peek_mut() {
-            if node < *worst {
-                *worst = node;
+        let TextRankInput {
+            unique_words,
+            candidate_ids,
+            ..
+        } = self;
+        // From here on as in jieba-rs 0.11 `TextRank::extract_keywords`, the hash map included
+        // (its iteration order sets the order edges are summed in).
+        let mut cooccurence: FxHashMap<(usize, usize), usize> = FxHashMap::default();
+        for (i, &u) in candidate_ids.iter().enumerate() {
+            if u == NOT_A_CANDIDATE {
+                continue;
+            }
+            for &v in candidate_ids.iter().take(i + TEXTRANK_SPAN).skip(i + 1) {
+                if v == NOT_A_CANDIDATE {
+                    continue;
+                }
+                *cooccurence.entry((u as usize, v as usize)).or_insert(0) += 1;
             }
         }
+        let edges: Vec<(usize, usize, f64)> = cooccurence
+            .iter()
+            .map(|(&(u, v), &c)| (u, v, c as f64))
+            .collect();
+        let ranking = rank(unique_words.len(), &edges);
+        let mut heap = BinaryHeap::with_capacity(top_k.min(ranking.len()));
+        for (k, v) in ranking.iter().enumerate() {
+            let node = HeapNode {
+                rank: v * 1e10,
+                word_id: k,
+            };
+            if heap.len() < top_k {
+                heap.push(node);
+            } else if let Some(mut worst) = heap.peek_mut() {
+                if node < *worst {
+                    *worst = node;
+                }
+            }
+        }
+        let mut res = Vec::with_capacity(heap.len());
+        while let Some(w) = heap.pop() {
+            res.push(unique_words[w.word_id].to_string());
+        }
+        res.reverse();
+        res.into_iter().filter(|k| kept(k)).collect()
     }
-    let mut res = Vec::with_capacity(heap.len());
-    while let Some(w) = heap.pop() {
-        res.push(unique_words[w.word_id].to_string());
-    }
-    res.reverse();
-    res.into_iter().filter(|k| kept(k)).collect()
 }
 
 /// TextRank over the undirected weighted `edges` of `size` vertices (jieba-rs's

@@ -113,19 +113,83 @@ pub fn extract_page(
                 .map_or(&[][..], |a| a.authors.as_slice())
         })
         .collect();
-    let texts: Vec<(&str, &[String])> = page
+    // Which articles rank keywords from the tags of their body (the others rank the joined
+    // text themselves), and which segments are their body.
+    let in_body = |s: &crate::text::Segment| {
+        matches!(
+            s.kind,
+            SegmentKind::Title | SegmentKind::Subheading | SegmentKind::Paragraph
+        )
+    };
+    let body_of = |a: &crate::text::Article| -> Vec<usize> {
+        let first = a.segments.0;
+        page.segments
+            .get(a.segments.0..=a.segments.1)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| in_body(s))
+            .map(|(k, _)| first + k)
+            .collect()
+    };
+    let text = |i: usize| page.segments[i].text.as_str();
+    let bodies: Vec<Vec<usize>> = page.articles.iter().map(body_of).collect();
+    let wanted: Vec<bool> = bodies
+        .iter()
+        .map(|body| options.keywords > 0 && !body.iter().all(|&i| text(i).trim().is_empty()))
+        .collect();
+    // jieba reads "\r\n" as one token: a text ending in '\r' would change the tokens of the
+    // joined body.
+    let reusable: Vec<bool> = bodies
+        .iter()
+        .map(|body| {
+            options.keyword_method == KeywordMethod::Textrank
+                && !body.iter().rev().skip(1).any(|&i| text(i).ends_with('\r'))
+        })
+        .collect();
+    let mut ranked: Vec<keywords::TextRankInput> = page
+        .articles
+        .iter()
+        .map(|_| keywords::TextRankInput::default())
+        .collect();
+    let mut body_article: Vec<Option<usize>> = vec![None; page.segments.len()];
+    for (a, body) in bodies.iter().enumerate() {
+        if wanted[a] && reusable[a] {
+            for &i in body {
+                body_article[i] = Some(a);
+            }
+        }
+    }
+    // One tagging per segment, for entities and keywords both; its tags are dropped once both
+    // have taken what they need, so a page never holds every segment's tags at once. A long
+    // segment is tagged a piece (of whole sentences) at a time, so no text holds the tags of
+    // more than a piece either.
+    let found: Vec<entity::Found> = page
         .segments
         .iter()
         .zip(&credited)
-        .map(|(s, c)| (s.text.as_str(), *c))
+        .enumerate()
+        .map(|(i, (s, credited))| {
+            let mut found: Option<entity::Found> = None;
+            for (k, (offset, piece)) in pieces(s).into_iter().enumerate() {
+                let tags = entity::tag(words, piece);
+                if let Some(a) = body_article[i] {
+                    if k == 0 {
+                        ranked[a].push(&tags);
+                    } else {
+                        ranked[a].push_more(&tags);
+                    }
+                }
+                let next = entity::find_tagged(piece, &tags, credited);
+                found = Some(match found {
+                    None => next,
+                    Some(f) => f.join(&s.text, next, offset),
+                });
+            }
+            found.unwrap_or_else(|| entity::find_tagged(&s.text, &[], credited))
+        })
         .collect();
-    // One tagging per segment, for entities and keywords both.
-    let tags: Vec<Vec<jieba_rs::Tag>> = page
-        .segments
-        .iter()
-        .map(|s| entity::tag(words, &s.text))
-        .collect();
-    let entities = entity::page_entities_tagged(&texts, &tags, false);
+    let entities = entity::resolve_page(found, false);
     let segments = page
         .segments
         .iter()
@@ -136,37 +200,16 @@ pub fn extract_page(
             entities,
         })
         .collect();
-    let keywords = page
-        .articles
-        .iter()
-        .map(|a| {
-            let body: Vec<usize> = page
-                .segments
-                .get(a.segments.0..=a.segments.1)
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| {
-                    matches!(
-                        s.kind,
-                        SegmentKind::Title | SegmentKind::Subheading | SegmentKind::Paragraph
-                    )
-                })
-                .map(|(k, _)| a.segments.0 + k)
-                .collect();
-            let text = |i: usize| page.segments[i].text.as_str();
-            if options.keywords == 0 || body.iter().all(|&i| text(i).trim().is_empty()) {
-                return Vec::new();
-            }
-            // jieba reads "\r\n" as one token: a text ending in '\r' would change the tokens
-            // of the joined body.
-            let reusable = options.keyword_method == KeywordMethod::Textrank
-                && !body.iter().rev().skip(1).any(|&i| text(i).ends_with('\r'));
-            if reusable {
-                let tagged: Vec<&[jieba_rs::Tag]> = body.iter().map(|&i| &tags[i][..]).collect();
-                keywords::textrank_tagged(&tagged, options.keywords)
+    let keywords = ranked
+        .into_iter()
+        .enumerate()
+        .map(|(a, input)| {
+            if !wanted[a] {
+                Vec::new()
+            } else if reusable[a] {
+                input.keywords(options.keywords)
             } else {
-                let joined: Vec<&str> = body.iter().map(|&i| text(i)).collect();
+                let joined: Vec<&str> = bodies[a].iter().map(|&i| text(i)).collect();
                 keywords::keywords(
                     &joined.join("\n"),
                     words,
@@ -181,6 +224,47 @@ pub fn extract_page(
         keywords,
         reference,
     }
+}
+
+/// Longest piece of a segment tagged at once, in chars (every news paragraph fits).
+const PIECE_CHARS: usize = 16_384;
+
+/// A segment's text in pieces of whole sentences of at most [`PIECE_CHARS`] (a longer sentence
+/// is cut at a space, or at the limit): (char offset, piece). One piece for an ordinary segment.
+fn pieces(s: &crate::text::Segment) -> Vec<(usize, &str)> {
+    let text = s.text.as_str();
+    if text.len() <= PIECE_CHARS {
+        return vec![(0, text)];
+    }
+    // Byte offset of each char, and the end.
+    let bytes: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let chars = bytes.len() - 1;
+    let starts: Vec<usize> = s.sentences.iter().map(|&(start, _)| start).collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < chars {
+        let limit = at + PIECE_CHARS;
+        let end = if limit >= chars {
+            chars
+        } else {
+            // The last sentence start within the limit; else the last space; else the limit.
+            let k = starts.partition_point(|&x| x <= limit);
+            match starts[..k].last() {
+                Some(&start) if start > at => start,
+                _ => (at + 1..limit)
+                    .rev()
+                    .find(|&i| text[bytes[i]..].starts_with(char::is_whitespace))
+                    .unwrap_or(limit),
+            }
+        };
+        out.push((at, &text[bytes[at]..bytes[end]]));
+        at = end;
+    }
+    out
 }
 
 impl PageExtraction {

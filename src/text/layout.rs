@@ -65,11 +65,28 @@ const MAX_HEADING_WORDS: usize = 12;
 
 /// Lays out `text` (the decoded document) into articles and blocks.
 pub fn layout(text: &str) -> Layout {
-    let units = units(text);
-    let typical_gap = typical_gap(&units);
-    let units = join_hard_wraps(units, typical_gap);
-    let units = rejoin(units, typical_gap);
-    assemble(units, typical_gap)
+    let typical_gap = typical_gap(text);
+    // Lines stream through joining and rejoining: only rejoined units are ever held (a page of
+    // a million tiny lines that rejoin into one paragraph never holds a million units).
+    let mut rejoined: Vec<Shaped> = Vec::new();
+    let mut pending: Option<Unit> = None;
+    for unit in units(text) {
+        pending = match pending {
+            Some(mut prev) if joins_hard_wrap(&prev, &unit, typical_gap) => {
+                append(&mut prev, &unit);
+                Some(prev)
+            }
+            Some(prev) => {
+                rejoin(&mut rejoined, prev, typical_gap);
+                Some(unit)
+            }
+            None => Some(unit),
+        };
+    }
+    if let Some(last) = pending {
+        rejoin(&mut rejoined, last, typical_gap);
+    }
+    assemble(rejoined, typical_gap)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,26 +158,27 @@ enum Markdown {
     ListItem,
 }
 
-fn units(text: &str) -> Vec<Unit> {
-    let mut out = Vec::new();
+/// The non-blank lines of `text` as units, in order.
+fn units(text: &str) -> impl Iterator<Item = Unit> + '_ {
     let (mut byte, mut chars) = (0usize, 0usize);
     let mut blanks = usize::MAX;
-    for line in text.split_inclusive('\n') {
+    let mut first = true;
+    text.split_inclusive('\n').filter_map(move |line| {
         let line_chars = line.chars().count();
         let content = line.trim_end_matches(['\n', '\r']);
         let trimmed = content.trim();
-        if trimmed.is_empty() {
+        let unit = if trimmed.is_empty() {
             blanks = blanks.saturating_add(1).min(usize::MAX - 1);
-            if out.is_empty() {
+            if first {
                 blanks = usize::MAX;
             }
+            None
         } else {
             let lead = content.len() - content.trim_start().len();
             let lead_chars = content[..lead].chars().count();
             let byte_start = byte + lead;
             let char_start = chars + lead_chars;
-            let markdown = markdown_of(trimmed);
-            out.push(Unit {
+            let unit = Unit {
                 text: trimmed.to_string(),
                 span: Span {
                     byte_start,
@@ -168,17 +186,19 @@ fn units(text: &str) -> Vec<Unit> {
                     char_start,
                     char_end: char_start + trimmed.chars().count(),
                 },
-                gap_before: if out.is_empty() { usize::MAX } else { blanks },
-                markdown,
+                gap_before: if first { usize::MAX } else { blanks },
+                markdown: markdown_of(trimmed),
                 probe: probe(trimmed),
                 has_han: trimmed.chars().any(is_han),
-            });
+            };
+            first = false;
             blanks = 0;
-        }
+            Some(unit)
+        };
         byte += line.len();
         chars += line_chars;
-    }
-    out
+        unit
+    })
 }
 
 fn markdown_of(line: &str) -> Markdown {
@@ -198,34 +218,32 @@ fn markdown_of(line: &str) -> Markdown {
 
 /// The most common number of blank lines between units: what "the next paragraph" looks like
 /// on this page.
-fn typical_gap(units: &[Unit]) -> usize {
+fn typical_gap(text: &str) -> usize {
     let mut counts = [0usize; 4];
-    for u in units.iter().skip(1) {
-        counts[u.gap_before.min(3)] += 1;
+    let (mut blanks, mut first) = (0usize, true);
+    for line in text.split_inclusive('\n') {
+        if line.trim().is_empty() {
+            blanks += 1;
+        } else {
+            if !first {
+                counts[blanks.min(3)] += 1;
+            }
+            first = false;
+            blanks = 0;
+        }
     }
     (0..4)
         .max_by_key(|&g| (counts[g], usize::MAX - g))
         .unwrap_or(0)
 }
 
-/// Joins the lines of one block when the page separates paragraphs with blank lines.
-fn join_hard_wraps(units: Vec<Unit>, typical_gap: usize) -> Vec<Unit> {
-    if typical_gap == 0 {
-        return units;
-    }
-    let mut out: Vec<Unit> = Vec::with_capacity(units.len());
-    for u in units {
-        let joinable = u.gap_before == 0
-            && u.markdown == Markdown::None
-            && out
-                .last()
-                .is_some_and(|p| !matches!(p.markdown, Markdown::Heading(_)));
-        match out.last_mut() {
-            Some(prev) if joinable => append(prev, &u),
-            _ => out.push(u),
-        }
-    }
-    out
+/// Whether `next` continues `prev`'s block: the page separates paragraphs with blank lines, and
+/// the two lines have none between them.
+fn joins_hard_wrap(prev: &Unit, next: &Unit, typical_gap: usize) -> bool {
+    typical_gap != 0
+        && next.gap_before == 0
+        && next.markdown == Markdown::None
+        && !matches!(prev.markdown, Markdown::Heading(_))
 }
 
 /// Appends `next` to `unit`: nothing between Han text, a space between Latin words.
@@ -373,39 +391,37 @@ struct Shaped {
     shape: Shape,
 }
 
-fn rejoin(units: Vec<Unit>, typical_gap: usize) -> Vec<Shaped> {
-    let mut out: Vec<Shaped> = Vec::with_capacity(units.len());
-    for unit in units {
-        let shape = shape(&unit);
-        let near = unit.gap_before <= typical_gap;
-        // Whether the unit before the previous one is running body text (not signed off): only
-        // there can a short line be the first piece of a broken paragraph.
-        let after_body = out.len() >= 2 && {
-            let before = &out[out.len() - 2];
-            before.shape == Shape::Paragraph && signature(&before.unit.probe.tail).is_none()
-        };
-        if let Some(prev) = out.last_mut() {
-            let continues = matches!(shape, Shape::Paragraph | Shape::Heading)
-                && dateline(&unit.probe.head.text).is_none()
-                && near;
-            let broken_paragraph = prev.shape == Shape::Paragraph
-                && prev.unit.markdown == Markdown::None
-                && !ends_sentence(&prev.unit.text, &prev.unit.probe.tail)
-                && (shape == Shape::Paragraph || starts_mid_sentence(&unit.text));
-            let broken_heading = prev.shape == Shape::Heading
-                && (starts_mid_sentence(&unit.text)
-                    || shape == Shape::Paragraph
-                        && after_body
-                        && piece_of_sentence(&prev.unit.text, &unit.text));
-            if continues && (broken_paragraph || broken_heading) {
-                append(&mut prev.unit, &unit);
-                prev.shape = Shape::Paragraph;
-                continue;
-            }
+/// Adds one unit to the rejoined units `out`: it continues the last one when that was a piece
+/// of a broken paragraph or heading.
+fn rejoin(out: &mut Vec<Shaped>, unit: Unit, typical_gap: usize) {
+    let shape = shape(&unit);
+    let near = unit.gap_before <= typical_gap;
+    // Whether the unit before the previous one is running body text (not signed off): only
+    // there can a short line be the first piece of a broken paragraph.
+    let after_body = out.len() >= 2 && {
+        let before = &out[out.len() - 2];
+        before.shape == Shape::Paragraph && signature(&before.unit.probe.tail).is_none()
+    };
+    if let Some(prev) = out.last_mut() {
+        let continues = matches!(shape, Shape::Paragraph | Shape::Heading)
+            && dateline(&unit.probe.head.text).is_none()
+            && near;
+        let broken_paragraph = prev.shape == Shape::Paragraph
+            && prev.unit.markdown == Markdown::None
+            && !ends_sentence(&prev.unit.text, &prev.unit.probe.tail)
+            && (shape == Shape::Paragraph || starts_mid_sentence(&unit.text));
+        let broken_heading = prev.shape == Shape::Heading
+            && (starts_mid_sentence(&unit.text)
+                || shape == Shape::Paragraph
+                    && after_body
+                    && piece_of_sentence(&prev.unit.text, &unit.text));
+        if continues && (broken_paragraph || broken_heading) {
+            append(&mut prev.unit, &unit);
+            prev.shape = Shape::Paragraph;
+            return;
         }
-        out.push(Shaped { unit, shape });
     }
-    out
+    out.push(Shaped { unit, shape });
 }
 
 /// Whether a short line `head` followed by paragraph text `next` reads as one sentence broken in
