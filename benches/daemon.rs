@@ -8,14 +8,16 @@
 //!
 //! Sections: `latency` (drop-to-`document.ingested` latency of the daemon), `ingest` (one pass
 //! over many small files), `reconcile` (start-up with many unchanged tracked files), `sha256`
-//! (coreutils `sha256sum` against `sluice::detect::sha256_file`). Progress goes to stderr; a
+//! (coreutils `sha256sum` against `sluice::detect::sha256_file`), `churn` (RSS and state growth
+//! per version while files are rewritten again and again). Progress goes to stderr; a
 //! markdown table with every figure goes to stdout at the end.
 //!
 //! Sizes (each defaults to its full size times `SLUICE_BENCH_SCALE`, default 1):
 //! `SLUICE_BENCH_LATENCY_FILES` (1000), `SLUICE_BENCH_LATENCY_RATE` (files/s, 50),
 //! `SLUICE_BENCH_SETTLE_MS` (50), `SLUICE_BENCH_INGEST_FILES` (20000),
 //! `SLUICE_BENCH_RECONCILE_FILES` (100000), `SLUICE_BENCH_SHA_MIB` (1024),
-//! `SLUICE_BENCH_SHA_REPS` (3, not scaled; best run reported). `SLUICE_BENCH_TMPDIR` chooses where the
+//! `SLUICE_BENCH_SHA_REPS` (3, not scaled; best run reported), `SLUICE_BENCH_CHURN_FILES` (200),
+//! `SLUICE_BENCH_CHURN_VERSIONS` (30000). `SLUICE_BENCH_TMPDIR` chooses where the
 //! temporary folders go (default: the system temp dir); `SLUICE_BENCH_KEEP=1` keeps them.
 //!
 //! The children run with the repository's `config/sluice.toml`, `RUST_LOG=info`, and no other
@@ -369,12 +371,17 @@ fn field(line: &str, name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
+/// A `kB` field of `/proc/<pid>/status` (`VmHWM`, `VmRSS`).
+fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    proc_status_kb(pid, "VmHWM")
 }
 
 /// One finished `sluice ingest`.
@@ -1269,6 +1276,163 @@ fn command_line(cmd: &str, args: &[&str]) -> String {
 /// A named section and what runs it.
 type Section<'a> = (&'static str, &'a dyn Fn(&mut Report));
 
+fn vm_rss_kb(pid: u32) -> Option<u64> {
+    proc_status_kb(pid, "VmRSS")
+}
+
+/// Bytes of the state database with its side files.
+fn state_bytes(state: &Path) -> u64 {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|s| fs::metadata(format!("{}{s}", state.display())).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Long-running growth: a folder whose files are rewritten again and again. Each new version
+/// leaves its previous text to the dedup index as content gone from the folder; RSS and state
+/// size are sampled as versions pile up, with the default retention and with a small cap.
+fn churn(opts: &Opts, corpus: &Corpus, report: &mut Report) {
+    let files = opts.size("SLUICE_BENCH_CHURN_FILES", 200, 20);
+    let versions = opts.size("SLUICE_BENCH_CHURN_VERSIONS", 30_000, 2_000);
+    for (label, cap) in [
+        ("retention_entries=0, no cap", Some(0)),
+        ("default retention", None),
+        ("retention_entries=20000", Some(20_000)),
+    ] {
+        let section = format!("churn ({label})");
+        progress(format!(
+            "churn: {versions} versions of {files} files, {label}"
+        ));
+        let root = opts.tempdir("sluice-bench-churn-");
+        let layout = Layout::under(root.path());
+        let cap_arg = cap.map(|c| format!("dedup.retention_entries={c}"));
+        // One log file: the tail follows it by its open descriptor.
+        let mut args = vec![
+            "--settle-ms",
+            "20",
+            "--set",
+            "output.rotate_bytes=1099511627776",
+        ];
+        if let Some(c) = &cap_arg {
+            args.extend(["--set", c.as_str()]);
+        }
+        let mut child = layout
+            .command("run", &args)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {BIN}: {e}"));
+        let (stderr, reader) = capture_stderr(&mut child);
+        let tail = Tail::start(layout.output.clone());
+        let spawned = Instant::now();
+        while stderr.lock().unwrap().started.is_none() {
+            assert!(
+                spawned.elapsed() < Duration::from_secs(30),
+                "daemon never ready"
+            );
+            thread::sleep(Duration::from_millis(5));
+        }
+        let pid = child.id();
+        let staging = root.path().join("staging");
+        fs::create_dir_all(&staging).expect("staging");
+        let mut samples: Vec<(usize, u64, u64)> = Vec::new();
+        let t0 = Instant::now();
+        for v in 0..versions {
+            // At most 200 versions ahead of what is ingested: the daemon's pace, not the disk's.
+            while v > tail.count() + 200 {
+                thread::sleep(Duration::from_millis(2));
+            }
+            let name = format!("f{:04}.txt", v % files);
+            let tmp = staging.join(&name);
+            fs::write(&tmp, corpus.document(v, 1500)).expect("write version");
+            fs::rename(&tmp, layout.watch.join(&name)).expect("rename into watch");
+            if v % (versions / 10).max(1) == 0 || v + 1 == versions {
+                samples.push((
+                    tail.count(),
+                    vm_rss_kb(pid).unwrap_or(0),
+                    state_bytes(&layout.state),
+                ));
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while tail.count() < versions && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        samples.push((
+            tail.count(),
+            vm_rss_kb(pid).unwrap_or(0),
+            state_bytes(&layout.state),
+        ));
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        let _ = child.wait();
+        let _ = reader.join();
+        let ingested = tail.finish().len();
+        let (first, last) = (
+            samples[1.min(samples.len() - 1)],
+            samples[samples.len() - 1],
+        );
+        let per_k =
+            |a: u64, b: u64| (b as f64 - a as f64) / ((last.0 - first.0).max(1) as f64 / 1000.0);
+        report.row(
+            &section,
+            "versions ingested",
+            format!("{ingested} in {secs:.1} s"),
+        );
+        report.row(
+            &section,
+            "RSS at 10% / 100% of the versions",
+            format!(
+                "{:.1} / {:.1} MiB",
+                first.1 as f64 / 1024.0,
+                last.1 as f64 / 1024.0
+            ),
+        );
+        report.row(
+            &section,
+            "RSS growth per 1,000 versions (10% to 100%)",
+            format!("{:.0} KiB", per_k(first.1, last.1)),
+        );
+        report.row(
+            &section,
+            "state at 10% / 100% of the versions",
+            format!(
+                "{:.1} / {:.1} MiB",
+                first.2 as f64 / 1048576.0,
+                last.2 as f64 / 1048576.0
+            ),
+        );
+        report.row(
+            &section,
+            "state growth per 1,000 versions (10% to 100%)",
+            format!("{:.0} KiB", per_k(first.2 / 1024, last.2 / 1024)),
+        );
+        let trace: Vec<String> = samples
+            .iter()
+            .map(|(n, rss, st)| {
+                format!(
+                    "{n}: {:.0}/{:.0}",
+                    *rss as f64 / 1024.0,
+                    *st as f64 / 1048576.0
+                )
+            })
+            .collect();
+        report.row(
+            &section,
+            "samples (versions: RSS MiB/state MiB)",
+            trace.join(", "),
+        );
+        // A file rewritten again before its last version settled has one version fewer: that is
+        // settling doing its job, not a miss (the other sections check for misses).
+        report.row(
+            &section,
+            "versions rewritten before they settled (never seen)",
+            (versions - ingested.min(versions)).to_string(),
+        );
+    }
+}
+
 fn main() {
     let opts = Opts::from_env();
     progress(format!(
@@ -1278,12 +1442,13 @@ fn main() {
     ));
     let corpus = Corpus::load();
     let mut report = Report::default();
-    let sections: [Section; 5] = [
+    let sections: [Section; 6] = [
         ("latency", &|r| latency(&opts, &corpus, r)),
         ("saturation", &|r| saturation(&opts, &corpus, r)),
         ("ingest", &|r| ingest(&opts, &corpus, r)),
         ("reconcile", &|r| reconcile(&opts, &corpus, r)),
         ("sha256", &|r| sha256(&opts, r)),
+        ("churn", &|r| churn(&opts, &corpus, r)),
     ];
     let mut ran = 0;
     for (name, run) in sections {
@@ -1295,7 +1460,8 @@ fn main() {
     }
     if ran == 0 {
         eprintln!(
-            "no section matches {:?}; sections: latency, saturation, ingest, reconcile, sha256",
+            "no section matches {:?}; sections: latency, saturation, ingest, reconcile, sha256, \
+             churn",
             opts.filters
         );
         std::process::exit(2);

@@ -33,27 +33,55 @@ impl From<PipelineError> for CommandError {
     }
 }
 
-/// Turns SIGINT and SIGTERM into the shutdown signal every stage listens to.
-fn shutdown_on_signals() -> watch::Receiver<bool> {
-    let (tx, rx) = watch::channel(false);
+/// What the signals tell the stages: stop (SIGINT, SIGTERM), or look at everything again
+/// (SIGHUP, counted).
+pub struct Signals {
+    pub shutdown: watch::Receiver<bool>,
+    pub rescan: watch::Receiver<u64>,
+}
+
+/// Turns SIGINT and SIGTERM into the shutdown signal every stage listens to, and SIGHUP into a
+/// rescan: a daemon whose terminal went away, or whose operator wants it to look again (after
+/// fixing permissions, say), carries on instead of dying mid-commit.
+fn on_signals() -> Signals {
+    let (tx, shutdown) = watch::channel(false);
+    let (rescan_tx, rescan) = watch::channel(0u64);
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
         ) else {
             tracing::error!("cannot install signal handlers: stop sluice with SIGKILL");
-            // Keep the sender: dropping it would read as "stop" everywhere.
+            // Keep the senders: dropping them would read as "stop" everywhere.
+            let _keep = rescan_tx;
             std::future::pending::<()>().await;
             return;
         };
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM received"),
-            _ = int.recv() => tracing::info!("SIGINT received"),
+        loop {
+            tokio::select! {
+                _ = term.recv() => { tracing::info!("SIGTERM received"); break; }
+                _ = int.recv() => { tracing::info!("SIGINT received"); break; }
+                _ = hup.recv() => {
+                    tracing::info!(
+                        "SIGHUP received: sluice carries on and looks at the whole folder again \
+                         (stop it with SIGTERM or SIGINT)"
+                    );
+                    rescan_tx.send_modify(|n| *n += 1);
+                }
+            }
         }
         let _ = tx.send(true);
+        // The rescan sender lives on with the task's end; a closed channel reads as no rescan.
+        drop(rescan_tx);
     });
-    rx
+    Signals { shutdown, rescan }
+}
+
+/// The stop signal alone, for commands that do not watch.
+fn shutdown_on_signals() -> watch::Receiver<bool> {
+    on_signals().shutdown
 }
 
 /// The `/metrics` and `/healthz` endpoint of a command; it stops when this is dropped.
@@ -93,8 +121,8 @@ pub fn start_metrics(settings: &Settings) -> Result<MetricsServer, CommandError>
 /// `sluice run`: watch until SIGINT/SIGTERM.
 pub async fn run(settings: &Settings) -> Result<(), CommandError> {
     let _metrics = start_metrics(settings)?;
-    let shutdown = shutdown_on_signals();
-    let summary = pipeline::run(settings, Mode::Daemon, shutdown, Progress::default()).await?;
+    let signals = on_signals();
+    let summary = pipeline::run(settings, Mode::Daemon, signals, Progress::default()).await?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,
@@ -154,7 +182,7 @@ pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandErro
 /// `sluice ingest`: reconcile the folder once, commit every change, exit.
 pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
     let _metrics = start_metrics(settings)?;
-    let shutdown = shutdown_on_signals();
+    let signals = on_signals();
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -172,7 +200,7 @@ pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
     } else {
         Progress::default()
     };
-    let summary = pipeline::run(settings, Mode::Once, shutdown, progress).await?;
+    let summary = pipeline::run(settings, Mode::Once, signals, progress).await?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,

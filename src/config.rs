@@ -202,6 +202,20 @@ pub struct DedupSettings {
     pub levels: Vec<DedupLevel>,
     /// Segments shorter than this (folded chars) get exact matching only, no near matching.
     pub min_segment_chars: usize,
+    /// Content gone from the folder is forgotten by the index after this many days (0: never).
+    pub retention_days: u64,
+    /// At most this many index rows are kept for content gone from the folder (0: no cap).
+    pub retention_entries: u64,
+}
+
+impl DedupSettings {
+    /// The retention these settings give.
+    pub fn retention(&self) -> crate::dedup::index::Retention {
+        crate::dedup::index::Retention {
+            max_age_s: self.retention_days.saturating_mul(86_400),
+            max_rows: self.retention_entries,
+        }
+    }
 }
 
 impl Default for DedupSettings {
@@ -218,6 +232,8 @@ impl Default for DedupSettings {
                 DedupLevel::Segment,
             ],
             min_segment_chars: 50,
+            retention_days: 30,
+            retention_entries: 200_000,
         }
     }
 }
@@ -368,6 +384,8 @@ pub const KEYS: &[&str] = &[
     "dedup.bands",
     "dedup.levels",
     "dedup.min_segment_chars",
+    "dedup.retention_days",
+    "dedup.retention_entries",
     "metrics.addr",
     "log.format",
     "nats.url",
@@ -569,6 +587,8 @@ impl Settings {
                     .collect::<Result<_, _>>()?
             }
             "dedup.min_segment_chars" => self.dedup.min_segment_chars = num(key, raw)?,
+            "dedup.retention_days" => self.dedup.retention_days = num(key, raw)?,
+            "dedup.retention_entries" => self.dedup.retention_entries = num(key, raw)?,
             "metrics.addr" => {
                 parse_metrics_addr(raw)?;
                 self.metrics.addr = raw.trim().to_string();
@@ -680,6 +700,12 @@ impl Settings {
                     "must divide dedup.permutations ({}) evenly, e.g. 16 bands of 8 rows for 128",
                     d.permutations
                 ),
+            );
+        }
+        if d.retention_days > 36_500 {
+            return bad(
+                "dedup.retention_days",
+                "must be at most 36500 (100 years; 0 keeps gone content forever)",
             );
         }
         if self.nats.inline_max_bytes > 900 * 1024 {

@@ -300,11 +300,16 @@ pub fn write_line(out: &mut Vec<u8>, event: &Event, source: &str, time: &str, se
 
 /// RFC 3339 time in UTC with milliseconds, as CloudEvents wants it.
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
+    rfc3339(std::time::SystemTime::now())
+}
+
+/// `t` in RFC 3339, UTC, milliseconds.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    now.format(&format)
+    t.format(&format)
         .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
 }
 

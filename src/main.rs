@@ -1,5 +1,6 @@
 //! The `sluice` binary: parses the command line and calls the library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -121,14 +122,23 @@ impl Common {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A closed stderr (`sluice run 2>&1 | head`) must not take the daemon down: events that
+    // cannot be written are dropped, without the subscriber's own complaint (an `eprintln!`
+    // that panics when stderr is gone).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+}
+
+/// A line on stderr, or nothing when stderr is gone (never a panic).
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn main() -> ExitCode {
@@ -144,7 +154,7 @@ fn main() -> ExitCode {
     let settings = match settings {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("sluice: {e}");
+            say(&format!("sluice: {e}"));
             return ExitCode::from(2);
         }
     };
@@ -155,7 +165,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("sluice: cannot start the async runtime: {e}");
+            say(&format!("sluice: cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
@@ -166,11 +176,12 @@ fn main() -> ExitCode {
             Command::Worker(_) => commands::worker(&settings).await,
             Command::Export { follow, .. } => commands::export(&settings, follow).await,
             Command::Status { .. } => commands::status(&settings).map(|s| {
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+                let text = if json {
+                    serde_json::to_string_pretty(&s).unwrap_or_default()
                 } else {
-                    println!("{s}");
-                }
+                    s.to_string()
+                };
+                let _ = writeln!(std::io::stdout(), "{text}");
             }),
         }
     });
@@ -180,12 +191,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(CommandError::Usage(m)) => {
             tracing::error!("{m}");
-            eprintln!("sluice: {m}");
+            say(&format!("sluice: {m}"));
             ExitCode::from(2)
         }
         Err(CommandError::Runtime(m)) => {
             tracing::error!("{m}");
-            eprintln!("sluice: {m}");
+            say(&format!("sluice: {m}"));
             ExitCode::from(1)
         }
     }

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -278,8 +278,15 @@ impl Stage {
 }
 
 /// Whether the process is doing its job: what `/healthz` answers. Starts "not ready".
+///
+/// Two sources: the pipeline's own state (starting, running, stopping, failed), and a problem
+/// a stage reports while the pipeline runs on (the watched folder is missing). Either makes
+/// `/healthz` answer 503 with its reason; the pipeline's own failure is said first.
 #[derive(Debug)]
-pub struct Health(Mutex<Result<(), String>>);
+pub struct Health {
+    state: Mutex<Result<(), String>>,
+    problem: Mutex<Option<String>>,
+}
 
 impl Default for Health {
     fn default() -> Self {
@@ -287,24 +294,39 @@ impl Default for Health {
     }
 }
 
+/// One line: the reason is the whole response body.
+fn one_line(reason: String) -> String {
+    reason.replace(['\r', '\n'], " ")
+}
+
 impl Health {
     pub fn new() -> Health {
-        Health(Mutex::new(Err("starting".into())))
+        Health {
+            state: Mutex::new(Err("starting".into())),
+            problem: Mutex::new(None),
+        }
     }
 
     pub fn set_ready(&self) {
-        *lock(&self.0) = Ok(());
+        *lock(&self.state) = Ok(());
     }
 
     /// Not healthy, for the one-line `reason` `/healthz` gives (e.g. "the committer failed: …").
     pub fn set_unready(&self, reason: impl Into<String>) {
-        let reason: String = reason.into();
-        // One line: the reason is the whole response body.
-        *lock(&self.0) = Err(reason.replace(['\r', '\n'], " "));
+        *lock(&self.state) = Err(one_line(reason.into()));
+    }
+
+    /// A problem that keeps the daemon from doing all its job while it runs on (None: solved).
+    pub fn set_problem(&self, problem: Option<String>) {
+        *lock(&self.problem) = problem.map(one_line);
     }
 
     pub fn check(&self) -> Result<(), String> {
-        lock(&self.0).clone()
+        lock(&self.state).clone()?;
+        match lock(&self.problem).clone() {
+            Some(p) => Err(p),
+            None => Ok(()),
+        }
     }
 }
 
@@ -587,19 +609,36 @@ pub fn serve(addr: SocketAddr, health: Arc<Health>) -> io::Result<(SocketAddr, J
     let bound = listener.local_addr()?;
     tracing::info!(addr = %bound, "metrics listening on {bound}");
     let handle = tokio::spawn(async move {
-        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        let mut open: std::collections::VecDeque<Connection> = Default::default();
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    let Ok(slot) = slots.clone().try_acquire_owned() else {
-                        continue; // too many at once: dropping the stream closes it
-                    };
+                    open.retain(|c| !c.task.is_finished());
+                    if open.len() >= MAX_CONNECTIONS {
+                        // Full: the oldest connection that has not sent its request yet (a
+                        // client holding idle connections) makes room; a probe sends its request
+                        // at once, so it is never the one to go. When every connection is being
+                        // answered, the new one is closed unanswered.
+                        match open.iter().position(|c| c.waiting.load(Ordering::Relaxed)) {
+                            Some(i) => {
+                                if let Some(idle) = open.remove(i) {
+                                    idle.task.abort();
+                                }
+                            }
+                            None => continue,
+                        }
+                    }
                     let health = health.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = answer(stream, &health).await {
+                    let waiting = Arc::new(AtomicBool::new(true));
+                    let flag = waiting.clone();
+                    let task = tokio::spawn(async move {
+                        if let Err(e) = answer(stream, &health, &flag).await {
                             tracing::debug!("metrics endpoint: {e}");
                         }
-                        drop(slot);
+                    });
+                    open.push_back(Connection {
+                        task: task.abort_handle(),
+                        waiting,
                     });
                 }
                 Err(e) => {
@@ -611,6 +650,12 @@ pub fn serve(addr: SocketAddr, health: Arc<Health>) -> io::Result<(SocketAddr, J
         }
     });
     Ok((bound, handle))
+}
+
+/// A connection being served: its task, and whether it is still waiting for its request head.
+struct Connection {
+    task: tokio::task::AbortHandle,
+    waiting: Arc<AtomicBool>,
 }
 
 /// What the request head came to.
@@ -641,8 +686,10 @@ async fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
     }
 }
 
-async fn answer(mut stream: TcpStream, health: &Health) -> io::Result<()> {
-    let response = match tokio::time::timeout(IO_TIMEOUT, read_head(&mut stream)).await {
+async fn answer(mut stream: TcpStream, health: &Health, waiting: &AtomicBool) -> io::Result<()> {
+    let head = tokio::time::timeout(IO_TIMEOUT, read_head(&mut stream)).await;
+    waiting.store(false, Ordering::Relaxed);
+    let response = match head {
         Ok(Ok(Head::Complete(head))) => respond(&head, health),
         Ok(Ok(Head::TooLarge)) => Response::text(431, "request head over 8 KiB\n"),
         Ok(Ok(Head::Incomplete(head))) if head.is_empty() => return Ok(()),

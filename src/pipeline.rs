@@ -123,9 +123,13 @@ const IDLE_CHECK: Duration = Duration::from_secs(1);
 pub async fn run(
     settings: &Settings,
     mode: Mode,
-    mut shutdown: watch::Receiver<bool>,
+    signals: crate::commands::Signals,
     progress: Progress,
 ) -> Result<Summary, PipelineError> {
+    let crate::commands::Signals {
+        mut shutdown,
+        rescan,
+    } = signals;
     let started = Instant::now();
     let metrics = metrics::global();
     metrics
@@ -235,6 +239,7 @@ pub async fn run(
             watch_tx,
             defer_rx,
             shutdown.clone(),
+            rescan,
         ))),
         Mode::Once => {
             // The only message: the detector stops once it is handled and the sender is gone.
@@ -285,6 +290,7 @@ pub async fn run(
                 progress,
                 dedup,
                 own: own.clone(),
+                last_prune: Instant::now(),
                 index: None,
             };
             let thread = spawn_last_stage("sluice-commit", "the committer", done_tx, move || {
@@ -675,13 +681,49 @@ struct Committer {
     dedup: Arc<Dedup>,
     /// sluice's own files: each new live log is added at rotation.
     own: Arc<OwnFiles>,
+    /// When the dedup index last dropped what retention no longer keeps.
+    last_prune: Instant,
     /// The dedup index in memory: loaded from the state database by the first group and kept in
     /// step by every committed one. A group that fails stops the committer (the log is cut back
     /// to the committed end at the next start), so the index is never reused after a failure.
     index: Option<Index>,
 }
 
+/// How often the dedup index drops content gone from the folder past `dedup.retention_days`
+/// (past `dedup.retention_entries`, at once).
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
 impl Committer {
+    /// Drops from the dedup index what retention no longer keeps, in a transaction of its own:
+    /// when there are more gone rows than `dedup.retention_entries`, and every minute for age.
+    fn prune_if_due(&mut self) -> Result<(), PipelineError> {
+        let retention = self.dedup.settings.retention();
+        let Some(index) = self.index.as_mut() else {
+            return Ok(());
+        };
+        let over_cap = retention.max_rows > 0 && index.gone() > retention.max_rows;
+        let timed = self.last_prune.elapsed() >= PRUNE_EVERY;
+        if !(over_cap || timed && index.wants_prune(retention)) {
+            return Ok(());
+        }
+        self.last_prune = Instant::now();
+        let started = Instant::now();
+        let tx = self.store.begin()?;
+        let dropped = index
+            .prune(tx.conn(), crate::dedup::index::now_s(), retention)
+            .map_err(|e| tx.sql_err(e))?;
+        tx.commit()?;
+        if dropped > 0 {
+            tracing::info!(
+                dropped,
+                kept_gone = index.gone(),
+                ms = started.elapsed().as_millis() as u64,
+                "dedup index: forgot content gone from the folder (dedup.retention_*)"
+            );
+        }
+        Ok(())
+    }
+
     fn run(
         mut self,
         mut rx: mpsc::Receiver<Committable>,
@@ -755,6 +797,8 @@ impl Committer {
             None => Index::new(self.dedup.scheme_id(), self.dedup.settings.permutations),
         };
         let always = self.fsync == Fsync::Always;
+        let retain = self.dedup.settings.enabled;
+        let now = crate::dedup::index::now_s();
         let mut taken: Vec<Committable> = Vec::with_capacity(group.len());
         let (mut versions, mut failed, mut bytes) = (0u64, 0u64, 0u64);
         let first_seq = self.log.state().next_seq;
@@ -768,6 +812,28 @@ impl Committer {
             let time = now_rfc3339();
             let mut buf = Vec::with_capacity(batch.len() * 4096);
             for mut c in batch {
+                if retain {
+                    // What the index holds of this path's previous version is gone from the
+                    // folder unless the new version holds it too (marked present again by the
+                    // lookups below); a moved path's rows follow it.
+                    match &c.pending {
+                        crate::process::Pending::Nothing => {
+                            for op in &c.ops {
+                                if let crate::store::StateOp::Rename { from, document, .. } = op {
+                                    crate::dedup::Index::rename_document(
+                                        tx.conn(),
+                                        &crate::event::document_id(from),
+                                        document,
+                                    )
+                                    .map_err(|e| tx.sql_err(e))?;
+                                }
+                            }
+                        }
+                        _ => index
+                            .forget_document(tx.conn(), &crate::event::document_id(&c.path), now)
+                            .map_err(|e| tx.sql_err(e))?,
+                    }
+                }
                 if !matches!(c.pending, crate::process::Pending::Nothing) {
                     let previous = tx.segments_of(&c.path)?;
                     complete(&mut c, previous.as_deref());
@@ -862,6 +928,7 @@ impl Committer {
         tx.set_log(state)?;
         tx.commit()?;
         self.index = Some(index);
+        self.prune_if_due()?;
         if let Some(rotated) = self.log.rotate_if_full()? {
             // Durable before the new file receives a line: a power cut never leaves the state
             // behind a rotation.

@@ -501,3 +501,42 @@ fn a_consumer_applying_segments_and_retractions_mirrors_the_folder_over_random_e
         assert_eq!(mirror.view(), folder_view(&env), "round {round}");
     }
 }
+
+#[test]
+fn content_that_left_the_folder_is_forgotten_beyond_dedup_retention_entries() {
+    for (cap, verdict) in [("0", "exact"), ("1", "new")] {
+        let mut env = Env::new();
+        env.settings.push(format!("dedup.retention_entries={cap}"));
+        let page = seed_page();
+        env.write("a.txt", &page);
+        env.ingest_new();
+        // a.txt's text leaves the folder…
+        env.write(
+            "a.txt",
+            "另一篇文章\n\n这是一篇完全不同的文章，讲的是另一件事情，与原来的内容毫无关系。\n",
+        );
+        env.ingest_new();
+        // …and comes back under another name: seen before, unless retention forgot it.
+        env.write("b.txt", &page);
+        let events = env.ingest_new();
+        assert_eq!(
+            document(&events, "b.txt")["dedup"]["status"],
+            verdict,
+            "dedup.retention_entries={cap}"
+        );
+        let conn = rusqlite::Connection::open(&env.state).unwrap();
+        let gone: i64 = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM dedup_exact WHERE gone_at IS NOT NULL) + \
+                 (SELECT COUNT(*) FROM dedup_items WHERE gone_at IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if cap == "1" {
+            assert!(gone <= 1, "{gone} gone rows kept with a cap of 1");
+        } else {
+            assert!(gone > 10, "{gone}: without a cap the old text is kept");
+        }
+    }
+}

@@ -4,8 +4,7 @@
 mod common;
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::harness::*;
@@ -21,35 +20,6 @@ const STAGES: [&str; 7] = [
     "dedup_lookup",
     "commit",
 ];
-
-/// A port nothing listens on now (taken from the kernel, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One HTTP/1.1 request over a plain socket: (status, head, body).
-fn http(port: u16, method: &str, path: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the metrics port");
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a response head");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line: {head}"));
-    (status, head.to_string(), body.to_string())
-}
 
 /// The samples of a scrape: (name, labels as written between the braces, value).
 fn parse(text: &str) -> Vec<(String, String, f64)> {
@@ -233,4 +203,27 @@ fn a_metrics_address_that_cannot_be_used_exits_2_naming_metrics_addr() {
     // Off by default: nothing listens.
     let out = env.ingest();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("metrics listening"));
+}
+
+#[test]
+fn healthz_answers_while_a_client_holds_every_idle_connection_it_can() {
+    let env = Env::new().with("watch.settle_ms=50");
+    let port = free_port();
+    let daemon = env.start_with(&["--metrics", &format!("127.0.0.1:{port}")]);
+    daemon.wait_log(&format!("metrics listening on 127.0.0.1:{port}"), T);
+    // A client opens connections and never sends a request: more than the endpoint serves at once.
+    let idle: Vec<std::net::TcpStream> = (0..100)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    assert!(idle.len() >= 80, "only {} connections opened", idle.len());
+    std::thread::sleep(Duration::from_millis(200));
+    let mut ok = 0;
+    for _ in 0..19 {
+        let (status, _, body) = http(port, "GET", "/healthz");
+        assert_eq!((status, body.as_str()), (200, "ok\n"));
+        ok += 1;
+    }
+    assert_eq!(ok, 19);
+    drop(idle);
+    assert!(daemon.stop().0.success());
 }

@@ -17,8 +17,10 @@
 //!   SQL table it replaces, it keeps at most [`MAX_PER_KEY`] ids per key, the first indexed.
 //!   Signatures are read from `dedup_items` only for the candidates.
 //!
-//! Nothing is ever deleted: the index answers "seen before" for everything ever ingested, also
-//! after the file that held it was changed or removed.
+//! What is forgotten: a row whose document's current version no longer holds it (the file was
+//! changed, removed or failed) is marked gone (`gone_at`), and gone rows are dropped after
+//! `dedup.retention_days` or beyond `dedup.retention_entries` ([`Index::prune`]). Until then, the
+//! index answers "seen before" for content that has left the folder too.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -180,6 +182,27 @@ impl Bands {
         }
     }
 
+    /// Drops `gone` ids from every key (their rows were deleted).
+    fn remove(&mut self, gone: &HashSet<u32>) {
+        if gone.is_empty() {
+            return;
+        }
+        self.merge();
+        let mut w = 0;
+        for r in 0..self.keys.len() {
+            if !gone.contains(&self.ids[r]) {
+                self.keys[w] = self.keys[r];
+                self.ids[w] = self.ids[r];
+                w += 1;
+            }
+        }
+        self.keys.truncate(w);
+        self.ids.truncate(w);
+        self.keys.shrink_to_fit();
+        self.ids.shrink_to_fit();
+        self.reindex();
+    }
+
     /// Moves the recent inserts into the sorted arrays.
     fn merge(&mut self) {
         if self.recent_len == 0 {
@@ -252,6 +275,25 @@ pub struct Index {
     exact: HashSet<u64, Fast>,
     bands: Bands,
     candidates: Vec<u32>,
+    /// Rows (of both tables) whose content is gone from the folder: kept until retention drops
+    /// them ([`Index::prune`]).
+    gone: u64,
+}
+
+/// How long the index remembers content that is no longer in the folder (`dedup.retention_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Rows gone longer than this many seconds are dropped (0: never by age).
+    pub max_age_s: u64,
+    /// At most this many gone rows are kept, the most recently gone (0: no cap).
+    pub max_rows: u64,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Index {
@@ -263,7 +305,150 @@ impl Index {
             exact: HashSet::default(),
             bands: Bands::default(),
             candidates: Vec::new(),
+            gone: 0,
         }
+    }
+
+    /// Rows held for content that is gone from the folder.
+    pub fn gone(&self) -> u64 {
+        self.gone
+    }
+
+    /// Marks every row of `document` gone (at `now`): its version was replaced, removed or
+    /// failed. The rows of the new version are marked present again as they are looked up
+    /// ([`Index::present`]) or inserted.
+    pub fn forget_document(
+        &mut self,
+        conn: &Connection,
+        document: &str,
+        now: i64,
+    ) -> rusqlite::Result<()> {
+        let mut n = 0;
+        for table in ["dedup_exact", "dedup_items"] {
+            n += conn
+                .prepare_cached(&format!(
+                    "UPDATE {table} SET gone_at = ?2 WHERE document = ?1 AND gone_at IS NULL"
+                ))?
+                .execute(params![document, now])?;
+        }
+        self.gone += n as u64;
+        Ok(())
+    }
+
+    /// Marks the rows of `(document, item)` at `level` present again: the fingerprint it holds,
+    /// and its signature.
+    pub fn present(
+        &mut self,
+        conn: &Connection,
+        level: Level,
+        fp: &Fingerprint,
+        document: &str,
+        item: &str,
+    ) -> rusqlite::Result<()> {
+        let exact = conn
+            .prepare_cached(
+                "UPDATE dedup_exact SET gone_at = NULL WHERE level = ?1 AND fp = ?2 \
+                 AND document = ?3 AND gone_at IS NOT NULL",
+            )?
+            .execute(params![level as i64, &fp[..], document])?;
+        let items = conn
+            .prepare_cached(
+                "UPDATE dedup_items SET gone_at = NULL WHERE level = ?1 AND document = ?2 \
+                 AND item = ?3 AND gone_at IS NOT NULL",
+            )?
+            .execute(params![level as i64, document, item])?;
+        self.gone = self.gone.saturating_sub((exact + items) as u64);
+        Ok(())
+    }
+
+    /// A path moved: its rows follow it to its new document id.
+    pub fn rename_document(conn: &Connection, from: &str, to: &str) -> rusqlite::Result<()> {
+        for table in ["dedup_exact", "dedup_items"] {
+            conn.prepare_cached(&format!(
+                "UPDATE {table} SET document = ?2 WHERE document = ?1"
+            ))?
+            .execute(params![from, to])?;
+        }
+        Ok(())
+    }
+
+    /// Whether [`Index::prune`] has work: more gone rows than `retention` keeps, or any at all
+    /// when they may be old enough to drop.
+    pub fn wants_prune(&self, retention: Retention) -> bool {
+        (retention.max_rows > 0 && self.gone > retention.max_rows)
+            || (retention.max_age_s > 0 && self.gone > 0)
+    }
+
+    /// Drops the rows whose content has been gone longer than `retention.max_age_s`, then the
+    /// oldest gone beyond `retention.max_rows`, from the database and from memory. Returns the
+    /// rows dropped.
+    pub fn prune(
+        &mut self,
+        conn: &Connection,
+        now: i64,
+        retention: Retention,
+    ) -> rusqlite::Result<u64> {
+        let mut dropped_tags: Vec<u64> = Vec::new();
+        let mut dropped_ids: HashSet<u32> = HashSet::new();
+        let mut dropped = 0u64;
+        // (table, what identifies a row, its deletion)
+        let mut take = |conn: &Connection, which: &str| -> rusqlite::Result<u64> {
+            let exact: Vec<(i64, Vec<u8>)> = conn
+                .prepare(&format!(
+                    "SELECT level, fp FROM dedup_exact WHERE gone_at IS NOT NULL AND {which}"
+                ))?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (level, fp) in &exact {
+                if let (Some(level), Ok(fp)) =
+                    (Level::from_i64(*level), <[u8; 16]>::try_from(fp.as_slice()))
+                {
+                    dropped_tags.push(tag(level, &fp));
+                }
+            }
+            let ids: Vec<i64> = conn
+                .prepare(&format!(
+                    "SELECT id FROM dedup_items WHERE gone_at IS NOT NULL AND {which}"
+                ))?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            dropped_ids.extend(ids.iter().filter_map(|&id| u32::try_from(id).ok()));
+            let n = conn.execute(
+                &format!("DELETE FROM dedup_exact WHERE gone_at IS NOT NULL AND {which}"),
+                [],
+            )? + conn.execute(
+                &format!("DELETE FROM dedup_items WHERE gone_at IS NOT NULL AND {which}"),
+                [],
+            )?;
+            Ok(n as u64)
+        };
+        if retention.max_age_s > 0 {
+            let cutoff = now.saturating_sub(retention.max_age_s as i64);
+            dropped += take(conn, &format!("gone_at < {cutoff}"))?;
+        }
+        let left = self.gone.saturating_sub(dropped);
+        if retention.max_rows > 0 && left > retention.max_rows {
+            // The gone_at from which rows are kept: the max_rows most recently gone of both
+            // tables together.
+            let keep_from: Option<i64> = conn
+                .query_row(
+                    "SELECT gone_at FROM (SELECT gone_at FROM dedup_exact WHERE gone_at IS NOT \
+                     NULL UNION ALL SELECT gone_at FROM dedup_items WHERE gone_at IS NOT NULL) \
+                     ORDER BY gone_at DESC LIMIT 1 OFFSET ?1",
+                    params![retention.max_rows as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(t) = keep_from {
+                dropped += take(conn, &format!("gone_at <= {t}"))?;
+            }
+        }
+        for t in dropped_tags {
+            self.exact.remove(&t);
+        }
+        self.bands.remove(&dropped_ids);
+        self.gone = self.gone.saturating_sub(dropped);
+        Ok(dropped)
     }
 
     /// Loads the index from the database: every fingerprint's tag, and the band keys of every
@@ -321,6 +506,12 @@ impl Index {
         index.bands.keys.shrink_to_fit();
         index.bands.ids.shrink_to_fit();
         index.bands.reindex();
+        index.gone = conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM dedup_exact WHERE gone_at IS NOT NULL) + \
+             (SELECT COUNT(*) FROM dedup_items WHERE gone_at IS NOT NULL)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64;
         Ok(index)
     }
 
@@ -494,6 +685,77 @@ mod tests {
 
     fn keys(banding: Banding) -> impl Fn(Level, &[u32]) -> Vec<i64> {
         move |_, sig| banding.keys(&Signature(sig.iter().map(|&v| u64::from(v)).collect()), 9)
+    }
+
+    #[test]
+    fn content_gone_from_the_folder_is_forgotten_by_age_and_beyond_the_cap() {
+        let conn = db();
+        let banding = Banding::new(16, 4);
+        let mut index = Index::new(1, 16);
+        let sig: Vec<u32> = (0..16).collect();
+        let keys_of = keys(banding);
+        for (doc, n) in [("doc-a", 1u8), ("doc-b", 2), ("doc-c", 3)] {
+            index
+                .insert_exact(&conn, Level::Segment, &[n; 16], doc, "s")
+                .unwrap();
+            index
+                .insert_near(
+                    &conn,
+                    Level::Segment,
+                    doc,
+                    "s",
+                    &sig,
+                    &keys_of(Level::Segment, &sig),
+                )
+                .unwrap();
+        }
+        // doc-a changed at t=100 but kept its text; doc-b changed at t=100 and lost it; doc-c
+        // changed at t=500 and lost it.
+        index.forget_document(&conn, "doc-a", 100).unwrap();
+        index
+            .present(&conn, Level::Segment, &[1; 16], "doc-a", "s")
+            .unwrap();
+        index.forget_document(&conn, "doc-b", 100).unwrap();
+        index.forget_document(&conn, "doc-c", 500).unwrap();
+        assert_eq!(index.gone(), 4);
+        let reloaded = Index::load(&conn, 1, 16, keys(banding)).unwrap();
+        assert_eq!(reloaded.gone(), 4, "the count survives a restart");
+        // By age: gone for more than 300 s at t=600 is doc-b only.
+        let age = Retention {
+            max_age_s: 300,
+            max_rows: 0,
+        };
+        assert_eq!(index.prune(&conn, 600, age).unwrap(), 2);
+        assert_eq!(index.exact(&conn, Level::Segment, &[2; 16]).unwrap(), None);
+        assert!(index
+            .exact(&conn, Level::Segment, &[1; 16])
+            .unwrap()
+            .is_some());
+        assert!(index
+            .exact(&conn, Level::Segment, &[3; 16])
+            .unwrap()
+            .is_some());
+        let near = index
+            .near(&conn, &keys_of(Level::Segment, &sig), &sig, "doc-x", 0.9)
+            .unwrap()
+            .unwrap();
+        assert_ne!(near.document, "doc-b");
+        // Beyond the cap of one: doc-c's two rows, gone at the same second, go together.
+        let cap = Retention {
+            max_age_s: 0,
+            max_rows: 1,
+        };
+        assert!(index.wants_prune(cap));
+        assert_eq!(index.prune(&conn, 600, cap).unwrap(), 2);
+        assert_eq!(index.gone(), 0);
+        assert_eq!(index.exact(&conn, Level::Segment, &[3; 16]).unwrap(), None);
+        assert!(
+            index
+                .exact(&conn, Level::Segment, &[1; 16])
+                .unwrap()
+                .is_some(),
+            "present content is never dropped"
+        );
     }
 
     #[test]

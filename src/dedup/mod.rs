@@ -308,6 +308,17 @@ pub trait Backend {
         sig: &[u32],
         keys: &[i64],
     ) -> Result<(), Self::Error>;
+    /// The new version of `document` still holds `(level, fp)` as `item`: what the index holds
+    /// of it is present again (for retention; a backend without retention does nothing).
+    fn present(
+        &mut self,
+        _level: Level,
+        _fp: &Fingerprint,
+        _document: &str,
+        _item: &str,
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// The local backend: the in-memory band index over the state database's tables, inside the
@@ -360,6 +371,15 @@ impl Backend for Local<'_> {
         self.index
             .insert_near(self.conn, level, document, item, sig, keys)
     }
+    fn present(
+        &mut self,
+        level: Level,
+        fp: &Fingerprint,
+        document: &str,
+        item: &str,
+    ) -> rusqlite::Result<()> {
+        self.index.present(self.conn, level, fp, document, item)
+    }
 }
 
 /// Looks up one unit, indexes it when it is new, and gives its verdict (None: new).
@@ -381,8 +401,11 @@ fn lookup<B: Backend>(
             )));
         }
         // Seen in this document already (an earlier version or an earlier repeat): its
-        // signature is indexed too.
-        Some(_) => return Ok(None),
+        // signature is indexed too, and it is present again.
+        Some((_, held)) => {
+            backend.present(level, &unit.fp, document, &held)?;
+            return Ok(None);
+        }
         None => {}
     }
     let Some(sig) = &unit.sig else {
@@ -443,6 +466,7 @@ pub fn resolve<B: Backend>(
         };
         let id = e.data["segment"].as_str().unwrap_or_default().to_string();
         if e.data["dedup"]["status"] == "unchanged" {
+            backend.present(Level::Segment, &unit.fp, &a.document, &id)?;
             continue;
         }
         if let Some(v) = lookup(

@@ -75,6 +75,14 @@ const MIGRATIONS: &[&str] = &[
     // not the file the state describes is never cut or appended to.
     "ALTER TABLE log ADD COLUMN file_dev INTEGER;
     ALTER TABLE log ADD COLUMN file_ino INTEGER;",
+    // 8: dedup retention (src/dedup/index.rs): when a row's content left the folder (NULL while
+    // its document still holds it), looked up by document and by age.
+    "ALTER TABLE dedup_exact ADD COLUMN gone_at INTEGER;
+    ALTER TABLE dedup_items ADD COLUMN gone_at INTEGER;
+    CREATE INDEX dedup_exact_document ON dedup_exact(document);
+    CREATE INDEX dedup_items_document ON dedup_items(document, item);
+    CREATE INDEX dedup_exact_gone ON dedup_exact(gone_at) WHERE gone_at IS NOT NULL;
+    CREATE INDEX dedup_items_gone ON dedup_items(gone_at) WHERE gone_at IS NOT NULL;",
 ];
 
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {

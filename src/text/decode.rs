@@ -43,9 +43,18 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeFailure> {
         ));
     }
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        if bytes.len() == bom_len {
+            return Err(fail(
+                FailKind::Empty,
+                format!(
+                    "the file holds only a {} byte-order mark; it is ingested once it has content",
+                    encoding.name()
+                ),
+            ));
+        }
         return decode_strict(encoding, &bytes[bom_len..]);
     }
-    if let Some(encoding) = sniff_utf16(bytes) {
+    if let Some(encoding) = sniff_utf16(bytes).or_else(|| sniff_utf16_text(bytes)) {
         return decode_strict(encoding, bytes);
     }
     let head = &bytes[..bytes.len().min(SNIFF)];
@@ -58,6 +67,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeFailure> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return checked(text.to_string(), UTF_8);
     }
+
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     let guess = detector.guess(None, Utf8Detection::Deny);
@@ -81,6 +91,47 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     } else {
         None
     }
+}
+
+/// UTF-16 without a BOM whose text is mostly Han (so its NUL lane is too thin to see): one of the
+/// two byte orders decodes the start without a stray surrogate into varied text that is almost
+/// all Han, CJK punctuation, full-width forms and ASCII. Bytes in GBK or Big5 read as UTF-16 land
+/// in Hangul, Yi, surrogates and other blocks instead, so they are not taken.
+fn sniff_utf16_text(bytes: &[u8]) -> Option<&'static Encoding> {
+    if !bytes.len().is_multiple_of(2) || bytes.len() < 8 {
+        return None;
+    }
+    let head = &bytes[..bytes.len().min(SNIFF) & !1];
+    let plausible = |units: &mut dyn Iterator<Item = u16>| {
+        let (mut total, mut good, mut han) = (0usize, 0usize, 0usize);
+        let mut distinct = std::collections::HashSet::new();
+        for c in char::decode_utf16(units) {
+            let Ok(c) = c else { return false };
+            total += 1;
+            if distinct.len() < 8 {
+                distinct.insert(c);
+            }
+            let is_han = ('\u{4e00}'..='\u{9fff}').contains(&c);
+            han += usize::from(is_han);
+            good += usize::from(
+                is_han
+                    || matches!(c, '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ffef}'
+                        | '\u{2010}'..='\u{2027}' | ' '..='~' | '\n' | '\r' | '\t'),
+            );
+        }
+        // Text is varied: one unit repeated is a pattern of bytes, not writing.
+        total > 0 && good * 100 >= total * 95 && han * 2 >= total && distinct.len() >= 8
+    };
+    let le = &mut head
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]));
+    if plausible(le) {
+        return Some(UTF_16LE);
+    }
+    let be = &mut head
+        .chunks_exact(2)
+        .map(|p| u16::from_be_bytes([p[0], p[1]]));
+    plausible(be).then_some(UTF_16BE)
 }
 
 fn decode_strict(encoding: &'static Encoding, bytes: &[u8]) -> Result<Decoded, DecodeFailure> {
@@ -179,6 +230,25 @@ mod tests {
             (d.text.as_str(), d.encoding.as_str()),
             ("Plain ASCII text in UTF-16BE", "utf-16be")
         );
+    }
+
+    #[test]
+    fn chinese_utf16_without_a_bom_decodes_in_either_byte_order() {
+        for (name, encode) in [
+            ("utf-16le", u16::to_le_bytes as fn(u16) -> [u8; 2]),
+            ("utf-16be", u16::to_be_bytes),
+        ] {
+            let bytes: Vec<u8> = SAMPLE.encode_utf16().flat_map(encode).collect();
+            let d = decode(&bytes).unwrap();
+            assert_eq!((d.text.as_str(), d.encoding.as_str()), (SAMPLE, name));
+        }
+    }
+
+    #[test]
+    fn a_file_of_only_a_byte_order_mark_is_empty() {
+        for bom in [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]] {
+            assert_eq!(decode(bom).unwrap_err().kind, FailKind::Empty, "{bom:?}");
+        }
     }
 
     #[test]

@@ -36,33 +36,78 @@ pub enum WatchMsg {
 /// and nothing is missed.
 const NOTIFY_QUEUE: usize = 16_384;
 
-/// Runs until `shutdown` turns true or the receiver is gone.
+/// How often the watched folder itself is looked at (removed, or replaced by a new one).
+const ROOT_CHECK: Duration = Duration::from_millis(250);
+
+/// The kernel watch on the folder, and whether the kernel refused it (then the folder is
+/// scanned every `watch.fallback_scan_ms` instead).
+struct KernelWatch {
+    _watcher: Option<notify::RecommendedWatcher>,
+    fallback: bool,
+}
+
+impl KernelWatch {
+    fn start(
+        root: &std::path::Path,
+        ntx: mpsc::Sender<notify::Result<notify::Event>>,
+        fallback_ms: u64,
+    ) -> KernelWatch {
+        let watcher = notify::recommended_watcher(move |res| {
+            let _ = ntx.blocking_send(res);
+        });
+        match watcher {
+            Ok(mut w) => {
+                let fallback = match w.watch(root, RecursiveMode::Recursive) {
+                    Ok(()) => false,
+                    Err(e) => {
+                        report_watch_failure(root, &e, fallback_ms);
+                        true
+                    }
+                };
+                KernelWatch {
+                    _watcher: Some(w),
+                    fallback,
+                }
+            }
+            Err(e) => {
+                report_watch_failure(root, &e, fallback_ms);
+                KernelWatch {
+                    _watcher: None,
+                    fallback: true,
+                }
+            }
+        }
+    }
+}
+
+/// The watched folder's identity (device, inode), or None while it is missing.
+fn folder_id(root: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(root)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Runs until `shutdown` turns true or the receiver is gone. `rescan` changing (SIGHUP) asks
+/// for a full scan.
 pub async fn run(
     root: PathBuf,
     settings: WatchSettings,
     tx: mpsc::Sender<WatchMsg>,
     mut deferred: mpsc::UnboundedReceiver<Vec<PathBuf>>,
     mut shutdown: watch::Receiver<bool>,
+    mut rescan: watch::Receiver<u64>,
 ) {
     let (ntx, mut nrx) = mpsc::channel::<notify::Result<notify::Event>>(NOTIFY_QUEUE);
-    let watcher = notify::recommended_watcher(move |res| {
-        let _ = ntx.blocking_send(res);
-    });
-    let mut fallback = false;
-    let _watcher = match watcher {
-        Ok(mut w) => {
-            if let Err(e) = w.watch(&root, RecursiveMode::Recursive) {
-                fallback = true;
-                report_watch_failure(&root, &e, settings.fallback_scan_ms);
-            }
-            Some(w)
-        }
-        Err(e) => {
-            fallback = true;
-            report_watch_failure(&root, &e, settings.fallback_scan_ms);
-            None
-        }
-    };
+    let mut kernel = KernelWatch::start(&root, ntx.clone(), settings.fallback_scan_ms);
+    let mut fallback = kernel.fallback;
+    // The folder being watched; when it is removed (or removed and made again), the kernel watch
+    // is gone with it: notice, say so (log and /healthz), and watch the new one when it comes.
+    let mut watched = folder_id(&root);
+    let mut missing_since: Option<std::time::SystemTime> = None;
+    let mut last_root_check = Instant::now();
+    let mut rescan_open = true;
 
     let settle_time = Duration::from_millis(settings.settle_ms);
     let mut settle = Settle::new(settle_time, Duration::from_millis(settings.max_wait_ms));
@@ -79,6 +124,12 @@ pub async fn run(
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
+            r = rescan.changed(), if rescan_open => {
+                match r {
+                    Ok(()) => scan_wanted = true,
+                    Err(_) => rescan_open = false,
+                }
+            }
             ev = nrx.recv() => {
                 let Some(ev) = ev else { break };
                 let now = Instant::now();
@@ -117,6 +168,50 @@ pub async fn run(
             }
             _ = ticker.tick() => {
                 let now = Instant::now();
+                if now.duration_since(last_root_check) >= ROOT_CHECK {
+                    last_root_check = now;
+                    let id = folder_id(&root);
+                    if id != watched {
+                        match id {
+                            None => {
+                                let since = std::time::SystemTime::now();
+                                missing_since = Some(since);
+                                let why = format!(
+                                    "the watched folder {} is missing (removed or unmounted) \
+                                     since {}; nothing is ingested until it is back",
+                                    root.display(),
+                                    crate::event::rfc3339(since)
+                                );
+                                tracing::error!("{why}");
+                                crate::metrics::global().health.set_problem(Some(why));
+                            }
+                            Some(_) => {
+                                kernel = KernelWatch::start(
+                                    &root,
+                                    ntx.clone(),
+                                    settings.fallback_scan_ms,
+                                );
+                                fallback = kernel.fallback;
+                                match missing_since.take() {
+                                    Some(since) => tracing::warn!(
+                                        "the watched folder {} is back (it was missing since \
+                                         {}): watching it again and scanning it whole",
+                                        root.display(),
+                                        crate::event::rfc3339(since)
+                                    ),
+                                    None => tracing::warn!(
+                                        "the watched folder {} was replaced by a new one: \
+                                         watching the new one and scanning it whole",
+                                        root.display()
+                                    ),
+                                }
+                                crate::metrics::global().health.set_problem(None);
+                                scan_wanted = true;
+                            }
+                        }
+                        watched = id;
+                    }
+                }
                 let every = if fallback { fallback_every.min(rescan_every) } else { rescan_every };
                 if now.duration_since(last_scan) >= every {
                     scan_wanted = true;
