@@ -132,10 +132,6 @@ impl LabeledGauge {
         lock(&self.0).insert(label.to_string(), GaugeValue::Probe(Arc::new(probe)));
     }
 
-    pub fn remove(&self, label: &str) {
-        lock(&self.0).remove(label);
-    }
-
     pub fn get(&self, label: &str) -> Option<i64> {
         let probe = match lock(&self.0).get(label)? {
             GaugeValue::Value(v) => return Some(*v),

@@ -17,7 +17,7 @@ pub type Fingerprint = [u8; 16];
 pub fn is_kept(c: char) -> bool {
     // The common case first: ASCII, and CJK Unified Ideographs (alphabetic, but the general
     // Unicode table lookup for them is slow).
-    if c.is_ascii_alphanumeric() || ('\u{4e00}'..='\u{9fff}').contains(&c) {
+    if c.is_ascii_alphanumeric() || crate::text::script::is_han(c) {
         return true;
     }
     c.is_alphanumeric()

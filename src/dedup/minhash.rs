@@ -94,7 +94,7 @@ fn by_words(folded: &str) -> bool {
     for c in folded.chars().take(10_000) {
         if c.is_ascii_alphabetic() {
             latin += 1;
-        } else if ('\u{4e00}'..='\u{9fff}').contains(&c) || (c.is_alphabetic() && !c.is_ascii()) {
+        } else if crate::text::script::is_han(c) || (c.is_alphabetic() && !c.is_ascii()) {
             other += 1;
         }
     }

@@ -458,7 +458,7 @@ fn modifier_before(chars: &[char], start: usize, floor: usize) -> Option<Modifie
         let end = start - gap;
         let gap_is_han = chars[end..start]
             .iter()
-            .all(|&c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+            .all(|&c| crate::text::script::is_han(c));
         if !gap_is_han {
             break;
         }

@@ -1,3 +1,4 @@
-//! Where events go. `ndjson` is the durable local log; a NATS sink comes with scale-out.
+//! Where events go: `ndjson`, the durable local log. (In NATS mode the events go to the shared
+//! stream instead, `crate::nats`, and `sluice export` writes them out with the same contract.)
 
 pub mod ndjson;

@@ -111,7 +111,7 @@ fn sniff_utf16_text(bytes: &[u8]) -> Option<&'static Encoding> {
             if distinct.len() < 8 {
                 distinct.insert(c);
             }
-            let is_han = ('\u{4e00}'..='\u{9fff}').contains(&c);
+            let is_han = super::script::is_han(c);
             han += usize::from(is_han);
             good += usize::from(
                 is_han

@@ -26,7 +26,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::normalize::{normalize, Normalized};
-use super::sentence::is_han;
+use super::script::is_han;
 use super::{SegmentKind, Span};
 
 /// One article of a page, with the people and places its layout credits.

@@ -9,6 +9,7 @@
 pub mod decode;
 pub mod layout;
 pub mod normalize;
+pub mod script;
 pub mod sentence;
 pub mod words;
 
@@ -97,7 +98,7 @@ pub fn analyze(text: &str) -> Page {
 pub fn language(text: &str) -> &'static str {
     let (mut han, mut latin) = (0usize, 0usize);
     for c in text.chars().take(20_000) {
-        if ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c) {
+        if script::is_han(c) {
             han += 1;
         } else if c.is_ascii_alphabetic() {
             latin += 1;

@@ -9,6 +9,8 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::script::is_han;
+
 /// Half-open char ranges of the sentences of `text`, in order, trimmed of surrounding whitespace.
 pub fn sentences(text: &str) -> Vec<(usize, usize)> {
     let chars: Vec<char> = text.chars().collect();
@@ -19,11 +21,6 @@ pub fn sentences(text: &str) -> Vec<(usize, usize)> {
         latin_ends(text)
     };
     spans_from_ends(&chars, &ends)
-}
-
-pub(crate) fn is_han(c: char) -> bool {
-    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{f900}'..='\u{faff}'
-        | '\u{20000}'..='\u{2ffff}')
 }
 
 fn is_stop(c: char) -> bool {

@@ -1,0 +1,506 @@
+//! Entities: people, organizations and places, with char spans.
+//!
+//! jieba's part-of-speech tags alone are poor for names (it tags 高新区 as a person and splits
+//! 于秋瑾), so tags are one signal among several:
+//! - places: gazetteers shipped in `data/places/` (provinces with short forms, prefecture-level
+//!   cities, counties and districts, countries, regions), longest match first;
+//! - organizations: a suffix (公司, 集团, 管委会, 高新区, 研究院, 局…) and the name-like words
+//!   before it; well-known names in `data/orgs.txt`; `X董事长` / `X总经理` contexts;
+//! - people: the article's bylines and signatures (from the layout), titles before a name
+//!   (记者 / 通讯员 / 董事长 / 副主任 X), speech verbs after one (X说 / 表示 / 介绍), and jieba's
+//!   `nr` tag on a word that starts with a common surname. A name found once is a name
+//!   everywhere on the page ([`PageNames`]).
+//!
+//! Entities may nest: an organization's name can hold a place (海口 in 海口高新区), and both
+//! are reported. [`outermost`] keeps only the widest, for flat scoring.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use jieba_rs::Tag;
+
+use crate::text::script::is_han as han;
+use crate::text::words::Words;
+
+mod orgs;
+mod people;
+mod places;
+mod text;
+mod words;
+
+use orgs::{known_orgs, suffixed_orgs};
+use people::{context_people, tagged_people};
+use places::places;
+pub use text::tag;
+use text::{toks, Text};
+use words::GAZETTEER;
+pub use words::{is_known_place, warm_up};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityType {
+    Person,
+    Organization,
+    Place,
+}
+
+impl EntityType {
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityType::Person => "person",
+            EntityType::Organization => "organization",
+            EntityType::Place => "place",
+        }
+    }
+}
+
+/// One entity mention, with char offsets into the text it was found in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Entity {
+    pub kind: EntityType,
+    pub text: String,
+    pub char_start: usize,
+    pub char_end: usize,
+}
+
+/// The event form: `{char_end, char_start, text, type}` (keys in order, as every payload object).
+impl Serialize for Entity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            char_end: usize,
+            char_start: usize,
+            text: &'a str,
+            #[serde(rename = "type")]
+            kind: EntityType,
+        }
+        Out {
+            char_end: self.char_end,
+            char_start: self.char_start,
+            text: &self.text,
+            kind: self.kind,
+        }
+        .serialize(serializer)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finders
+
+#[cfg(test)]
+fn slice(chars: &[char], s: usize, e: usize) -> String {
+    chars[s..e].iter().collect()
+}
+
+pub(super) fn entity(kind: EntityType, text: String, s: usize, e: usize) -> Entity {
+    Entity {
+        kind,
+        text,
+        char_start: s,
+        char_end: e,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page level
+
+/// Names a page gives, collected from every segment before entities are reported: a name found
+/// with context once is a name wherever it appears on the page.
+#[derive(Debug, Default, Clone)]
+pub struct PageNames {
+    pub people: HashSet<String>,
+    pub orgs: HashSet<String>,
+}
+
+impl PageNames {
+    /// One automaton for every name of the page: each text is then scanned once, whatever the
+    /// number of names (a per-name search made pages with thousands of names quadratic).
+    pub fn matcher(&self) -> NameMatcher {
+        let mut names: Vec<(&str, EntityType)> = self
+            .people
+            .iter()
+            .map(|n| (n.as_str(), EntityType::Person))
+            .chain(
+                self.orgs
+                    .iter()
+                    .map(|n| (n.as_str(), EntityType::Organization)),
+            )
+            .filter(|(n, _)| !n.is_empty())
+            .collect();
+        names.sort();
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(names.iter().map(|(n, _)| n))
+            .ok();
+        NameMatcher {
+            names: names
+                .into_iter()
+                .map(|(n, k)| (n.to_string(), n.chars().count(), k))
+                .collect(),
+            automaton,
+        }
+    }
+}
+
+/// Every name of a page, found in one pass over a text ([`PageNames::matcher`]).
+pub struct NameMatcher {
+    /// (name, its length in chars, its kind), by pattern id.
+    names: Vec<(String, usize, EntityType)>,
+    automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+impl NameMatcher {
+    /// Every occurrence of every name in `text` (overlapping ones included), as people and
+    /// organizations.
+    fn find(&self, text: &str, people: &mut Vec<Entity>, orgs: &mut Vec<Entity>) {
+        let Some(ac) = &self.automaton else { return };
+        // Matches come in the order they end: char offsets are counted on from the last one.
+        let (mut byte, mut chars) = (0usize, 0usize);
+        for m in ac.find_overlapping_iter(text) {
+            chars += text[byte..m.end()].chars().count();
+            byte = m.end();
+            let (name, n, kind) = &self.names[m.pattern().as_usize()];
+            let e = entity(*kind, name.clone(), chars - n, chars);
+            match kind {
+                EntityType::Person => people.push(e),
+                _ => orgs.push(e),
+            }
+        }
+    }
+}
+
+/// What one text yields before page-level names are applied (its chars and tokens are not
+/// kept: only what the second pass needs).
+pub struct Found<'a> {
+    text: &'a str,
+    places: Vec<Entity>,
+    orgs: Vec<Entity>,
+    people: Vec<Entity>,
+    /// People by jieba's `nr` tag alone (used only when asked: see [`Found::resolve`]).
+    tagged: Vec<Entity>,
+}
+
+/// First pass over one text, given its tags from [`tag`]: places, organizations, people with
+/// context. `credited` are names the layout credits (bylines, signatures), always people.
+pub fn find_tagged<'a>(text: &'a str, tags: &[Tag<'a>], credited: &[String]) -> Found<'a> {
+    let t = Text::new(text, toks(tags));
+    let places = places(&t);
+    let mut orgs = suffixed_orgs(&t, &places);
+    orgs.extend(known_orgs(&t));
+    let (mut people, title_orgs) = context_people(&t, &orgs, &places);
+    orgs.extend(title_orgs);
+    for name in credited {
+        people.extend(occurrences(&t, name, EntityType::Person));
+    }
+    Found {
+        text,
+        tagged: tagged_people(&t.toks),
+        places,
+        orgs,
+        people,
+    }
+}
+
+impl<'a> Found<'a> {
+    /// What [`find_tagged`] found in one piece of a long text, then in the next: `later` was
+    /// found in the text's piece that starts `offset` chars in; `text` is the whole text.
+    pub fn join(mut self, text: &'a str, later: Found<'a>, offset: usize) -> Found<'a> {
+        let shift = |v: Vec<Entity>| {
+            v.into_iter().map(move |mut e| {
+                e.char_start += offset;
+                e.char_end += offset;
+                e
+            })
+        };
+        self.text = text;
+        self.places.extend(shift(later.places));
+        self.orgs.extend(shift(later.orgs));
+        self.people.extend(shift(later.people));
+        self.tagged.extend(shift(later.tagged));
+        self
+    }
+
+    /// Adds what this text names to the page's names.
+    pub fn collect(&self, names: &mut PageNames) {
+        names
+            .people
+            .extend(self.people.iter().map(|e| e.text.clone()));
+        names.orgs.extend(self.orgs.iter().map(|e| e.text.clone()));
+    }
+
+    /// Second pass: every entity of the text, page names applied, overlaps settled.
+    pub fn resolve(self, names: &NameMatcher, use_tags: bool) -> Vec<Entity> {
+        let Found {
+            text,
+            places,
+            mut orgs,
+            mut people,
+            tagged,
+        } = self;
+        names.find(text, &mut people, &mut orgs);
+        if use_tags {
+            people.extend(tagged);
+        }
+        let (known, orgs): (Vec<Entity>, Vec<Entity>) = orgs
+            .into_iter()
+            .partition(|o| GAZETTEER.orgs.contains(&o.text));
+        settle(orgs, known, places, people)
+    }
+}
+
+/// Every occurrence of `name` in the text, overlapping ones included, by char offsets.
+fn occurrences(t: &Text, name: &str, kind: EntityType) -> Vec<Entity> {
+    let Some(first) = name.chars().next() else {
+        return Vec::new();
+    };
+    let n = name.chars().count();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(p) = t.text.get(from..).and_then(|rest| rest.find(name)) {
+        let b = from + p;
+        // A match of a whole string starts on a char boundary.
+        if let Ok(i) = t.bytes.binary_search(&b) {
+            out.push(entity(kind, name.to_string(), i, i + n));
+        }
+        from = b + first.len_utf8();
+    }
+    out
+}
+
+/// Spans, sorted by start, answering "does anything here overlap [a, b)?" in O(log n).
+struct Spans {
+    starts: Vec<usize>,
+    /// The largest end among the spans up to each index.
+    max_end: Vec<usize>,
+}
+
+impl Spans {
+    fn new<'a>(spans: impl Iterator<Item = &'a Entity>) -> Spans {
+        let mut v: Vec<(usize, usize)> = spans.map(|e| (e.char_start, e.char_end)).collect();
+        v.sort_unstable();
+        let mut max = 0;
+        let max_end = v
+            .iter()
+            .map(|&(_, e)| {
+                max = max.max(e);
+                max
+            })
+            .collect();
+        Spans {
+            starts: v.into_iter().map(|(s, _)| s).collect(),
+            max_end,
+        }
+    }
+
+    fn overlaps(&self, a: usize, b: usize) -> bool {
+        let before_b = self.starts.partition_point(|&s| s < b);
+        before_b > 0 && self.max_end[before_b - 1] > a
+    }
+}
+
+/// Whether a sorted list holds a value strictly between `a` and `b`.
+fn any_between(sorted: &[usize], a: usize, b: usize) -> bool {
+    let i = sorted.partition_point(|&x| x <= a);
+    sorted.get(i).is_some_and(|&x| x < b)
+}
+
+/// Overlaps: organizations win over people and keep the places inside them; a person never
+/// overlaps a place or an organization; duplicates go; order is by position. Each rule is a
+/// lookup in sorted spans, so a text with many entities costs n log n, not n².
+fn settle(
+    orgs: Vec<Entity>,
+    known: Vec<Entity>,
+    places: Vec<Entity>,
+    people: Vec<Entity>,
+) -> Vec<Entity> {
+    let span = |e: &Entity| (e.char_start, e.char_end);
+    let mut orgs = widest(orgs);
+    let org_spans: HashSet<(usize, usize)> = orgs.iter().map(span).collect();
+    orgs.extend(known.into_iter().filter(|k| !org_spans.contains(&span(k))));
+    let place_spans: HashSet<(usize, usize)> = places.iter().map(span).collect();
+    orgs.retain(|o| !place_spans.contains(&span(o)));
+    let taken = Spans::new(orgs.iter().chain(places.iter()));
+    let people: Vec<Entity> = widest(people)
+        .into_iter()
+        .filter(|p| !taken.overlaps(p.char_start, p.char_end))
+        .collect();
+    // A place that straddles an organization's edge (an organization starts or ends strictly
+    // inside it) was a misreading.
+    let mut starts: Vec<usize> = orgs.iter().map(|o| o.char_start).collect();
+    let mut ends: Vec<usize> = orgs.iter().map(|o| o.char_end).collect();
+    starts.sort_unstable();
+    ends.sort_unstable();
+    let places: Vec<Entity> = places
+        .into_iter()
+        .filter(|p| {
+            !any_between(&starts, p.char_start, p.char_end)
+                && !any_between(&ends, p.char_start, p.char_end)
+        })
+        .collect();
+    let mut all: Vec<Entity> = orgs.into_iter().chain(places).chain(people).collect();
+    all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
+    all.dedup();
+    all
+}
+
+/// Of overlapping mentions of one kind, the widest.
+fn widest(mut v: Vec<Entity>) -> Vec<Entity> {
+    v.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end)));
+    let mut out: Vec<Entity> = Vec::new();
+    for e in v {
+        if out.last().is_some_and(|o| e.char_start < o.char_end) {
+            continue;
+        }
+        out.push(e);
+    }
+    out
+}
+
+/// Entities of several texts of one page (segments), with page-level names applied.
+pub fn page_entities(
+    texts: &[(&str, &[String])],
+    words: &Words,
+    use_tags: bool,
+) -> Vec<Vec<Entity>> {
+    let tags: Vec<Vec<Tag>> = texts.iter().map(|(t, _)| tag(words, t)).collect();
+    page_entities_tagged(texts, &tags, use_tags)
+}
+
+/// [`page_entities`] with each text's tags from [`tag`] (`tags[i]` for `texts[i]`).
+pub fn page_entities_tagged<'a>(
+    texts: &[(&'a str, &[String])],
+    tags: &[Vec<Tag<'a>>],
+    use_tags: bool,
+) -> Vec<Vec<Entity>> {
+    let found: Vec<Found> = texts
+        .iter()
+        .zip(tags)
+        .map(|((t, credited), tags)| find_tagged(t, tags, credited))
+        .collect();
+    resolve_page(found, use_tags)
+}
+
+/// The second pass over a page's texts ([`find_tagged`] of each): every name found anywhere on
+/// the page is looked for in every text.
+pub fn resolve_page(found: Vec<Found>, use_tags: bool) -> Vec<Vec<Entity>> {
+    let mut names = PageNames::default();
+    for f in &found {
+        f.collect(&mut names);
+    }
+    let matcher = names.matcher();
+    found
+        .into_iter()
+        .map(|f| f.resolve(&matcher, use_tags))
+        .collect()
+}
+
+/// Entities of one text on its own.
+pub fn entities(text: &str, words: &Words) -> Vec<Entity> {
+    page_entities(&[(text, &[])], words, true)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+/// The widest non-overlapping entities, for flat (one label per character) scoring.
+pub fn outermost(entities: &[Entity]) -> Vec<Entity> {
+    widest(entities.to_vec())
+}
+
+/// The jieba-only baseline: `nr` → person, `ns` → place, `nt` → organization.
+pub fn jieba_baseline(text: &str, words: &Words) -> Vec<Entity> {
+    tag(words, text)
+        .into_iter()
+        .filter_map(|t| {
+            let kind = match t.tag {
+                "nr" => EntityType::Person,
+                "ns" => EntityType::Place,
+                "nt" => EntityType::Organization,
+                _ => return None,
+            };
+            Some(entity(kind, t.word.to_string(), t.start, t.end))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::words::shared;
+
+    fn of(kind: EntityType, text: &str) -> Vec<String> {
+        entities(text, shared())
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.text)
+            .collect()
+    }
+
+    #[test]
+    fn places_from_the_gazetteer_with_short_forms() {
+        let p = of(
+            EntityType::Place,
+            "江苏省常州市和广西壮族自治区桂林市七星区,以及美国和日本",
+        );
+        for want in [
+            "江苏省",
+            "常州市",
+            "广西壮族自治区",
+            "桂林市",
+            "七星区",
+            "美国",
+            "日本",
+        ] {
+            assert!(p.contains(&want.to_string()), "{want} missing from {p:?}");
+        }
+        assert!(of(EntityType::Place, "他在河南山区工作").contains(&"河南".to_string()));
+        assert!(!of(EntityType::Place, "世界和平").contains(&"和平".to_string()));
+    }
+
+    #[test]
+    fn organizations_by_suffix_stop_at_verbs_and_function_words() {
+        let o = of(
+            EntityType::Organization,
+            "活动由星河电子科技有限公司和华夏重工集团共同举办。",
+        );
+        assert!(o.contains(&"星河电子科技有限公司".to_string()), "{o:?}");
+        assert!(o.contains(&"华夏重工集团".to_string()), "{o:?}");
+        assert!(of(EntityType::Organization, "形成“前区后厂”格局").is_empty());
+    }
+
+    #[test]
+    fn people_from_titles_and_speech_verbs() {
+        let text = "东方机械公司总经理李建国说,今年订单增加。";
+        assert_eq!(of(EntityType::Person, text), vec!["李建国".to_string()]);
+        let text = "“我们很满意。”张红梅表示。";
+        assert_eq!(of(EntityType::Person, text), vec!["张红梅".to_string()]);
+    }
+
+    #[test]
+    fn a_name_credited_by_the_layout_is_a_person() {
+        let found = page_entities(
+            &[(
+                "本报讯 (特约通讯员 欧阳小雨) 会议召开。",
+                &["欧阳小雨".to_string()],
+            )],
+            shared(),
+            false,
+        );
+        let people: Vec<&str> = found[0]
+            .iter()
+            .filter(|e| e.kind == EntityType::Person)
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(people, vec!["欧阳小雨"]);
+    }
+
+    #[test]
+    fn spans_point_into_the_text() {
+        let text = "据新华社报道,北京市海淀区的清华大学举行活动。";
+        let chars: Vec<char> = text.chars().collect();
+        for e in entities(text, shared()) {
+            assert_eq!(slice(&chars, e.char_start, e.char_end), e.text);
+        }
+    }
+}
