@@ -91,13 +91,14 @@ fn main() {
         );
         let started = Instant::now();
         let tx = conn.transaction().expect("begin");
-        sluice::dedup::resolve(
+        sluice::commit::resolve(
+            &mut c,
+            None,
             &dedup,
             &mut sluice::dedup::Local {
                 index: &mut idx,
                 conn: &tx,
             },
-            &mut c,
         )
         .expect("resolve");
         tx.commit().expect("commit");

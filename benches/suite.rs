@@ -148,13 +148,14 @@ fn stages(c: &Corpus, t: &mut Table) {
             let mut index = dedup.load_index(&conn).expect("load index");
             let tx = conn.transaction().expect("begin");
             for mut c in with {
-                sluice::dedup::resolve(
+                sluice::commit::resolve(
+                    &mut c,
+                    None,
                     &dedup,
                     &mut sluice::dedup::Local {
                         index: &mut index,
                         conn: &tx,
                     },
-                    &mut c,
                 )
                 .expect("resolve");
             }

@@ -36,7 +36,7 @@ impl From<PipelineError> for CommandError {
 /// What the signals tell the stages: stop (SIGINT, SIGTERM), or look at everything again
 /// (SIGHUP, counted).
 pub struct Signals {
-    pub shutdown: watch::Receiver<bool>,
+    pub shutdown: crate::shutdown::Shutdown,
     pub rescan: watch::Receiver<u64>,
 }
 
@@ -44,7 +44,7 @@ pub struct Signals {
 /// rescan: a daemon whose terminal went away, or whose operator wants it to look again (after
 /// fixing permissions, say), carries on instead of dying mid-commit.
 fn on_signals() -> Signals {
-    let (tx, shutdown) = watch::channel(false);
+    let (trigger, shutdown) = crate::shutdown::Shutdown::new();
     let (rescan_tx, rescan) = watch::channel(0u64);
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
@@ -55,7 +55,7 @@ fn on_signals() -> Signals {
         ) else {
             tracing::error!("cannot install signal handlers: stop sluice with SIGKILL");
             // Keep the senders: dropping them would read as "stop" everywhere.
-            let _keep = rescan_tx;
+            let _keep = (rescan_tx, trigger);
             std::future::pending::<()>().await;
             return;
         };
@@ -72,7 +72,7 @@ fn on_signals() -> Signals {
                 }
             }
         }
-        let _ = tx.send(true);
+        trigger.fire();
         // The rescan sender lives on with the task's end; a closed channel reads as no rescan.
         drop(rescan_tx);
     });
@@ -81,7 +81,7 @@ fn on_signals() -> Signals {
 
 /// The stop signal alone, for commands that do not watch.
 fn shutdown_on_signals() -> watch::Receiver<bool> {
-    on_signals().shutdown
+    on_signals().shutdown.receiver()
 }
 
 /// The `/metrics` and `/healthz` endpoint of a command; it stops when this is dropped.

@@ -21,17 +21,23 @@
 
 pub mod budget;
 pub mod commands;
+pub mod commit;
 pub mod config;
 pub mod cpu;
 pub mod dedup;
 pub mod detect;
+pub mod error;
 pub mod event;
 pub mod extract;
 pub mod lock;
 pub mod metrics;
 pub mod nats;
+pub mod own;
 pub mod pipeline;
 pub mod process;
+pub mod progress;
+pub mod schedule;
+pub mod shutdown;
 pub mod sink;
 pub mod store;
 pub mod text;

@@ -422,40 +422,6 @@ fn articles_table(articles: &[text::Article], extracted: &PageExtraction) -> Val
     Value::Array(rows)
 }
 
-/// Completes a committable from the committed segments of its path (`previous`, None when the
-/// path was not tracked): `unchanged` marks and `retracted` lists.
-pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
-    let previous = previous.unwrap_or(&[]);
-    match &c.pending {
-        Pending::Nothing => {}
-        Pending::RetractAll => {
-            if let Some(e) = c.events.first_mut() {
-                e.data["retracted"] = json!(previous);
-            }
-        }
-        Pending::Version { segments } => {
-            let before: std::collections::HashSet<&str> =
-                previous.iter().map(String::as_str).collect();
-            let now: std::collections::HashSet<&str> =
-                segments.iter().map(String::as_str).collect();
-            for e in c.events.iter_mut().filter(|e| e.kind == event::SEGMENT) {
-                let id = e.data["segment"].as_str().unwrap_or_default();
-                if before.contains(id) {
-                    e.data["dedup"]["status"] = json!("unchanged");
-                }
-            }
-            let retracted: Vec<&str> = previous
-                .iter()
-                .map(String::as_str)
-                .filter(|id| !now.contains(id))
-                .collect();
-            if let Some(doc) = c.events.last_mut() {
-                doc.data["retracted"] = json!(retracted);
-            }
-        }
-    }
-}
-
 /// The UTC calendar date of a file's mtime: the last resort for the reference date.
 fn mtime_date(ns: i64) -> time::Date {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ns))
@@ -514,7 +480,7 @@ mod tests {
             panic!()
         };
         let mut new = process(Job::Version(version("甲。\n\n丙。\n", Some("x"))));
-        complete(&mut new, Some(&old_ids));
+        crate::commit::complete(&mut new, Some(&old_ids));
         assert_eq!(new.events[0].kind, event::FILE_CHANGED);
         assert_eq!(new.events[0].data["previous_sha256"], "x");
         assert_eq!(new.events[1].data["dedup"]["status"], "unchanged");

@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use common::schema::validate_line;
+use sluice::commit::complete;
 use sluice::detect::{FailKind, Failure, FileVersion, Job};
 use sluice::event::{self, now_rfc3339, source_uri, write_line};
-use sluice::process::{complete, process, Committable, Pending};
+use sluice::process::{process, Committable, Pending};
 use sluice::store::StatIdentity;
 
 /// The sample newspaper page shipped in `seeds/`.

@@ -7,12 +7,13 @@
 //!
 //! The work is split in two, like the rest of the pipeline: [`analyze`] computes fingerprints and
 //! signatures (and their band keys) of one version on a worker thread (CPU work, in parallel), and
-//! [`resolve`] looks them up in the committer's in-memory [`Index`] and indexes what is new, in the
-//! committer's transaction (sequential, so of two identical files in one group the first is `new`
-//! and the second `exact`, always).
+//! [`verdicts`] looks them up in the committer's in-memory [`Index`] and indexes what is new, in
+//! the committer's transaction (sequential, so of two identical files in one group the first is
+//! `new` and the second `exact`, always). It returns typed [`Verdicts`]; putting them into events
+//! is the commit step's work (`crate::commit`): this module knows nothing of the event format.
 //!
 //! Verdicts, in order of precedence, for each segment: `unchanged` (in this path's previous
-//! version; set by [`crate::process::complete`]), `exact` (same fingerprint first seen in another
+//! version; told by the caller), `exact` (same fingerprint first seen in another
 //! document), `near` (estimated Jaccard ≥ threshold with a text of another document; the best one
 //! is reported), else `new`. Matches inside the same document are not reported: a document's own
 //! history is told by `unchanged` and `retracted`.
@@ -24,11 +25,7 @@ pub mod minhash;
 
 use std::time::Instant;
 
-use serde_json::{json, Value};
-
 use crate::config::{DedupLevel, DedupSettings};
-use crate::event;
-use crate::process::Committable;
 use crate::text::Page;
 use fingerprint::Fingerprint;
 pub use index::Index;
@@ -261,11 +258,7 @@ pub fn compact(sig: &Signature) -> Compact {
     sig.0.iter().map(|&v| v as u32).collect()
 }
 
-/// A verdict as the events carry it.
-fn verdict(status: &str, of: Option<&str>, similarity: Option<f64>) -> Value {
-    json!({"status": status, "of": of, "similarity": similarity.map(round4)})
-}
-
+/// A similarity as the events carry it: four decimals.
 fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
@@ -276,7 +269,7 @@ pub fn article_ref(document: &str, index: usize) -> String {
 }
 
 /// Where the dedup verdicts come from: the local index in the state database, or the shared one
-/// in NATS JetStream KV. Lookups and inserts of one version happen in one call of [`resolve`].
+/// in NATS JetStream KV. Lookups and inserts of one version happen in one call of [`verdicts`].
 pub trait Backend {
     type Error;
     /// The document of another tracked path whose current version has exactly these bytes.
@@ -382,6 +375,43 @@ impl Backend for Local<'_> {
     }
 }
 
+/// How a text was found again: a copy of another document's text, or a near copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Exact,
+    Near,
+}
+
+/// The verdict on one text that is not new: what it repeats, and how closely.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub status: Status,
+    /// The segment id, article reference or document id it repeats.
+    pub of: String,
+    pub similarity: f64,
+}
+
+/// The verdicts on one version, level by level (None: new, or `unchanged` for a segment the
+/// caller said so of).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Verdicts {
+    /// The whole file is a byte copy of this tracked document: nothing else was looked up.
+    pub copy_of: Option<String>,
+    pub document: Option<Verdict>,
+    pub articles: Vec<Option<Verdict>>,
+    pub segments: Vec<Option<Verdict>>,
+    /// Time the lookups took, ms.
+    pub index_ms: f64,
+}
+
+/// What the caller knows of a version's segments that the index needs: each one's id (the
+/// item it is indexed under) and whether it is `unchanged` from the path's previous version.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentsSeen {
+    pub ids: Vec<String>,
+    pub unchanged: Vec<bool>,
+}
+
 /// Looks up one unit, indexes it when it is new, and gives its verdict (None: new).
 fn lookup<B: Backend>(
     dedup: &Dedup,
@@ -391,14 +421,14 @@ fn lookup<B: Backend>(
     document: &str,
     item: &str,
     report: &dyn Fn(&str, &str) -> String,
-) -> Result<Option<Value>, B::Error> {
+) -> Result<Option<Verdict>, B::Error> {
     match backend.claim_exact(level, &unit.fp, document, item)? {
         Some((holder, held)) if holder != document => {
-            return Ok(Some(verdict(
-                "exact",
-                Some(&report(&holder, &held)),
-                Some(1.0),
-            )));
+            return Ok(Some(Verdict {
+                status: Status::Exact,
+                of: report(&holder, &held),
+                similarity: 1.0,
+            }));
         }
         // Seen in this document already (an earlier version or an earlier repeat): its
         // signature is indexed too, and it is present again.
@@ -414,95 +444,75 @@ fn lookup<B: Backend>(
     let threshold = dedup.settings.threshold;
     let found = backend.near(level, &unit.keys, sig, document, threshold)?;
     backend.insert_near(level, document, item, sig, &unit.keys)?;
-    Ok(found.map(|m| {
-        verdict(
-            "near",
-            Some(&report(&m.document, &m.item)),
-            Some(m.similarity),
-        )
+    Ok(found.map(|m| Verdict {
+        status: Status::Near,
+        of: report(&m.document, &m.item),
+        similarity: round4(m.similarity),
     }))
 }
 
-/// Fills the `dedup` objects of a version's events from the index, and indexes what is new (in
-/// `index` and in the database through `conn`: if the transaction is rolled back, `index` must be
-/// loaded again).
-/// Runs after [`crate::process::complete`] so `unchanged` marks are already set. A version whose
-/// bytes equal another tracked file's loses its segment events (the document event says
-/// `exact` and names that document).
-pub fn resolve<B: Backend>(
+/// The verdicts on one version's texts from the index, indexing what is new (through
+/// `backend`: for the local index, if the transaction is rolled back, the index must be loaded
+/// again). A version whose bytes equal another tracked file's is a copy and nothing else is
+/// looked up. `seen` says which segments are `unchanged` (not looked up, marked present).
+pub fn verdicts<B: Backend>(
     dedup: &Dedup,
     backend: &mut B,
-    c: &mut Committable,
-) -> Result<(), B::Error> {
-    let Some(a) = c.dedup.take() else {
-        return Ok(());
-    };
+    a: &Analysis,
+    path: &str,
+    seen: &SegmentsSeen,
+) -> Result<Verdicts, B::Error> {
     let started = Instant::now();
-    let doc_pos = c
-        .events
-        .iter()
-        .rposition(|e| e.kind == event::DOCUMENT_INGESTED);
-    let Some(doc_pos) = doc_pos else {
-        return Ok(());
-    };
-    if let Some(of) = backend.tracked_copy(&a.version, &c.path)? {
-        c.events.retain(|e| e.kind != event::SEGMENT);
-        if let Some(doc) = c.events.last_mut() {
-            doc.data["dedup"] = verdict("exact", Some(&of), Some(1.0));
-            if let Some(articles) = doc.data["articles"].as_array_mut() {
-                for (i, art) in articles.iter_mut().enumerate() {
-                    art["dedup"] = verdict("exact", Some(&article_ref(&of, i)), Some(1.0));
-                }
-            }
-            set_timing(&mut doc.data, &a, started);
-        }
-        return Ok(());
+    let mut out = Verdicts::default();
+    if let Some(of) = backend.tracked_copy(&a.version, path)? {
+        out.copy_of = Some(of);
+        out.index_ms = started.elapsed().as_secs_f64() * 1000.0;
+        return Ok(out);
     }
-    let segment_ref = |_: &str, item: &str| item.to_string();
-    let mut units = a.segments.iter();
-    for e in c.events.iter_mut().filter(|e| e.kind == event::SEGMENT) {
-        let Some(Some(unit)) = units.next() else {
+    let as_is = |_: &str, item: &str| item.to_string();
+    for (i, unit) in a.segments.iter().enumerate() {
+        let Some(unit) = unit else {
+            out.segments.push(None);
             continue;
         };
-        let id = e.data["segment"].as_str().unwrap_or_default().to_string();
-        if e.data["dedup"]["status"] == "unchanged" {
-            backend.present(Level::Segment, &unit.fp, &a.document, &id)?;
+        let id = seen.ids.get(i).map_or("", String::as_str);
+        if seen.unchanged.get(i).copied().unwrap_or(false) {
+            backend.present(Level::Segment, &unit.fp, &a.document, id)?;
+            out.segments.push(None);
             continue;
         }
-        if let Some(v) = lookup(
+        let v = lookup(
             dedup,
             backend,
             Level::Segment,
             unit,
             &a.document,
-            &id,
-            &segment_ref,
-        )? {
-            e.data["dedup"] = v;
-        }
+            id,
+            &as_is,
+        )?;
+        out.segments.push(v);
     }
-    let doc = &mut c.events[doc_pos].data;
-    let as_is = |_: &str, item: &str| item.to_string();
-    if let Some(articles) = doc["articles"].as_array_mut() {
-        for (i, (art, unit)) in articles.iter_mut().zip(&a.articles).enumerate() {
-            let Some(unit) = unit else { continue };
-            let item = article_ref(&a.document, i);
-            if let Some(v) = lookup(
-                dedup,
-                backend,
-                Level::Article,
-                unit,
-                &a.document,
-                &item,
-                &as_is,
-            )? {
-                art["dedup"] = v;
+    for (i, unit) in a.articles.iter().enumerate() {
+        let v = match unit {
+            Some(unit) => {
+                let item = article_ref(&a.document, i);
+                lookup(
+                    dedup,
+                    backend,
+                    Level::Article,
+                    unit,
+                    &a.document,
+                    &item,
+                    &as_is,
+                )?
             }
-        }
+            None => None,
+        };
+        out.articles.push(v);
     }
     if let Some(unit) = &a.whole {
         let holder = |document: &str, _: &str| document.to_string();
-        if let Some(v) = lookup(
+        out.document = lookup(
             dedup,
             backend,
             Level::Document,
@@ -510,20 +520,10 @@ pub fn resolve<B: Backend>(
             &a.document,
             &a.version,
             &holder,
-        )? {
-            doc["dedup"] = v;
-        }
+        )?;
     }
-    set_timing(doc, &a, started);
-    Ok(())
-}
-
-fn set_timing(doc: &mut Value, a: &Analysis, started: Instant) {
-    let index_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if doc["timings_ms"].is_object() {
-        doc["timings_ms"]["dedup"] = json!(a.ms);
-        doc["timings_ms"]["dedup_index"] = json!(index_ms);
-    }
+    out.index_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(out)
 }
 
 #[cfg(test)]

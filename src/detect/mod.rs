@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub mod fence;
+pub mod stage;
 
 pub use crate::event::FailKind;
 
@@ -80,6 +81,26 @@ pub enum Job {
     Failed(Failure),
 }
 
+impl Job {
+    /// The path the job is about (for a move, the new one).
+    pub fn path(&self) -> &str {
+        match self {
+            Job::Version(v) => &v.path,
+            Job::Moved { to, .. } => to,
+            Job::Removed { path, .. } | Job::Restat { path, .. } => path,
+            Job::Failed(f) => &f.path,
+        }
+    }
+
+    /// The paths the job changes: one, or both of a move's.
+    pub fn paths(&self) -> Vec<&str> {
+        match self {
+            Job::Moved { from, to, .. } => vec![from, to],
+            other => vec![other.path()],
+        }
+    }
+}
+
 /// A file that could not be taken in; `kind` is the `error.kind` of `sluice.document.failed`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
@@ -117,7 +138,7 @@ pub struct Detector {
     /// File content one look keeps in memory; past it, versions are read again when handed on.
     keep_max: u64,
     /// Set on shutdown: a long look stops early (its results are abandoned with the process).
-    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    stop: Option<crate::shutdown::Shutdown>,
 }
 
 /// File content one look keeps in memory by default (see [`Detector::keep_at_most`]).
@@ -218,7 +239,7 @@ impl Detector {
     }
 
     /// Lets a long look end early when `stop` is set.
-    pub fn stop_on(mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Detector {
+    pub fn stop_on(mut self, stop: crate::shutdown::Shutdown) -> Detector {
         self.stop = Some(stop);
         self
     }
@@ -329,11 +350,7 @@ impl Detector {
         let mut gone: Vec<(String, Option<String>)> = Vec::new();
         let mut found: Vec<(String, Outcome)> = Vec::new();
         for (rel, cand) in candidates {
-            if self
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
-            {
+            if self.stop.as_ref().is_some_and(|s| s.is_requested()) {
                 return Detected::default();
             }
             let outcome = self.inspect(&rel, &cand);

@@ -54,6 +54,8 @@ pub enum NatsError {
     Setting(String),
     #[error("{0}")]
     Other(String),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl NatsError {

@@ -6,8 +6,6 @@
 //! message ids, dropped by the stream), and never gives one change number to two contents.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use async_nats::jetstream::context::Publish;
 use tokio::sync::mpsc;
@@ -15,7 +13,6 @@ use tokio::sync::mpsc;
 use super::job::{self, Kind, Meta, Stat};
 use super::{NatsError, Shared};
 use crate::detect::Job;
-use crate::pipeline::PipelineError;
 use crate::process::process;
 use crate::store::{FileRecord, FileStatus, OutboxJob, StateOp, Store};
 
@@ -70,6 +67,48 @@ pub fn new_incarnation(state: &std::path::Path) -> String {
     hex::encode(&h.finalize()[..12])
 }
 
+/// Sets up this process as a watcher node: connects, claims the node's name for this state
+/// database, and makes the publisher that records and publishes jobs (`progress` is told of
+/// each group).
+pub async fn start(
+    settings: &crate::config::Settings,
+    mut store: Store,
+    source: String,
+    stop: crate::shutdown::Shutdown,
+    on_group: Box<dyn Fn(u64, u64) + Send>,
+) -> Result<Publisher, NatsError> {
+    let node = settings.nats.node_name();
+    let shared = super::connect(&settings.nats, &format!("sluice-node-{node}")).await?;
+    let state = &settings.state.file;
+    let incarnation = store.fact_or_insert("nats.incarnation", || new_incarnation(state))?;
+    claim_node(&shared, &node, &incarnation, state).await?;
+    // Within what the server takes in one message, with room for the metadata.
+    let server_max = shared.client.server_info().max_payload as u64;
+    let inline_max = settings
+        .nats
+        .inline_max_bytes
+        .min(server_max.saturating_sub(64 * 1024));
+    Ok(Publisher {
+        out: Outbox {
+            shared,
+            node,
+            source,
+            inline_max,
+            stop,
+        },
+        store,
+        group_max: settings.pipeline.group_commit_max,
+        on_group,
+    })
+}
+
+impl Publisher {
+    /// This node's name.
+    pub fn node(&self) -> &str {
+        &self.out.node
+    }
+}
+
 pub struct Publisher {
     pub out: Outbox,
     pub store: Store,
@@ -84,7 +123,7 @@ pub struct Outbox {
     pub node: String,
     pub source: String,
     pub inline_max: u64,
-    pub stop: Arc<AtomicBool>,
+    pub stop: crate::shutdown::Shutdown,
 }
 
 /// One job ready to go out, and what the node records once it is stored.
@@ -100,7 +139,7 @@ impl Publisher {
         mut self,
         mut rx: mpsc::Receiver<Job>,
         handle: tokio::runtime::Handle,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<(), NatsError> {
         // Jobs recorded before a crash go out first, in their order.
         self.drain_outbox(&handle)?;
         while let Some(first) = rx.blocking_recv() {
@@ -118,7 +157,7 @@ impl Publisher {
     }
 
     /// Publishes the outbox and empties it once the stream has stored every job.
-    fn drain_outbox(&mut self, handle: &tokio::runtime::Handle) -> Result<(), PipelineError> {
+    fn drain_outbox(&mut self, handle: &tokio::runtime::Handle) -> Result<(), NatsError> {
         let jobs = self.store.outbox()?;
         let Some(last) = jobs.last().map(|j| j.id) else {
             return Ok(());
@@ -137,7 +176,7 @@ impl Publisher {
         &mut self,
         group: Vec<Job>,
         handle: &tokio::runtime::Handle,
-    ) -> Result<(), PipelineError> {
+    ) -> Result<(), NatsError> {
         let tx = self.store.begin()?;
         let mut generations: HashMap<String, u64> = HashMap::new();
         let mut outgoing = Vec::with_capacity(group.len());
@@ -149,13 +188,13 @@ impl Publisher {
                 }
                 continue;
             }
-            let path = crate::pipeline::job_path(&job).to_string();
+            let path = job.path().to_string();
             // A move changes both paths: the new file at the old path waits for it.
             let from = match &job {
                 Job::Moved { from, .. } => Some(from.clone()),
                 _ => None,
             };
-            let mut bump = |p: &str| -> Result<u64, PipelineError> {
+            let mut bump = |p: &str| -> Result<u64, NatsError> {
                 let n = match generations.get(p) {
                     Some(&n) => n,
                     None => tx.generation(p)?,
@@ -274,7 +313,7 @@ impl Outbox {
     /// Stores the bytes of jobs too large to carry them, unless the object is there already.
     async fn store_blobs(&self, outgoing: &[Outgoing]) -> Result<(), NatsError> {
         let stop = self.stop.clone();
-        let give_up = move || stop.load(Ordering::SeqCst);
+        let give_up = move || stop.is_requested();
         for out in outgoing {
             let (Some(bytes), Some(name)) = (&out.blob, &out.meta.blob) else {
                 continue;
@@ -303,7 +342,7 @@ impl Outbox {
     /// a failed one is sent again (same message id) until it is stored or the node is stopping.
     async fn publish_all(&self, jobs: &[OutboxJob]) -> Result<(), NatsError> {
         let stop = self.stop.clone();
-        let give_up = move || stop.load(Ordering::SeqCst);
+        let give_up = move || stop.is_requested();
         let js = &self.shared.js;
         let publish = |j: &OutboxJob| {
             Publish::build()

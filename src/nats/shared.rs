@@ -299,10 +299,11 @@ impl SharedIndex {
     pub async fn prefetch(
         &self,
         a: &crate::dedup::Analysis,
-        c: &crate::process::Committable,
+        path: &str,
+        seen: &crate::dedup::SegmentsSeen,
         tag: &str,
     ) -> Result<Prefetched, NatsError> {
-        let document = crate::event::document_id(&c.path);
+        let document = crate::event::document_id(path);
         // Whole-file copies first, as `resolve` asks: a copy claims nothing else.
         let copy_of = create_or_get(
             &self.store,
@@ -339,14 +340,13 @@ impl SharedIndex {
                 &crate::dedup::article_ref(&a.document, i),
             );
         }
-        // As `resolve` walks them: segment events with their units, `unchanged` ones skipped.
-        let segments = c.events.iter().filter(|e| e.kind == crate::event::SEGMENT);
-        for (e, unit) in segments.zip(&a.segments) {
-            if e.data["dedup"]["status"] != "unchanged" {
+        // As `verdicts` walks them: segments with their units, `unchanged` ones skipped.
+        for (i, unit) in a.segments.iter().enumerate() {
+            if !seen.unchanged.get(i).copied().unwrap_or(false) {
                 add(
                     Level::Segment,
                     unit,
-                    e.data["segment"].as_str().unwrap_or(""),
+                    seen.ids.get(i).map_or("", String::as_str),
                 );
             }
         }

@@ -19,11 +19,12 @@ use tokio::sync::watch;
 use super::job::{self, Kind, Meta};
 use super::shared::{self, Mirror, PathState, SharedIndex};
 use super::{NatsError, Shared};
+use crate::commit;
 use crate::config::Settings;
 use crate::cpu::CpuPool;
 use crate::dedup::Dedup;
-use crate::event::{self, now_rfc3339, write_line};
-use crate::process::{complete, process_with, Pending};
+use crate::event::{self, now_rfc3339};
+use crate::process::{process_with, Pending};
 use crate::store::StateOp;
 
 /// How long a job waits before it is offered again when its path's previous job is not applied.
@@ -349,7 +350,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
             .run(move || {
                 let mut c = process_with(job, &dedup);
                 if !matches!(c.pending, Pending::Nothing) {
-                    complete(&mut c, Some(&previous));
+                    commit::complete(&mut c, Some(&previous));
                 }
                 c
             })
@@ -373,15 +374,15 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         // A bug in a stage must not turn the job into a poison message: it becomes a failure
         // event like in local mode.
         Err(e) => {
-            tracing::error!(path = %meta.path, "processing panicked: {e}");
-            failure(
-                ctx,
-                meta,
-                "process",
-                crate::detect::FailKind::InternalError,
-                format!("processing failed unexpectedly: {e}"),
-                &previous,
-            )
+            let mut c = commit::panicked(
+                meta.shared_path(),
+                meta.sha256.clone(),
+                meta.stat.as_ref().map(crate::store::StatIdentity::from),
+                &e,
+                &ctx.dedup,
+            );
+            commit::complete(&mut c, Some(&previous));
+            c
         }
     };
     // An event over the server's max_payload could never be published: the version fails
@@ -415,11 +416,13 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
     }
     // Dedup against the shared index: claims in one concurrent round, verdicts from them and
     // the in-memory band index, new signatures written in one concurrent round.
-    if let Some(analysis) = c.dedup.clone() {
+    if let Some(analysis) = c.dedup.take() {
         let started = Instant::now();
         let tag = format!("{}@{}", analysis.version, meta.generation);
-        let mut backend = ctx.index.prefetch(&analysis, &c, &tag).await?;
-        crate::dedup::resolve(&ctx.dedup, &mut backend, &mut c)?;
+        let seen = commit::segments_seen(&c);
+        let mut backend = ctx.index.prefetch(&analysis, &c.path, &seen, &tag).await?;
+        let verdicts = crate::dedup::verdicts(&ctx.dedup, &mut backend, &analysis, &c.path, &seen)?;
+        commit::apply(&mut c, &verdicts, analysis.ms);
         backend.write(&ctx.index.sigs).await?;
         crate::metrics::global().observe(crate::metrics::Stage::DedupLookup, started.elapsed());
     }
@@ -563,24 +566,33 @@ fn failure(
         }),
         &ctx.dedup,
     );
-    complete(&mut c, Some(previous));
+    commit::complete(&mut c, Some(previous));
     c
 }
 
-/// Gives the events their committed ids and renders each as its line and subject.
+/// Gives the events their committed ids and renders each as its line (with the sequence the
+/// stream gives it later) and subject.
 fn event_lines(
     c: &mut crate::process::Committable,
     meta: &Meta,
     time: &str,
 ) -> Vec<(String, Vec<u8>)> {
-    c.events
-        .iter_mut()
-        .map(|e| {
-            e.id = event::committed_id(&e.id, meta.generation);
-            let mut line = Vec::with_capacity(1024);
-            write_line(&mut line, e, &meta.source, time, 0);
-            (format!("sluice.events.{}", type_token(e.kind)), line)
-        })
+    let mut out = Vec::with_capacity(c.events.len() * 1024);
+    let mut lines = Vec::with_capacity(c.events.len());
+    commit::stamp(
+        c,
+        meta.generation,
+        &meta.source,
+        time,
+        0,
+        &mut out,
+        |e, range| {
+            lines.push((format!("sluice.events.{}", type_token(e.kind)), range));
+        },
+    );
+    lines
+        .into_iter()
+        .map(|(subject, range)| (subject, out[range].to_vec()))
         .collect()
 }
 

@@ -356,6 +356,56 @@ impl EventLog {
     }
 }
 
+/// Opens the log at `output.file` against the state's record, recovers what a crash left (see
+/// [`Recovery`]), and commits the recovered record durably when it changed.
+pub fn open_recovered(
+    settings: &crate::config::Settings,
+    store: &mut crate::store::Store,
+) -> Result<(EventLog, LogState), crate::error::PipelineError> {
+    let committed = store.log_state()?;
+    let path = &settings.output.file;
+    let (log, state, recovery) = EventLog::open(
+        path,
+        committed,
+        settings.output.fsync,
+        Duration::from_millis(settings.output.fsync_interval_ms),
+        settings.output.rotate_bytes,
+    )?;
+    let durable = |store: &mut crate::store::Store| store.commit_durable(&[], state);
+    match recovery {
+        Recovery::Clean => {}
+        Recovery::New => durable(store)?,
+        Recovery::CutTail(n) => tracing::warn!(
+            log = %path.display(),
+            "cut {n} uncommitted bytes off the end of the event log (left by a crash); \
+             their versions are re-derived"
+        ),
+        Recovery::FinishedRotation => {
+            tracing::info!("finished a log rotation interrupted by a crash");
+            durable(store)?;
+        }
+        Recovery::RolledBackRotation { cut } => {
+            tracing::warn!(
+                log = %path.display(),
+                "rolled back a log rotation the state had not recorded, and cut {cut} \
+                 uncommitted bytes; their versions are re-derived"
+            );
+            durable(store)?;
+        }
+        Recovery::Shorter { expected, found } => {
+            tracing::error!(
+                log = %path.display(),
+                "the event log is shorter than committed ({found} < {expected} bytes): it lost \
+                 unsynced data (output.fsync = {:?}). Continuing at its last whole line; \
+                 sequences continue from the state.",
+                settings.output.fsync
+            );
+            durable(store)?;
+        }
+    }
+    Ok((log, state))
+}
+
 /// Why recovery did not happen.
 enum Recover {
     Refuse(String),

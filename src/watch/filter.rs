@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::detect::fence::OwnFiles;
+use crate::own::OwnFiles;
 
 /// File names that editors and downloaders write while a file is not finished.
 const TEMPORARY_NAMES: &[&str] = &[

@@ -159,7 +159,7 @@ mod tests {
         std::fs::write(root.join("a/b/c/f.txt"), "x").unwrap();
         std::fs::write(root.join("top.txt"), "x").unwrap();
         std::fs::write(root.join(".git/config"), "x").unwrap();
-        let own = crate::detect::fence::OwnFiles::new(&root.join("out.ndjson"), &root.join("s.db"));
+        let own = crate::own::OwnFiles::new(&root.join("out.ndjson"), &root.join("s.db"));
         let filter = PathFilter::new(&["**".into()], &[], own).unwrap();
         let mut files: Vec<String> = list(root, root, &filter)
             .files
