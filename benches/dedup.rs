@@ -25,7 +25,7 @@ use sluice::dedup::index::{self, Level};
 use sluice::dedup::minhash::Signature;
 use sluice::dedup::{compact, Dedup};
 use sluice::detect::{FileVersion, Job};
-use sluice::process::process_with;
+use sluice::process::process;
 use sluice::store::StatIdentity;
 
 fn load(dir: &PathBuf) -> Vec<(String, Vec<u8>)> {
@@ -78,17 +78,14 @@ fn main() {
     let mut index_ms = 0.0;
     let mut verdicts = std::collections::BTreeMap::<String, usize>::new();
     for (name, bytes) in &files {
-        let mut c = process_with(
-            Job::Version(FileVersion {
-                path: name.clone(),
-                stat: StatIdentity::default(),
-                sha256: sha(bytes),
-                bytes: Some(bytes.clone()),
-                previous_sha256: None,
-                permit: None,
-            }),
-            &dedup,
-        );
+        let mut c = process(Job::Version(FileVersion {
+            path: name.clone(),
+            stat: StatIdentity::default(),
+            sha256: sha(bytes),
+            bytes: Some(bytes.clone()),
+            previous_sha256: None,
+            permit: None,
+        }));
         let started = Instant::now();
         let tx = conn.transaction().expect("begin");
         sluice::commit::resolve(

@@ -23,7 +23,7 @@ use sluice::config::DedupSettings;
 use sluice::dedup::Dedup;
 use sluice::detect::{FileVersion, Job};
 use sluice::event::{source_uri, write_line};
-use sluice::process::{process_with, segment_events, SegmentsOf};
+use sluice::process::{segment_events, Processor, SegmentsOf};
 use sluice::store::StatIdentity;
 use sluice::text::{self, decode::decode, words};
 
@@ -119,22 +119,26 @@ fn stages(c: &Corpus, t: &mut Table) {
 
     // Dedup: signatures (timed by the worker, in the document event) plus index resolution at
     // commit, into a fresh index.
-    let off = Dedup::new(DedupSettings {
-        enabled: false,
-        ..DedupSettings::default()
-    });
+    let off = Processor {
+        dedup: Dedup::new(DedupSettings {
+            enabled: false,
+            ..DedupSettings::default()
+        }),
+        ..Processor::default()
+    };
     let committables: Vec<_> = c
         .files
         .iter()
-        .map(|(n, b)| process_with(version(n, b), &off))
+        .map(|(n, b)| off.process(version(n, b)))
         .collect();
     let dedup = Dedup::new(DedupSettings::default());
+    let with_dedup = Processor::default();
     let dd = (0..ROUNDS)
         .map(|_| {
             let with: Vec<_> = c
                 .files
                 .iter()
-                .map(|(n, b)| process_with(version(n, b), &dedup))
+                .map(|(n, b)| with_dedup.process(version(n, b)))
                 .collect();
             let signatures_ms: f64 = with
                 .iter()

@@ -9,7 +9,7 @@ fn main() {
         let ex = sluice::extract::extract_page(
             &page,
             w,
-            &sluice::extract::options(),
+            &sluice::extract::Options::default(),
             time::macros::date!(2020 - 03 - 30),
         );
         println!("== {path} keywords {:?}", ex.keywords);

@@ -28,14 +28,13 @@ use crate::budget::ByteBudget;
 use crate::commit::local::Committer;
 use crate::config::Settings;
 use crate::cpu::CpuPool;
-use crate::dedup::Dedup;
 use crate::detect::fence::Fence;
 use crate::detect::stage::DetectStage;
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::source_uri;
 use crate::metrics::{self, channel_depth};
 use crate::own::OwnFiles;
-use crate::process::Committable;
+use crate::process::{Committable, Processor};
 use crate::progress::Counters;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
@@ -76,8 +75,6 @@ pub async fn run(
     metrics
         .health
         .set_unready("starting: opening the state database");
-    crate::text::words::set_emit_tokens(settings.output.tokens);
-    crate::extract::set_options(settings.extract.options());
     // Load the dictionary and build the extraction tables now, not on the first file.
     tokio::task::spawn_blocking(|| {
         let _ = crate::text::words::shared();
@@ -178,16 +175,17 @@ pub async fn run(
             metrics
                 .queue_depth
                 .probe("commit", channel_depth(&commit_tx));
-            let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
+            let processor = Arc::new(Processor::new(settings));
             let workers = settings.workers();
             let pool = CpuPool::start("sluice-worker", workers)
                 .map_err(|source| PipelineError::Threads { workers, source })?;
-            let processor = tokio::spawn(crate::schedule::process_in_order(
+            let dedup = Arc::new(processor.dedup.clone());
+            let processing = tokio::spawn(crate::schedule::process_in_order(
                 job_rx,
                 commit_tx,
                 pool,
                 stop.clone(),
-                dedup.clone(),
+                processor,
             ));
             let committer = Committer::new(
                 log,
@@ -202,7 +200,7 @@ pub async fn run(
             let thread = spawn_last_stage("sluice-commit", "the committer", done_tx, move || {
                 committer.run(commit_rx, handle)
             });
-            (Some(processor), thread)
+            (Some(processing), thread)
         }
         Sink::Nats => {
             let on_group = {

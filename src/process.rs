@@ -44,19 +44,45 @@ pub struct Committable {
     pub permit: Option<std::sync::Arc<crate::budget::Permit>>,
 }
 
-/// Turns one job into its committable form with the default dedup settings.
-pub fn process(job: Job) -> Committable {
-    process_with(job, &Dedup::default())
+/// What processing needs to know, passed in (never read from process-wide state): the dedup
+/// stage's settings, the extraction options and whether segment events carry tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Processor {
+    pub dedup: Dedup,
+    pub extract: extract::Options,
+    /// `output.tokens`.
+    pub tokens: bool,
 }
 
-/// Turns one job into its committable form. CPU-bound for versions: run it off the async threads.
-pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
+impl Processor {
+    /// The processor a run's settings describe.
+    pub fn new(settings: &crate::config::Settings) -> Processor {
+        Processor {
+            dedup: Dedup::new(settings.dedup.clone()),
+            extract: settings.extract.options(),
+            tokens: settings.output.tokens,
+        }
+    }
+
+    /// Turns one job into its committable form. CPU-bound for versions: run it off the async
+    /// threads.
+    pub fn process(&self, job: Job) -> Committable {
+        process_with(job, self)
+    }
+}
+
+/// Turns one job into its committable form with the default settings (tools and tests).
+pub fn process(job: Job) -> Committable {
+    Processor::default().process(job)
+}
+
+fn process_with(job: Job, p: &Processor) -> Committable {
     match job {
         Job::Version(mut v) => {
             let permit = v.permit.take().map(std::sync::Arc::new);
             Committable {
                 permit,
-                ..process_version(v, dedup)
+                ..process_version(v, p)
             }
         }
         Job::Moved {
@@ -121,7 +147,8 @@ pub fn process_with(job: Job, dedup: &Dedup) -> Committable {
     }
 }
 
-fn failed(f: Failure) -> Committable {
+/// The failure event of a version that could not be taken in.
+pub fn failed(f: Failure) -> Committable {
     let data = json!({
         "path": f.path, "document": document_id(&f.path), "sha256": f.sha256, "stage": f.stage,
         "error": {"kind": f.kind, "message": f.message}, "retracted": [],
@@ -159,7 +186,7 @@ fn failed(f: Failure) -> Committable {
     }
 }
 
-fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
+fn process_version(v: FileVersion, p: &Processor) -> Committable {
     let started = Instant::now();
     let Some(bytes) = v.bytes.as_deref() else {
         return failed(Failure {
@@ -191,11 +218,11 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
     let page = text::analyze(&decoded.text);
     let segments = &page.segments;
     let segmented_at = Instant::now();
-    let emit_tokens = text::words::emit_tokens();
+    let emit_tokens = p.tokens;
     let extracted = extract::extract_page(
         &page,
         text::words::shared(),
-        &extract::options(),
+        &p.extract,
         mtime_date(v.stat.mtime_ns),
     );
     let extracted_at = Instant::now();
@@ -254,7 +281,8 @@ fn process_version(v: FileVersion, dedup: &Dedup) -> Committable {
         counts[key] = json!(n);
     }
     let analysing = Instant::now();
-    let analysis = dedup
+    let analysis = p
+        .dedup
         .analyze_normalized(&document, &v.sha256, &decoded.text, &page, &normalized)
         .map(Box::new);
     if analysis.is_some() {

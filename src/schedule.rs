@@ -8,9 +8,8 @@ use tokio::sync::mpsc;
 
 use crate::commit::panicked;
 use crate::cpu::CpuPool;
-use crate::dedup::Dedup;
 use crate::detect::Job;
-use crate::process::{process_with, Committable};
+use crate::process::{Committable, Processor};
 use crate::shutdown::Shutdown;
 
 /// Runs `process` on the pool's threads and passes each result on as soon as it is ready. Twice
@@ -24,7 +23,7 @@ pub async fn process_in_order(
     tx: mpsc::Sender<Committable>,
     pool: CpuPool,
     mut shutdown: Shutdown,
-    dedup: Arc<Dedup>,
+    processor: Arc<Processor>,
 ) {
     let depth = 2 * pool.threads();
     let mut running = futures::stream::FuturesUnordered::new();
@@ -47,13 +46,12 @@ pub async fn process_in_order(
                     *busy.entry(p.clone()).or_default() += 1;
                 }
                 let path = job.path().to_string();
-                let dedup_for_task = dedup.clone();
-                let result = pool.run(move || process_with(job, &dedup_for_task));
-                let dedup = dedup.clone();
+                let for_task = processor.clone();
+                let result = pool.run(move || for_task.process(job));
                 running.push(async move {
                     let c = match result.await {
                         Ok(c) => c,
-                        Err(e) => panicked(path, None, None, &e, &dedup),
+                        Err(e) => panicked(path, None, None, &e),
                     };
                     (paths, c)
                 });
@@ -124,7 +122,7 @@ mod tests {
             commit_tx,
             CpuPool::start("test-worker", 2).expect("start the pool"),
             stop_rx,
-            Arc::new(Dedup::default()),
+            Arc::new(Processor::default()),
         ));
         for job in jobs {
             job_tx.send(job).await.expect("send job");

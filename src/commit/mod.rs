@@ -16,9 +16,9 @@ pub mod local;
 use serde_json::{json, Value};
 
 use crate::dedup::{self, Backend, Dedup, SegmentsSeen, Status, Verdict, Verdicts};
-use crate::detect::{FailKind, Failure, Job};
+use crate::detect::{FailKind, Failure};
 use crate::event::{self, Event};
-use crate::process::{process_with, Committable, Pending};
+use crate::process::{failed, Committable, Pending};
 use crate::store::StatIdentity;
 
 /// Completes a committable from the committed segments of its path (`previous`, None when the
@@ -186,18 +186,14 @@ pub fn panicked(
     sha256: Option<String>,
     stat: Option<StatIdentity>,
     panic: &str,
-    dedup: &Dedup,
 ) -> Committable {
     tracing::error!(path, "processing panicked: {panic}");
-    process_with(
-        Job::Failed(Failure {
-            path,
-            stage: "process",
-            kind: FailKind::InternalError,
-            message: format!("processing failed unexpectedly: {panic}"),
-            sha256,
-            stat,
-        }),
-        dedup,
-    )
+    failed(Failure {
+        path,
+        stage: "process",
+        kind: FailKind::InternalError,
+        message: format!("processing failed unexpectedly: {panic}"),
+        sha256,
+        stat,
+    })
 }

@@ -29,8 +29,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::fingerprint::Fingerprint;
 
-/// What is indexed: whole documents, articles, or segments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What is indexed (and the levels `dedup.levels` names): whole documents, articles, or
+/// segments. The discriminant is what the database stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Level {
     Document = 0,
     Article = 1,

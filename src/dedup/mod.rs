@@ -25,13 +25,62 @@ pub mod minhash;
 
 use std::time::Instant;
 
-use crate::config::{DedupLevel, DedupSettings};
+use serde::{Deserialize, Serialize};
+
 use crate::text::Page;
 use fingerprint::Fingerprint;
-pub use index::Index;
-use index::{Compact, Level};
+use index::Compact;
+pub use index::{Index, Level};
 use lsh::Banding;
 use minhash::{MinHasher, Scheme, Signature};
+
+/// The `dedup.*` settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DedupSettings {
+    pub enabled: bool,
+    /// Estimated Jaccard similarity from which a text is a near-duplicate.
+    pub threshold: f64,
+    /// Shingle length: characters for Han text, words for Latin text.
+    pub shingle_size: usize,
+    /// MinHash permutations (signature length).
+    pub permutations: usize,
+    /// LSH bands; rows per band = permutations / bands.
+    pub bands: usize,
+    pub levels: Vec<Level>,
+    /// Segments shorter than this (folded chars) get exact matching only, no near matching.
+    pub min_segment_chars: usize,
+    /// Content gone from the folder is forgotten by the index after this many days (0: never).
+    pub retention_days: u64,
+    /// At most this many index rows are kept for content gone from the folder (0: no cap).
+    pub retention_entries: u64,
+}
+
+impl DedupSettings {
+    /// The retention these settings give.
+    pub fn retention(&self) -> index::Retention {
+        index::Retention {
+            max_age_s: self.retention_days.saturating_mul(86_400),
+            max_rows: self.retention_entries,
+        }
+    }
+}
+
+impl Default for DedupSettings {
+    fn default() -> Self {
+        DedupSettings {
+            enabled: true,
+            threshold: 0.8,
+            shingle_size: 5,
+            permutations: 128,
+            bands: 16,
+            levels: vec![Level::Document, Level::Article, Level::Segment],
+            min_segment_chars: 50,
+            retention_days: 30,
+            retention_entries: 200_000,
+        }
+    }
+}
 
 /// The dedup stage's configuration with its precomputed permutation seeds and banding.
 #[derive(Debug, Clone)]
@@ -89,7 +138,7 @@ impl Dedup {
         self.banding
     }
 
-    fn wants(&self, level: DedupLevel) -> bool {
+    fn wants(&self, level: Level) -> bool {
         self.settings.enabled && self.settings.levels.contains(&level)
     }
 
@@ -178,13 +227,9 @@ impl Dedup {
         // Each segment's shingles are hashed once. The signature of an article or of the whole
         // document is the position-wise minimum of its segments' signatures: exactly the MinHash
         // of the union of their shingle sets (shingles never span two segments).
-        let near = [
-            DedupLevel::Document,
-            DedupLevel::Article,
-            DedupLevel::Segment,
-        ]
-        .into_iter()
-        .any(|l| self.wants(l));
+        let near = [Level::Document, Level::Article, Level::Segment]
+            .into_iter()
+            .any(|l| self.wants(l));
         // Each segment is normalized and folded once, for its fingerprint and its shingles; an
         // article's folded text is its segments' folded texts one after the other (folding
         // drops the "\n" they would be joined with, and NFKC composes nothing across it).
@@ -201,7 +246,7 @@ impl Dedup {
                 (folded, sig)
             })
             .unzip();
-        let whole = self.wants(DedupLevel::Document).then(|| {
+        let whole = self.wants(Level::Document).then(|| {
             let sig = union(&seg_sigs);
             self.unit(Level::Document, &fingerprint::fold(text), min, sig.as_ref())
         });
@@ -209,7 +254,7 @@ impl Dedup {
             .articles
             .iter()
             .map(|a| {
-                self.wants(DedupLevel::Article).then(|| {
+                self.wants(Level::Article).then(|| {
                     let (first, end) = a.segments;
                     let range = first..=end.min(page.segments.len().saturating_sub(1));
                     let body: String = folded.get(range.clone()).unwrap_or_default().concat();
@@ -222,7 +267,7 @@ impl Dedup {
             .iter()
             .zip(&folded)
             .map(|(sig, folded)| {
-                self.wants(DedupLevel::Segment)
+                self.wants(Level::Segment)
                     .then(|| self.unit(Level::Segment, folded, min, sig.as_ref()))
             })
             .collect();

@@ -16,7 +16,6 @@ pub mod keywords;
 pub mod number;
 
 use std::collections::BTreeMap;
-use std::sync::{LazyLock, RwLock};
 
 use serde_json::{json, Value};
 
@@ -46,22 +45,6 @@ impl Default for Options {
             keyword_method: KeywordMethod::Textrank,
         }
     }
-}
-
-// Process-wide, like the word settings: each pipeline run sets them from its configuration
-// before work starts; `process` reads them inside its blocking task.
-static OPTIONS: LazyLock<RwLock<Options>> = LazyLock::new(|| RwLock::new(Options::default()));
-
-/// Sets the extraction options for this process (from `extract.*`).
-pub fn set_options(options: Options) {
-    if let Ok(mut o) = OPTIONS.write() {
-        *o = options;
-    }
-}
-
-/// The extraction options in force.
-pub fn options() -> Options {
-    OPTIONS.read().map(|o| *o).unwrap_or_default()
 }
 
 /// What one segment says.

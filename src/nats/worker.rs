@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::cpu::CpuPool;
 use crate::dedup::Dedup;
 use crate::event::{self, now_rfc3339};
-use crate::process::{process_with, Pending};
+use crate::process::{Pending, Processor};
 use crate::store::StateOp;
 
 /// How long a job waits before it is offered again when its path's previous job is not applied.
@@ -61,6 +61,7 @@ struct Counts {
 
 struct Ctx {
     shared: Shared,
+    processor: Arc<Processor>,
     dedup: Arc<Dedup>,
     index: SharedIndex,
     /// CPU work runs on `pipeline.workers` threads of their own; more jobs than that are in
@@ -85,15 +86,14 @@ pub async fn run(
     settings: &Settings,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<WorkerSummary, NatsError> {
-    crate::text::words::set_emit_tokens(settings.output.tokens);
-    crate::extract::set_options(settings.extract.options());
+    let processor = Arc::new(Processor::new(settings));
     let warm = tokio::task::spawn_blocking(|| {
         let _ = crate::text::words::shared();
         crate::extract::warm_up();
     });
     let name = format!("sluice-worker-{}", std::process::id());
     let shared = super::connect(&settings.nats, &name).await?;
-    let dedup = Arc::new(Dedup::new(settings.dedup.clone()));
+    let dedup = Arc::new(processor.dedup.clone());
     let mirror = Arc::new(Mutex::new(Mirror::default()));
     let watcher = shared::start_mirror(shared.sigs.clone(), dedup.clone(), mirror.clone()).await?;
     let config = pull::Config {
@@ -146,6 +146,7 @@ pub async fn run(
             mirror,
         },
         shared,
+        processor,
         dedup,
         cpu: CpuPool::start("sluice-worker", workers).map_err(|e| {
             NatsError::Other(format!(
@@ -343,12 +344,12 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         Some(src) => src.state.segments.clone(),
         None => state.segments.clone(),
     };
-    let dedup = ctx.dedup.clone();
+    let processor = ctx.processor.clone();
     let work = {
         let previous = previous.clone();
         ctx.cpu
             .run(move || {
-                let mut c = process_with(job, &dedup);
+                let mut c = processor.process(job);
                 if !matches!(c.pending, Pending::Nothing) {
                     commit::complete(&mut c, Some(&previous));
                 }
@@ -359,7 +360,6 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
     let mut c = match work {
         // Bytes that are gone from the object store cannot come back: a failure, not a retry.
         Ok(_) if missing.is_some() => failure(
-            ctx,
             meta,
             "read",
             crate::detect::FailKind::Vanished,
@@ -379,7 +379,6 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
                 meta.sha256.clone(),
                 meta.stat.as_ref().map(crate::store::StatIdentity::from),
                 &e,
-                &ctx.dedup,
             );
             commit::complete(&mut c, Some(&previous));
             c
@@ -400,7 +399,6 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
             .filter(|&n| n > limit)
         {
             c = failure(
-                ctx,
                 meta,
                 "publish",
                 crate::detect::FailKind::TooLarge,
@@ -548,24 +546,20 @@ async fn clear_source(
 /// A version that cannot be taken in, as its `document.failed`, completed against the path's
 /// previous segments.
 fn failure(
-    ctx: &Ctx,
     meta: &Meta,
     stage: &'static str,
     kind: crate::detect::FailKind,
     message: String,
     previous: &[String],
 ) -> crate::process::Committable {
-    let mut c = process_with(
-        crate::detect::Job::Failed(crate::detect::Failure {
-            path: meta.shared_path(),
-            stage,
-            kind,
-            message,
-            sha256: meta.sha256.clone(),
-            stat: meta.stat.as_ref().map(crate::store::StatIdentity::from),
-        }),
-        &ctx.dedup,
-    );
+    let mut c = crate::process::failed(crate::detect::Failure {
+        path: meta.shared_path(),
+        stage,
+        kind,
+        message,
+        sha256: meta.sha256.clone(),
+        stat: meta.stat.as_ref().map(crate::store::StatIdentity::from),
+    });
     commit::complete(&mut c, Some(previous));
     c
 }

@@ -8,7 +8,6 @@
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
@@ -106,7 +105,6 @@ impl Default for Words {
 // plain switch that each pipeline run sets from `output.tokens`.
 static USER_DICT: OnceLock<Option<PathBuf>> = OnceLock::new();
 static SHARED: OnceLock<Words> = OnceLock::new();
-static EMIT_TOKENS: AtomicBool = AtomicBool::new(false);
 
 /// The default user dictionary, relative to the directory sluice is started in.
 pub const DEFAULT_USER_DICT: &str = "config/dict.txt";
@@ -115,16 +113,6 @@ pub const DEFAULT_USER_DICT: &str = "config/dict.txt";
 /// use of [`shared`], has an effect (it returns whether it did).
 pub fn set_user_dict(path: Option<PathBuf>) -> bool {
     USER_DICT.set(path).is_ok() && SHARED.get().is_none()
-}
-
-/// Whether segment events carry tokens (`output.tokens`).
-pub fn set_emit_tokens(on: bool) {
-    EMIT_TOKENS.store(on, Ordering::Relaxed);
-}
-
-/// See [`set_emit_tokens`].
-pub fn emit_tokens() -> bool {
-    EMIT_TOKENS.load(Ordering::Relaxed)
 }
 
 /// The shared segmenter, loaded on first use. A user dictionary that cannot be read is logged
