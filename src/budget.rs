@@ -7,6 +7,8 @@
 
 use std::sync::{Arc, Condvar, Mutex};
 
+use crate::metrics::Gauge;
+
 /// Bytes a version holds per byte of its file from reading to commit: its bytes, decoded text,
 /// lines, segments, normalized forms, the text in its events, and the tags of the piece being
 /// tagged (10-16 per byte measured by `cargo bench --bench shapes` on its five shapes at 8 MiB).
@@ -37,12 +39,15 @@ pub fn weight(bytes: &[u8]) -> u64 {
 pub struct ByteBudget {
     inner: Arc<(Mutex<u64>, Condvar)>,
     cap: u64,
+    /// `sluice_in_flight_bytes`: what is held now.
+    gauge: Gauge,
 }
 
 /// Bytes taken from a [`ByteBudget`]; given back on drop.
 pub struct Permit {
     inner: Arc<(Mutex<u64>, Condvar)>,
     bytes: u64,
+    gauge: Gauge,
 }
 
 impl std::fmt::Debug for Permit {
@@ -52,10 +57,12 @@ impl std::fmt::Debug for Permit {
 }
 
 impl ByteBudget {
-    pub fn new(cap: u64) -> ByteBudget {
+    /// A budget of `cap` that shows what it holds in `gauge`.
+    pub fn new(cap: u64, gauge: Gauge) -> ByteBudget {
         ByteBudget {
             inner: Arc::new((Mutex::new(0), Condvar::new())),
             cap,
+            gauge,
         }
     }
 
@@ -68,12 +75,11 @@ impl ByteBudget {
             used = cvar.wait(used).unwrap_or_else(|e| e.into_inner());
         }
         *used += bytes;
-        crate::metrics::global()
-            .in_flight_bytes
-            .add(i64::try_from(bytes).unwrap_or(i64::MAX));
+        self.gauge.inc_by(i64::try_from(bytes).unwrap_or(i64::MAX));
         Permit {
             inner: self.inner.clone(),
             bytes,
+            gauge: self.gauge.clone(),
         }
     }
 
@@ -87,9 +93,8 @@ impl Drop for Permit {
         let (lock, cvar) = &*self.inner;
         let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
         *used -= self.bytes;
-        crate::metrics::global()
-            .in_flight_bytes
-            .add(-i64::try_from(self.bytes).unwrap_or(i64::MAX));
+        self.gauge
+            .dec_by(i64::try_from(self.bytes).unwrap_or(i64::MAX));
         cvar.notify_all();
     }
 }
@@ -101,7 +106,7 @@ mod tests {
 
     #[test]
     fn acquiring_past_the_cap_waits_for_a_release() {
-        let budget = ByteBudget::new(100);
+        let budget = ByteBudget::new(100, Gauge::default());
         let first = budget.acquire(80);
         let b = budget.clone();
         let waiter = std::thread::spawn(move || {
@@ -123,10 +128,11 @@ mod tests {
 
     #[test]
     fn one_request_larger_than_the_budget_still_passes_alone() {
-        let budget = ByteBudget::new(10);
+        let gauge = Gauge::default();
+        let budget = ByteBudget::new(10, gauge.clone());
         let p = budget.acquire(1000);
-        assert_eq!(budget.used(), 1000);
+        assert_eq!((budget.used(), gauge.get()), (1000, 1000));
         drop(p);
-        assert_eq!(budget.used(), 0);
+        assert_eq!((budget.used(), gauge.get()), (0, 0));
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::Settings;
+use crate::metrics::Metrics;
 use crate::pipeline::{self, Mode, PipelineError, Progress, Summary};
 use crate::store::Store;
 
@@ -97,7 +98,10 @@ impl Drop for MetricsServer {
 
 /// Starts the `/metrics` and `/healthz` endpoint when `metrics.addr` is set. An address that
 /// cannot be listened on is a bad setting (exit 2), named as such.
-pub fn start_metrics(settings: &Settings) -> Result<MetricsServer, CommandError> {
+pub fn start_metrics(
+    settings: &Settings,
+    metrics: &Arc<Metrics>,
+) -> Result<MetricsServer, CommandError> {
     let Some(addr) = settings.metrics.socket_addr() else {
         return Ok(MetricsServer(None));
     };
@@ -108,8 +112,7 @@ pub fn start_metrics(settings: &Settings) -> Result<MetricsServer, CommandError>
              authentication and can be reached from other hosts"
         );
     }
-    let metrics = crate::metrics::global();
-    match crate::metrics::serve(addr, metrics.health.clone()) {
+    match crate::metrics::serve(addr, metrics.clone()) {
         Ok((_, server)) => Ok(MetricsServer(Some(server))),
         Err(e) => Err(CommandError::Usage(format!(
             "setting metrics.addr: cannot listen on {addr}: {e}; give a free port on an \
@@ -120,9 +123,17 @@ pub fn start_metrics(settings: &Settings) -> Result<MetricsServer, CommandError>
 
 /// `sluice run`: watch until SIGINT/SIGTERM.
 pub async fn run(settings: &Settings) -> Result<(), CommandError> {
-    let _metrics = start_metrics(settings)?;
+    let metrics = Arc::new(Metrics::new());
+    let _server = start_metrics(settings, &metrics)?;
     let signals = on_signals();
-    let summary = pipeline::run(settings, Mode::Daemon, signals, Progress::default()).await?;
+    let summary = pipeline::run(
+        settings,
+        Mode::Daemon,
+        signals,
+        Progress::default(),
+        metrics,
+    )
+    .await?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,
@@ -145,9 +156,10 @@ fn require_nats(settings: &Settings, command: &str) -> Result<(), CommandError> 
 /// `sluice worker`: take jobs from the shared stream until SIGINT/SIGTERM.
 pub async fn worker(settings: &Settings) -> Result<(), CommandError> {
     require_nats(settings, "worker")?;
-    let _metrics = start_metrics(settings)?;
+    let metrics = Arc::new(Metrics::new());
+    let _server = start_metrics(settings, &metrics)?;
     let shutdown = shutdown_on_signals();
-    let summary = crate::nats::worker::run(settings, shutdown)
+    let summary = crate::nats::worker::run(settings, shutdown, metrics)
         .await
         .map_err(|e| CommandError::Runtime(e.to_string()))?;
     tracing::info!(
@@ -165,12 +177,19 @@ pub async fn worker(settings: &Settings) -> Result<(), CommandError> {
 /// `sluice export`: append the shared event stream to `output.file`.
 pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandError> {
     require_nats(settings, "export")?;
-    let _metrics = start_metrics(settings)?;
-    crate::metrics::global().health.set_ready();
+    let metrics = Arc::new(Metrics::new());
+    let _server = start_metrics(settings, &metrics)?;
+    metrics.health.set_ready();
     let shutdown = shutdown_on_signals();
-    let summary = crate::nats::export::run(&settings.nats, &settings.output.file, follow, shutdown)
-        .await
-        .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let summary = crate::nats::export::run(
+        &settings.nats,
+        &settings.output.file,
+        follow,
+        shutdown,
+        &metrics,
+    )
+    .await
+    .map_err(|e| CommandError::Runtime(e.to_string()))?;
     tracing::info!(
         lines = summary.lines,
         last_sequence = summary.last_sequence,
@@ -181,7 +200,8 @@ pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandErro
 
 /// `sluice ingest`: reconcile the folder once, commit every change, exit.
 pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
-    let _metrics = start_metrics(settings)?;
+    let metrics = Arc::new(Metrics::new());
+    let _server = start_metrics(settings, &metrics)?;
     let signals = on_signals();
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
@@ -200,7 +220,7 @@ pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
     } else {
         Progress::default()
     };
-    let summary = pipeline::run(settings, Mode::Once, signals, progress).await?;
+    let summary = pipeline::run(settings, Mode::Once, signals, progress, metrics).await?;
     tracing::info!(
         versions = summary.versions,
         failed = summary.failed,

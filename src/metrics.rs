@@ -1,161 +1,153 @@
-//! Operations: a process-global metrics registry, its Prometheus text rendering, and a minimal
-//! HTTP/1.1 endpoint serving `/metrics` and `/healthz`.
+//! Operations: the metrics of one process (a `prometheus-client` registry, rendered in the
+//! Prometheus text format 0.0.4) and the HTTP endpoint serving `/metrics` and `/healthz` (hyper).
 //!
-//! Every stage updates the registry whether or not the endpoint is on: counters and histograms
-//! are plain atomics, so the cost is a few relaxed atomic adds per file version. The only locks
-//! are the labelled maps (failure kinds, taken once per failure; event types and queue gauges,
-//! once per group commit or scrape) and the health state (taken on transitions and on `/healthz`).
+//! One [`Metrics`] is made per process by the command that runs and passed, as an `Arc`, to
+//! each stage that counts something; nothing reaches it through a global. Counters, gauges and
+//! histograms are atomics shared by their clones, so a stage may keep the one handle it needs
+//! (the byte budget keeps its gauge, the detector its read histogram). Each metric is defined
+//! once: its field, and its name and help where [`Metrics::new`] registers it.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use sluice::metrics::{self, Stage};
-//! let m = metrics::global();
+//! use std::sync::Arc;
+//! use sluice::metrics::{self, Metrics, Stage};
+//! let m = Arc::new(Metrics::new());
 //! m.files_seen.inc();
 //! m.failures.inc("not_text");
 //! m.observe(Stage::Read, std::time::Duration::from_millis(3));
-//! let (addr, _server) = metrics::serve("127.0.0.1:0".parse().unwrap(), m.health.clone())?;
+//! let (addr, _server) = metrics::serve("127.0.0.1:0".parse().unwrap(), m.clone())?;
 //! m.health.set_ready();
 //! # let _ = addr; Ok(()) }
 //! ```
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Metric, Registry};
 use tokio::task::JoinHandle;
 
-/// A monotonic count.
-#[derive(Debug, Default)]
-pub struct Counter(AtomicU64);
-
-impl Counter {
-    pub const fn new() -> Counter {
-        Counter(AtomicU64::new(0))
-    }
-
-    pub fn inc(&self) {
-        self.add(1);
-    }
-
-    pub fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// A value that goes up and down.
-#[derive(Debug, Default)]
-pub struct Gauge(AtomicI64);
-
-impl Gauge {
-    pub const fn new() -> Gauge {
-        Gauge(AtomicI64::new(0))
-    }
-
-    pub fn set(&self, v: i64) {
-        self.0.store(v, Ordering::Relaxed);
-    }
-
-    pub fn add(&self, delta: i64) {
-        self.0.fetch_add(delta, Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
-    }
-}
+/// A monotonic count (`inc`, `inc_by`, `get`).
+pub type Counter = prometheus_client::metrics::counter::Counter;
+/// A value that goes up and down (`set`, `inc_by`, `dec_by`, `get`).
+pub type Gauge = gauge::Gauge<i64, AtomicI64>;
+/// A latency histogram over [`BUCKETS`] (`observe` takes seconds).
+pub type Timer = Histogram;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Counts under one label (e.g. `kind`), for label values not known in advance. Takes a lock:
-/// keep it off per-segment paths.
-#[derive(Debug, Default)]
-pub struct LabeledCounter(Mutex<BTreeMap<String, u64>>);
+/// One label, `key="value"`.
+type Label = [(&'static str, String); 1];
+
+/// A counter per value of one label.
+#[derive(Debug, Clone)]
+pub struct LabeledCounter {
+    key: &'static str,
+    family: Family<Label, Counter>,
+}
 
 impl LabeledCounter {
-    pub fn inc(&self, label: &str) {
-        self.add(label, 1);
-    }
-
-    pub fn add(&self, label: &str, n: u64) {
-        let mut map = lock(&self.0);
-        match map.get_mut(label) {
-            Some(v) => *v += n,
-            None => {
-                map.insert(label.to_string(), n);
-            }
+    fn new(key: &'static str) -> LabeledCounter {
+        LabeledCounter {
+            key,
+            family: Family::default(),
         }
     }
 
-    /// The count of `label` (0 if never counted).
-    pub fn get(&self, label: &str) -> u64 {
-        lock(&self.0).get(label).copied().unwrap_or(0)
+    pub fn inc(&self, value: &str) {
+        self.add(value, 1);
     }
 
-    /// Every label and its count, sorted by label.
-    pub fn snapshot(&self) -> Vec<(String, u64)> {
-        lock(&self.0).iter().map(|(k, v)| (k.clone(), *v)).collect()
+    pub fn add(&self, value: &str, n: u64) {
+        self.family
+            .get_or_create(&[(self.key, value.to_string())])
+            .inc_by(n);
+    }
+
+    pub fn get(&self, value: &str) -> u64 {
+        self.family
+            .get(&[(self.key, value.to_string())])
+            .map_or(0, |c| c.get())
     }
 }
 
-/// A function read at scrape time (a queue's length, say).
+/// What a labelled gauge reads: a value set by its owner, or a probe asked at every scrape.
 pub type Probe = Arc<dyn Fn() -> i64 + Send + Sync>;
 
-enum GaugeValue {
-    Value(i64),
-    Probe(Probe),
+/// A gauge per value of one label; a value may be a probe, read when the metrics are rendered.
+#[derive(Clone)]
+pub struct LabeledGauge {
+    key: &'static str,
+    family: Family<Label, Gauge>,
+    probes: Arc<Mutex<Vec<(String, Probe)>>>,
 }
 
-/// Gauges under one label (e.g. `queue`): each either set to a value or read from a [`Probe`]
-/// when scraped.
-#[derive(Default)]
-pub struct LabeledGauge(Mutex<BTreeMap<String, GaugeValue>>);
+impl std::fmt::Debug for LabeledGauge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabeledGauge")
+            .field("key", &self.key)
+            .finish()
+    }
+}
 
 impl LabeledGauge {
-    pub fn set(&self, label: &str, v: i64) {
-        lock(&self.0).insert(label.to_string(), GaugeValue::Value(v));
+    fn new(key: &'static str) -> LabeledGauge {
+        LabeledGauge {
+            key,
+            family: Family::default(),
+            probes: Default::default(),
+        }
     }
 
-    /// Reads `probe` at every scrape (replacing any earlier value or probe of `label`).
-    pub fn probe(&self, label: &str, probe: impl Fn() -> i64 + Send + Sync + 'static) {
-        lock(&self.0).insert(label.to_string(), GaugeValue::Probe(Arc::new(probe)));
+    pub fn set(&self, value: &str, v: i64) {
+        lock(&self.probes).retain(|(label, _)| label != value);
+        self.family
+            .get_or_create(&[(self.key, value.to_string())])
+            .set(v);
     }
 
-    pub fn get(&self, label: &str) -> Option<i64> {
-        let probe = match lock(&self.0).get(label)? {
-            GaugeValue::Value(v) => return Some(*v),
-            GaugeValue::Probe(p) => p.clone(),
-        };
-        Some(probe())
+    /// `value` reads what `probe` returns at each scrape.
+    pub fn probe(&self, value: &str, probe: impl Fn() -> i64 + Send + Sync + 'static) {
+        let mut probes = lock(&self.probes);
+        probes.retain(|(label, _)| label != value);
+        probes.push((value.to_string(), Arc::new(probe)));
     }
 
-    /// Every label and its value now, sorted by label. Probes run outside the lock.
-    pub fn snapshot(&self) -> Vec<(String, i64)> {
-        let entries: Vec<(String, Result<i64, Probe>)> = lock(&self.0)
+    pub fn get(&self, value: &str) -> Option<i64> {
+        let probe = lock(&self.probes)
             .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    GaugeValue::Value(v) => Ok(*v),
-                    GaugeValue::Probe(p) => Err(p.clone()),
-                };
-                (k.clone(), v)
-            })
-            .collect();
-        entries
-            .into_iter()
-            .map(|(k, v)| (k, v.unwrap_or_else(|p| p())))
-            .collect()
+            .find(|(label, _)| label == value)
+            .map(|(_, p)| p.clone());
+        match probe {
+            Some(p) => Some(p()),
+            None => self
+                .family
+                .get(&[(self.key, value.to_string())])
+                .map(|g| g.get()),
+        }
+    }
+
+    /// Reads every probe into its gauge (before a render).
+    fn refresh(&self) {
+        let probes: Vec<(String, Probe)> = lock(&self.probes).clone();
+        for (value, probe) in probes {
+            self.family.get_or_create(&[(self.key, value)]).set(probe());
+        }
     }
 }
 
@@ -177,54 +169,347 @@ pub const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// A latency histogram over [`BUCKETS`].
-#[derive(Debug, Default)]
-pub struct Histogram {
-    /// Non-cumulative counts; the last one is over the largest bound (`+Inf` only).
-    buckets: [AtomicU64; BUCKETS.len() + 1],
-    sum_ns: AtomicU64,
+/// A histogram over [`BUCKETS`] that no registry shows (what a stage times when it was given
+/// none).
+pub fn unregistered_timer() -> Timer {
+    Histogram::new(BUCKETS)
 }
 
-/// What a histogram held at one moment, as the exposition format wants it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistogramSnapshot {
-    /// Cumulative counts for each of [`BUCKETS`], then `+Inf`.
-    pub cumulative: Vec<u64>,
-    /// Equal to the `+Inf` bucket by construction.
-    pub count: u64,
-    pub sum_seconds: f64,
+/// Everything `/metrics` shows, registered once in [`Metrics::new`].
+pub struct Metrics {
+    registry: Registry,
+    /// File versions, moves, removals and failures the detector reported (touches excluded).
+    pub files_seen: Counter,
+    /// Versions committed with `sluice.document.ingested`.
+    pub versions_ingested: Counter,
+    /// Committed `sluice.document.failed` events by `error.kind`.
+    pub failures: LabeledCounter,
+    /// Committed events by CloudEvents `type`.
+    pub events: LabeledCounter,
+    /// Group commits (one write, one sync, one transaction each).
+    pub commits: Counter,
+    /// Bytes appended to the event log by this process.
+    pub log_bytes: Counter,
+    /// Committed size of the current event log file (drops to 0 at a rotation).
+    pub log_size_bytes: Gauge,
+    /// Jobs published to the work queue (NATS mode).
+    pub jobs_published: Counter,
+    /// Jobs acknowledged by workers (NATS mode).
+    pub jobs_acked: Counter,
+    /// Messages waiting in each channel between stages, by `queue`.
+    pub queue_depth: LabeledGauge,
+    /// Bytes charged to the byte budget (`pipeline.max_inflight_bytes`) by versions in flight.
+    pub in_flight_bytes: Gauge,
+    /// Files in the detector's index.
+    pub tracked_files: Gauge,
+    /// What `/healthz` answers; also exported as `sluice_healthy`.
+    pub health: Arc<Health>,
+    healthy: Gauge,
+    stages: [Timer; Stage::ALL.len()],
 }
 
-impl Histogram {
-    pub fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        let i = BUCKETS
-            .iter()
-            .position(|&b| secs <= b)
-            .unwrap_or(BUCKETS.len());
-        self.buckets[i].fetch_add(1, Ordering::Relaxed);
-        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        self.sum_ns.fetch_add(ns, Ordering::Relaxed);
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
     }
+}
 
-    pub fn snapshot(&self) -> HistogramSnapshot {
-        let mut total = 0;
-        let cumulative: Vec<u64> = self
-            .buckets
-            .iter()
-            .map(|b| {
-                total += b.load(Ordering::Relaxed);
-                total
-            })
-            .collect();
-        HistogramSnapshot {
-            cumulative,
-            count: total,
-            sum_seconds: self.sum_ns.load(Ordering::Relaxed) as f64 / 1e9,
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// Registers `metric` as `name` (a counter's `_total` is added by the encoder) and returns it.
+/// The encoder ends the help with a full stop of its own.
+fn register<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help.trim_end_matches('.'), metric.clone());
+    metric
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let r = &mut Registry::default();
+        let files_seen = register(
+            r,
+            "sluice_files_seen",
+            "File versions, moves, removals and failures the detector reported (touches excluded).",
+            Counter::default(),
+        );
+        let versions_ingested = register(
+            r,
+            "sluice_versions_ingested",
+            "File versions committed with sluice.document.ingested.",
+            Counter::default(),
+        );
+        let failures = LabeledCounter::new("kind");
+        register(
+            r,
+            "sluice_failures",
+            "Committed sluice.document.failed events, by error.kind.",
+            failures.family.clone(),
+        );
+        let events = LabeledCounter::new("type");
+        register(
+            r,
+            "sluice_events",
+            "Committed events, by CloudEvents type.",
+            events.family.clone(),
+        );
+        let commits = register(
+            r,
+            "sluice_commits",
+            "Group commits (one log write, one sync, one state transaction each).",
+            Counter::default(),
+        );
+        let log_bytes = register(
+            r,
+            "sluice_log_bytes",
+            "Bytes appended to the event log by this process.",
+            Counter::default(),
+        );
+        let log_size_bytes = register(
+            r,
+            "sluice_log_size_bytes",
+            "Committed size of the current event log file.",
+            Gauge::default(),
+        );
+        let jobs_published = register(
+            r,
+            "sluice_jobs_published",
+            "Jobs published to the work queue (NATS mode).",
+            Counter::default(),
+        );
+        let jobs_acked = register(
+            r,
+            "sluice_jobs_acked",
+            "Jobs acknowledged by workers (NATS mode).",
+            Counter::default(),
+        );
+        let stage_family: Family<Label, Timer, fn() -> Timer> =
+            Family::new_with_constructor(unregistered_timer);
+        register(
+            r,
+            "sluice_stage_seconds",
+            "Time spent in each pipeline stage, per file version (commit: per group).",
+            stage_family.clone(),
+        );
+        let stages = Stage::ALL
+            .map(|stage| stage_family.get_or_create_owned(&[("stage", stage.name().to_string())]));
+        let queue_depth = LabeledGauge::new("queue");
+        register(
+            r,
+            "sluice_queue_depth",
+            "Messages waiting in each bounded channel between stages.",
+            queue_depth.family.clone(),
+        );
+        let in_flight_bytes = register(
+            r,
+            "sluice_in_flight_bytes",
+            "Bytes charged to the byte budget (pipeline.max_inflight_bytes; 20 per file byte and 7 KiB per line) by versions between reading and commit.",
+            Gauge::default(),
+        );
+        let tracked_files = register(
+            r,
+            "sluice_tracked_files",
+            "Files in the detector's index.",
+            Gauge::default(),
+        );
+        let healthy = register(
+            r,
+            "sluice_healthy",
+            "1 when /healthz answers 200, else 0.",
+            Gauge::default(),
+        );
+        Metrics {
+            registry: std::mem::take(r),
+            files_seen,
+            versions_ingested,
+            failures,
+            events,
+            commits,
+            log_bytes,
+            log_size_bytes,
+            jobs_published,
+            jobs_acked,
+            queue_depth,
+            in_flight_bytes,
+            tracked_files,
+            health: Arc::new(Health::new()),
+            healthy,
+            stages,
         }
     }
+
+    /// Counts events as they are committed (local mode) or stored in the stream (NATS mode):
+    /// by type, document events as versions ingested, failures by `error.kind`.
+    pub fn count_events<'a>(&self, events: impl IntoIterator<Item = &'a crate::event::Event>) {
+        let mut by_type: Vec<(&'static str, u64)> = Vec::with_capacity(8);
+        for e in events {
+            match by_type.iter_mut().find(|(kind, _)| *kind == e.kind) {
+                Some((_, n)) => *n += 1,
+                None => by_type.push((e.kind, 1)),
+            }
+            if e.kind == crate::event::DOCUMENT_FAILED {
+                self.failures
+                    .inc(e.data["error"]["kind"].as_str().unwrap_or("unknown"));
+            }
+        }
+        for (kind, n) in by_type {
+            self.events.add(kind, n);
+            if kind == crate::event::DOCUMENT_INGESTED {
+                self.versions_ingested.inc_by(n);
+            }
+        }
+    }
+
+    /// The histogram of one stage; a clone shares it.
+    pub fn stage(&self, stage: Stage) -> &Timer {
+        &self.stages[stage as usize]
+    }
+
+    pub fn observe(&self, stage: Stage, d: Duration) {
+        self.stage(stage).observe(d.as_secs_f64());
+    }
+
+    /// Every metric in the Prometheus text exposition format 0.0.4 (probes read now).
+    pub fn render(&self) -> String {
+        self.queue_depth.refresh();
+        self.healthy.set(i64::from(self.health.check().is_ok()));
+        let mut out = String::with_capacity(8 * 1024);
+        prometheus_text::encode(&mut out, &self.registry).expect("writing to a String");
+        out
+    }
 }
 
+// ----- the HTTP endpoint -----
+
+/// Time a client has to send its request head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest request head read (hyper's smallest read buffer); a longer one gets 431.
+const MAX_HEAD: usize = 8 * 1024;
+/// Connections served at once.
+const MAX_CONNECTIONS: usize = 64;
+
+/// Binds `addr` and serves `GET`/`HEAD` `/metrics` and `/healthz` from `metrics` until the
+/// returned task is aborted or the runtime stops. Logs `metrics listening on ADDR` with the bound
+/// address, which is also returned (so port 0 works). Must be called from within a tokio
+/// runtime.
+///
+/// Each connection answers one request and closes (`Connection: close`). At most
+/// [`MAX_CONNECTIONS`] are open at once; when full, the oldest connection that has not sent a
+/// request yet (a client holding idle connections) makes room, so a probe, which sends its
+/// request at once, is answered. When every open connection is being answered, the new one is
+/// closed unanswered.
+pub fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let bound = listener.local_addr()?;
+    tracing::info!(addr = %bound, "metrics listening on {bound}");
+    let handle = tokio::spawn(async move {
+        let mut open: std::collections::VecDeque<Connection> = Default::default();
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("metrics endpoint: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            open.retain(|c| !c.task.is_finished());
+            if open.len() >= MAX_CONNECTIONS {
+                match open.iter().position(|c| c.waiting.load(Ordering::Relaxed)) {
+                    Some(i) => {
+                        if let Some(idle) = open.remove(i) {
+                            idle.task.abort();
+                        }
+                    }
+                    None => continue,
+                }
+            }
+            let waiting = Arc::new(AtomicBool::new(true));
+            let task = tokio::spawn(answer(stream, metrics.clone(), waiting.clone()));
+            open.push_back(Connection {
+                task: task.abort_handle(),
+                waiting,
+            });
+        }
+    });
+    Ok((bound, handle))
+}
+
+/// A connection being served: its task, and whether it is still waiting for its request head.
+struct Connection {
+    task: tokio::task::AbortHandle,
+    waiting: Arc<AtomicBool>,
+}
+
+async fn answer(stream: tokio::net::TcpStream, metrics: Arc<Metrics>, waiting: Arc<AtomicBool>) {
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        waiting.store(false, Ordering::Relaxed);
+        let response = respond(request.method(), request.uri().path(), &metrics);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD)
+        .keep_alive(false)
+        .title_case_headers(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if let Err(e) = served {
+        tracing::debug!("metrics endpoint: {e}");
+    }
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+const PLAIN: &str = "text/plain; charset=utf-8";
+
+/// The response to one request (hyper leaves out the body of a `HEAD`).
+fn respond(method: &Method, path: &str, metrics: &Metrics) -> Response<Full<Bytes>> {
+    if method != Method::GET && method != Method::HEAD {
+        let mut r = text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            PLAIN,
+            "only GET and HEAD\n".into(),
+        );
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return r;
+    }
+    match path {
+        "/metrics" => text(
+            StatusCode::OK,
+            prometheus_text::CONTENT_TYPE,
+            metrics.render(),
+        ),
+        "/healthz" => match metrics.health.check() {
+            Ok(()) => text(StatusCode::OK, PLAIN, "ok\n".into()),
+            Err(reason) => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                PLAIN,
+                format!("{reason}\n"),
+            ),
+        },
+        _ => text(
+            StatusCode::NOT_FOUND,
+            PLAIN,
+            "not found: try /metrics or /healthz\n".into(),
+        ),
+    }
+}
 /// The timed stages (label `stage` of `sluice_stage_seconds`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -326,490 +611,10 @@ impl Health {
     }
 }
 
-/// Everything `/metrics` shows. Use [`global`]; [`Metrics::new`] is for tests.
-pub struct Metrics {
-    /// File versions, moves, removals and failures the detector reported (touches excluded).
-    pub files_seen: Counter,
-    /// Versions committed with `sluice.document.ingested`.
-    pub versions_ingested: Counter,
-    /// Committed `sluice.document.failed` events by `error.kind`.
-    pub failures: LabeledCounter,
-    /// Committed events by CloudEvents `type`.
-    pub events: LabeledCounter,
-    /// Group commits (one write, one sync, one transaction each).
-    pub commits: Counter,
-    /// Bytes appended to the event log by this process.
-    pub log_bytes: Counter,
-    /// Committed size of the current event log file (drops to 0 at a rotation).
-    pub log_size_bytes: Gauge,
-    /// Jobs published to the work queue (NATS mode).
-    pub jobs_published: Counter,
-    /// Jobs acknowledged by workers (NATS mode).
-    pub jobs_acked: Counter,
-    /// Messages waiting in each channel between stages, by `queue`.
-    pub queue_depth: LabeledGauge,
-    /// Bytes charged to the byte budget (`pipeline.max_inflight_bytes`) by versions in flight.
-    pub in_flight_bytes: Gauge,
-    /// Files in the detector's index.
-    pub tracked_files: Gauge,
-    /// What `/healthz` answers; also exported as `sluice_healthy`.
-    pub health: Arc<Health>,
-    stages: [Histogram; Stage::ALL.len()],
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
-    }
-}
-
-/// The process's registry.
-pub fn global() -> &'static Metrics {
-    static GLOBAL: OnceLock<Metrics> = OnceLock::new();
-    GLOBAL.get_or_init(Metrics::new)
-}
-
-impl Metrics {
-    /// Counts events as they are committed (local mode) or stored in the stream (NATS mode):
-    /// by type, document events as versions ingested, failures by `error.kind`.
-    pub fn count_events<'a>(&self, events: impl IntoIterator<Item = &'a crate::event::Event>) {
-        let mut by_type: Vec<(&'static str, u64)> = Vec::with_capacity(8);
-        for e in events {
-            match by_type.iter_mut().find(|(kind, _)| *kind == e.kind) {
-                Some((_, n)) => *n += 1,
-                None => by_type.push((e.kind, 1)),
-            }
-            if e.kind == crate::event::DOCUMENT_FAILED {
-                self.failures
-                    .inc(e.data["error"]["kind"].as_str().unwrap_or("unknown"));
-            }
-        }
-        for (kind, n) in by_type {
-            self.events.add(kind, n);
-            if kind == crate::event::DOCUMENT_INGESTED {
-                self.versions_ingested.add(n);
-            }
-        }
-    }
-
-    pub fn new() -> Metrics {
-        Metrics {
-            files_seen: Counter::new(),
-            versions_ingested: Counter::new(),
-            failures: LabeledCounter::default(),
-            events: LabeledCounter::default(),
-            commits: Counter::new(),
-            log_bytes: Counter::new(),
-            log_size_bytes: Gauge::new(),
-            jobs_published: Counter::new(),
-            jobs_acked: Counter::new(),
-            queue_depth: LabeledGauge::default(),
-            in_flight_bytes: Gauge::new(),
-            tracked_files: Gauge::new(),
-            health: Arc::new(Health::new()),
-            stages: Default::default(),
-        }
-    }
-
-    pub fn stage(&self, stage: Stage) -> &Histogram {
-        &self.stages[stage as usize]
-    }
-
-    pub fn observe(&self, stage: Stage, d: Duration) {
-        self.stage(stage).observe(d);
-    }
-
-    /// Every metric in the Prometheus text exposition format 0.0.4.
-    pub fn render(&self) -> String {
-        let mut out = String::with_capacity(8 * 1024);
-        let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-            family(out, name, help, "counter");
-            let _ = writeln!(out, "{name} {v}");
-        };
-        let gauge = |out: &mut String, name: &str, help: &str, v: i64| {
-            family(out, name, help, "gauge");
-            let _ = writeln!(out, "{name} {v}");
-        };
-        counter(
-            &mut out,
-            "sluice_files_seen_total",
-            "File versions, moves, removals and failures the detector reported (touches excluded).",
-            self.files_seen.get(),
-        );
-        counter(
-            &mut out,
-            "sluice_versions_ingested_total",
-            "File versions committed with sluice.document.ingested.",
-            self.versions_ingested.get(),
-        );
-        labeled(
-            &mut out,
-            "sluice_failures_total",
-            "Committed sluice.document.failed events, by error.kind.",
-            "counter",
-            "kind",
-            self.failures.snapshot(),
-        );
-        labeled(
-            &mut out,
-            "sluice_events_total",
-            "Committed events, by CloudEvents type.",
-            "counter",
-            "type",
-            self.events.snapshot(),
-        );
-        counter(
-            &mut out,
-            "sluice_commits_total",
-            "Group commits (one log write, one sync, one state transaction each).",
-            self.commits.get(),
-        );
-        counter(
-            &mut out,
-            "sluice_log_bytes_total",
-            "Bytes appended to the event log by this process.",
-            self.log_bytes.get(),
-        );
-        gauge(
-            &mut out,
-            "sluice_log_size_bytes",
-            "Committed size of the current event log file.",
-            self.log_size_bytes.get(),
-        );
-        counter(
-            &mut out,
-            "sluice_jobs_published_total",
-            "Jobs published to the work queue (NATS mode).",
-            self.jobs_published.get(),
-        );
-        counter(
-            &mut out,
-            "sluice_jobs_acked_total",
-            "Jobs acknowledged by workers (NATS mode).",
-            self.jobs_acked.get(),
-        );
-        family(
-            &mut out,
-            "sluice_stage_seconds",
-            "Time spent in each pipeline stage, per file version (commit: per group).",
-            "histogram",
-        );
-        for stage in Stage::ALL {
-            histogram(
-                &mut out,
-                "sluice_stage_seconds",
-                ("stage", stage.name()),
-                &self.stage(stage).snapshot(),
-            );
-        }
-        labeled(
-            &mut out,
-            "sluice_queue_depth",
-            "Messages waiting in each bounded channel between stages.",
-            "gauge",
-            "queue",
-            self.queue_depth.snapshot(),
-        );
-        gauge(
-            &mut out,
-            "sluice_in_flight_bytes",
-            "Bytes charged to the byte budget (pipeline.max_inflight_bytes; 20 per file byte and 7 KiB per line) by versions between reading and commit.",
-            self.in_flight_bytes.get(),
-        );
-        gauge(
-            &mut out,
-            "sluice_tracked_files",
-            "Files in the detector's index.",
-            self.tracked_files.get(),
-        );
-        gauge(
-            &mut out,
-            "sluice_healthy",
-            "1 when /healthz answers 200, else 0.",
-            i64::from(self.health.check().is_ok()),
-        );
-        out
-    }
-}
-
-/// `# HELP` and `# TYPE` lines.
-fn family(out: &mut String, name: &str, help: &str, kind: &str) {
-    let help = help.replace('\\', r"\\").replace('\n', r"\n");
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-/// A label value as the text format wants it: `\`, `"` and newline escaped.
-pub fn escape_label_value(v: &str) -> String {
-    let mut s = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => s.push_str(r"\\"),
-            '"' => s.push_str("\\\""),
-            '\n' => s.push_str(r"\n"),
-            c => s.push(c),
-        }
-    }
-    s
-}
-
-fn labeled<V: std::fmt::Display>(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    kind: &str,
-    label: &str,
-    values: Vec<(String, V)>,
-) {
-    family(out, name, help, kind);
-    for (value, v) in values {
-        let _ = writeln!(
-            out,
-            "{name}{{{label}=\"{}\"}} {v}",
-            escape_label_value(&value)
-        );
-    }
-}
-
-fn histogram(out: &mut String, name: &str, label: (&str, &str), h: &HistogramSnapshot) {
-    let (key, value) = (label.0, escape_label_value(label.1));
-    for (i, n) in h.cumulative.iter().enumerate() {
-        let le = BUCKETS
-            .get(i)
-            .map_or_else(|| "+Inf".to_string(), |b| b.to_string());
-        let _ = writeln!(out, "{name}_bucket{{{key}=\"{value}\",le=\"{le}\"}} {n}");
-    }
-    let _ = writeln!(out, "{name}_sum{{{key}=\"{value}\"}} {}", h.sum_seconds);
-    let _ = writeln!(out, "{name}_count{{{key}=\"{value}\"}} {}", h.count);
-}
-
-// ----- the HTTP endpoint -----
-
-/// Largest request head read; a longer one gets 431.
-const MAX_HEAD: usize = 8 * 1024;
-/// Time a client has to send its request head, and to take the response.
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for a client to close after the response.
-const LINGER: Duration = Duration::from_secs(1);
-/// Connections served at once; more are closed unanswered.
-const MAX_CONNECTIONS: usize = 64;
-
-/// Binds `addr` and serves `GET`/`HEAD` `/metrics` (the [`global`] registry) and `/healthz`
-/// (from `health`) until the returned task is aborted or the runtime stops. Logs
-/// `metrics listening on ADDR` with the bound address, which is also returned (so port 0
-/// works). Must be called from within a tokio runtime.
-pub fn serve(addr: SocketAddr, health: Arc<Health>) -> io::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    let bound = listener.local_addr()?;
-    tracing::info!(addr = %bound, "metrics listening on {bound}");
-    let handle = tokio::spawn(async move {
-        let mut open: std::collections::VecDeque<Connection> = Default::default();
-        loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    open.retain(|c| !c.task.is_finished());
-                    if open.len() >= MAX_CONNECTIONS {
-                        // Full: the oldest connection that has not sent its request yet (a
-                        // client holding idle connections) makes room; a probe sends its request
-                        // at once, so it is never the one to go. When every connection is being
-                        // answered, the new one is closed unanswered.
-                        match open.iter().position(|c| c.waiting.load(Ordering::Relaxed)) {
-                            Some(i) => {
-                                if let Some(idle) = open.remove(i) {
-                                    idle.task.abort();
-                                }
-                            }
-                            None => continue,
-                        }
-                    }
-                    let health = health.clone();
-                    let waiting = Arc::new(AtomicBool::new(true));
-                    let flag = waiting.clone();
-                    let task = tokio::spawn(async move {
-                        if let Err(e) = answer(stream, &health, &flag).await {
-                            tracing::debug!("metrics endpoint: {e}");
-                        }
-                    });
-                    open.push_back(Connection {
-                        task: task.abort_handle(),
-                        waiting,
-                    });
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!("metrics endpoint: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
-    });
-    Ok((bound, handle))
-}
-
-/// A connection being served: its task, and whether it is still waiting for its request head.
-struct Connection {
-    task: tokio::task::AbortHandle,
-    waiting: Arc<AtomicBool>,
-}
-
-/// What the request head came to.
-enum Head {
-    Complete(Vec<u8>),
-    TooLarge,
-    /// Closed (or timed out) before a whole head arrived.
-    Incomplete(Vec<u8>),
-}
-
-async fn read_head(stream: &mut TcpStream) -> io::Result<Head> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(Head::Incomplete(buf));
-        }
-        let from = buf.len().saturating_sub(3);
-        buf.extend_from_slice(&chunk[..n]);
-        let tail = &buf[from..];
-        if tail.windows(4).any(|w| w == b"\r\n\r\n") || tail.windows(2).any(|w| w == b"\n\n") {
-            return Ok(Head::Complete(buf));
-        }
-        if buf.len() >= MAX_HEAD {
-            return Ok(Head::TooLarge);
-        }
-    }
-}
-
-async fn answer(mut stream: TcpStream, health: &Health, waiting: &AtomicBool) -> io::Result<()> {
-    let head = tokio::time::timeout(IO_TIMEOUT, read_head(&mut stream)).await;
-    waiting.store(false, Ordering::Relaxed);
-    let response = match head {
-        Ok(Ok(Head::Complete(head))) => respond(&head, health),
-        Ok(Ok(Head::TooLarge)) => Response::text(431, "request head over 8 KiB\n"),
-        Ok(Ok(Head::Incomplete(head))) if head.is_empty() => return Ok(()),
-        Ok(Ok(Head::Incomplete(_))) => Response::text(400, "incomplete request\n"),
-        Ok(Err(e)) => return Err(e),
-        Err(_) => Response::text(408, "request timed out\n"),
-    };
-    let bytes = response.to_bytes();
-    tokio::time::timeout(IO_TIMEOUT, async {
-        stream.write_all(&bytes).await?;
-        stream.shutdown().await
-    })
-    .await
-    .map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::TimedOut,
-            "client too slow to take the response",
-        )
-    })??;
-    // Closing with unread input would reset the connection and could lose the response on the
-    // client's side (a refused oversized head): read what is left, briefly, first.
-    let _ = tokio::time::timeout(LINGER, async {
-        let mut sink = [0u8; 4096];
-        let mut left: usize = 64 * 1024;
-        while left > 0 {
-            match stream.read(&mut sink).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => left = left.saturating_sub(n),
-            }
-        }
-    })
-    .await;
-    Ok(())
-}
-
-/// One HTTP response.
-#[derive(Debug, Clone, PartialEq)]
-struct Response {
-    status: u16,
-    content_type: &'static str,
-    body: String,
-    /// A HEAD request: the headers of the GET, no body.
-    head_only: bool,
-}
-
-impl Response {
-    fn text(status: u16, body: impl Into<String>) -> Response {
-        Response {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            body: body.into(),
-            head_only: false,
-        }
-    }
-
-    fn to_bytes(&self) -> Vec<u8> {
-        let reason = match self.status {
-            200 => "OK",
-            400 => "Bad Request",
-            404 => "Not Found",
-            405 => "Method Not Allowed",
-            408 => "Request Timeout",
-            431 => "Request Header Fields Too Large",
-            503 => "Service Unavailable",
-            _ => "",
-        };
-        let mut head = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
-             Cache-Control: no-store\r\nConnection: close\r\n",
-            self.status,
-            self.content_type,
-            self.body.len()
-        );
-        if self.status == 405 {
-            head.push_str("Allow: GET, HEAD\r\n");
-        }
-        head.push_str("\r\n");
-        let mut bytes = head.into_bytes();
-        if !self.head_only {
-            bytes.extend_from_slice(self.body.as_bytes());
-        }
-        bytes
-    }
-}
-
-/// The response to one request head.
-fn respond(head: &[u8], health: &Health) -> Response {
-    let text = String::from_utf8_lossy(head);
-    let line = text.lines().next().unwrap_or_default();
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Response::text(400, "bad request line\n");
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Response::text(400, "HTTP/1.x only\n");
-    }
-    let head_only = match method {
-        "GET" => false,
-        "HEAD" => true,
-        _ => return Response::text(405, "only GET and HEAD\n"),
-    };
-    let path = target.split(['?', '#']).next().unwrap_or_default();
-    let mut response = match path {
-        "/metrics" => Response {
-            status: 200,
-            content_type: "text/plain; version=0.0.4; charset=utf-8",
-            body: global().render(),
-            head_only: false,
-        },
-        "/healthz" => match health.check() {
-            Ok(()) => Response::text(200, "ok\n"),
-            Err(reason) => Response::text(503, format!("{reason}\n")),
-        },
-        _ => Response::text(404, "not found: try /metrics or /healthz\n"),
-    };
-    response.head_only = head_only;
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// The sample lines of `text` named `name` (with labels), as (labels, value).
     fn samples<'a>(text: &'a str, name: &str) -> Vec<(&'a str, &'a str)> {
@@ -829,21 +634,6 @@ mod tests {
         for ms in [0.1, 0.7, 3.0, 3.0, 40.0, 20_000.0] {
             m.observe(Stage::Decode, Duration::from_secs_f64(ms / 1000.0));
         }
-        let snap = m.stage(Stage::Decode).snapshot();
-        assert_eq!(snap.count, 6);
-        assert_eq!(snap.cumulative.last(), Some(&6));
-        assert!(snap.cumulative.windows(2).all(|w| w[0] <= w[1]));
-        // le=0.0005: 1; le=0.001: 2; le=0.005: 4; le=0.05: 5; le=10: 5; +Inf: 6.
-        assert_eq!(snap.cumulative[0], 1);
-        assert_eq!(snap.cumulative[1], 2);
-        assert_eq!(snap.cumulative[3], 4);
-        assert_eq!(snap.cumulative[6], 5);
-        assert_eq!(snap.cumulative[BUCKETS.len() - 1], 5);
-        assert!(
-            (snap.sum_seconds - 20.0468).abs() < 1e-6,
-            "{}",
-            snap.sum_seconds
-        );
 
         let text = m.render();
         let buckets = samples(&text, "sluice_stage_seconds_bucket");
@@ -852,14 +642,26 @@ mod tests {
             .filter(|(l, _)| l.starts_with("stage=\"decode\""))
             .collect();
         assert_eq!(decode.len(), BUCKETS.len() + 1);
+        // le=0.0005: 1; le=0.001: 2; le=0.005: 4; le=0.05: 5; le=10: 5; +Inf: 6.
+        let counts: Vec<&str> = decode.iter().map(|(_, v)| *v).collect();
+        assert_eq!(counts[0], "1");
+        assert_eq!(counts[1], "2");
+        assert_eq!(counts[3], "4");
+        assert_eq!(counts[6], "5");
+        assert_eq!(counts[BUCKETS.len() - 1], "5");
         assert_eq!(decode[0].0, "stage=\"decode\",le=\"0.0005\"");
-        assert_eq!(decode[0].1, "1");
         assert_eq!(decode[10].0, "stage=\"decode\",le=\"1\"");
         assert_eq!(
             *decode.last().unwrap(),
             &("stage=\"decode\",le=\"+Inf\"", "6")
         );
         assert!(samples(&text, "sluice_stage_seconds_count").contains(&("stage=\"decode\"", "6")));
+        let sum = samples(&text, "sluice_stage_seconds_sum")
+            .into_iter()
+            .find(|(l, _)| *l == "stage=\"decode\"")
+            .map(|(_, v)| v.parse::<f64>().unwrap())
+            .unwrap();
+        assert!((sum - 20.0468).abs() < 1e-6, "{sum}");
         assert!(samples(&text, "sluice_stage_seconds_count").contains(&("stage=\"read\"", "0")));
         assert_eq!(
             text.matches("# TYPE sluice_stage_seconds histogram")
@@ -870,18 +672,17 @@ mod tests {
 
     #[test]
     fn label_values_are_escaped() {
-        assert_eq!(escape_label_value(r#"a"b\c"#), r#"a\"b\\c"#);
-        assert_eq!(escape_label_value("x\ny"), r"x\ny");
-        assert_eq!(escape_label_value("不是文本"), "不是文本");
         let m = Metrics::new();
         m.failures.inc("weird\"kind\\\n");
         m.failures.add("not_text", 2);
+        m.failures.inc("不是文本");
         let text = m.render();
         assert!(
             text.contains("sluice_failures_total{kind=\"weird\\\"kind\\\\\\n\"} 1\n"),
             "{text}"
         );
         assert!(text.contains("sluice_failures_total{kind=\"not_text\"} 2\n"));
+        assert!(text.contains("sluice_failures_total{kind=\"不是文本\"} 1\n"));
         assert_eq!(m.failures.get("not_text"), 2);
         assert_eq!(m.failures.get("empty"), 0);
     }
@@ -889,7 +690,10 @@ mod tests {
     #[test]
     fn every_family_has_help_and_type_and_counters_end_in_total() {
         let m = Metrics::new();
-        m.files_seen.add(3);
+        m.files_seen.inc_by(3);
+        // A labelled family is shown once it has a series.
+        m.failures.inc("not_text");
+        m.events.inc("sluice.document.failed");
         m.queue_depth.set("commit", 2);
         m.queue_depth.probe("process", || 7);
         let text = m.render();
@@ -901,19 +705,29 @@ mod tests {
                 let (name, kind) = rest.split_once(' ').unwrap();
                 assert!(name.starts_with("sluice_"), "{name}");
                 assert_eq!(kind == "counter", name.ends_with("_total"), "{line}");
-                assert!(
-                    text.contains(&format!("# HELP {name} ")),
-                    "{name} has no HELP"
-                );
+                let help = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("# HELP {name} ")))
+                    .unwrap_or_else(|| panic!("{name} has no HELP"));
+                assert!(help.ends_with('.') && !help.ends_with(".."), "{help}");
             }
         }
-        assert!(types >= 14);
+        assert!(types >= 14, "{types} families:\n{text}");
         assert!(text.contains("sluice_files_seen_total 3\n"));
         assert!(text.contains("sluice_queue_depth{queue=\"commit\"} 2\n"));
         assert!(text.contains("sluice_queue_depth{queue=\"process\"} 7\n"));
+        assert_eq!(m.queue_depth.get("process"), Some(7));
         assert!(text.contains("sluice_healthy 0\n"));
         m.health.set_ready();
         assert!(m.render().contains("sluice_healthy 1\n"));
+    }
+
+    #[test]
+    fn two_registries_do_not_share_counts() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        a.commits.inc();
+        assert!(a.render().contains("sluice_commits_total 1\n"));
+        assert!(b.render().contains("sluice_commits_total 0\n"));
     }
 
     #[test]
@@ -936,59 +750,69 @@ mod tests {
 
     #[test]
     fn requests_are_routed_by_method_and_path() {
-        let health = Health::new();
-        let r = respond(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", &health);
-        assert_eq!((r.status, r.body.as_str()), (503, "starting\n"));
-        health.set_ready();
-        let r = respond(b"GET /healthz HTTP/1.1\r\n\r\n", &health);
-        assert_eq!((r.status, r.body.as_str()), (200, "ok\n"));
-        health.set_unready("the committer failed: disk full\nsecond line");
-        let r = respond(b"GET /healthz HTTP/1.0\r\n\r\n", &health);
-        assert_eq!(r.status, 503);
-        assert_eq!(r.body, "the committer failed: disk full second line\n");
+        let m = Metrics::new();
+        let body = |r: Response<Full<Bytes>>| {
+            let status = r.status().as_u16();
+            let bytes =
+                futures::executor::block_on(http_body_util::BodyExt::collect(r.into_body()))
+                    .unwrap()
+                    .to_bytes();
+            (status, String::from_utf8(bytes.to_vec()).unwrap())
+        };
+        let r = respond(&Method::GET, "/healthz", &m);
+        assert_eq!(body(r), (503, "starting\n".to_string()));
+        m.health.set_ready();
+        assert_eq!(
+            body(respond(&Method::GET, "/healthz", &m)),
+            (200, "ok\n".into())
+        );
+        m.health
+            .set_unready("the committer failed: disk full\nsecond line");
+        assert_eq!(
+            body(respond(&Method::GET, "/healthz", &m)),
+            (503, "the committer failed: disk full second line\n".into())
+        );
+        let r = respond(&Method::GET, "/metrics", &m);
+        assert_eq!(
+            r.headers()[CONTENT_TYPE],
+            "text/plain; version=0.0.4; charset=utf-8"
+        );
+        assert!(body(r).1.contains("# TYPE sluice_files_seen_total counter"));
+        assert_eq!(respond(&Method::GET, "/nope", &m).status(), 404);
+        let post = respond(&Method::POST, "/metrics", &m);
+        assert_eq!(post.status(), 405);
+        assert_eq!(post.headers()[ALLOW], "GET, HEAD");
+    }
 
-        let r = respond(b"GET /metrics?x=1 HTTP/1.1\r\n\r\n", &health);
-        assert_eq!(r.status, 200);
-        assert_eq!(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
-        assert!(r.body.contains("# TYPE sluice_files_seen_total counter"));
-
-        let head = respond(b"HEAD /metrics HTTP/1.1\r\n\r\n", &health);
-        let bytes = head.to_bytes();
-        let text = String::from_utf8(bytes).unwrap();
-        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
-        assert!(text.ends_with("\r\n\r\n"), "HEAD has no body");
-        assert!(text.contains("Connection: close\r\n"));
-
-        assert_eq!(respond(b"GET /nope HTTP/1.1\r\n\r\n", &health).status, 404);
-        let post = respond(b"POST /metrics HTTP/1.1\r\n\r\n", &health);
-        assert_eq!(post.status, 405);
-        assert!(String::from_utf8(post.to_bytes())
-            .unwrap()
-            .contains("Allow: GET, HEAD\r\n"));
-        assert_eq!(respond(b"GET\r\n\r\n", &health).status, 400);
-        assert_eq!(respond(b"GET / SPDY/3\r\n\r\n", &health).status, 400);
+    async fn exchange(addr: SocketAddr, request: &[u8]) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(request).await.unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out).await;
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     #[tokio::test]
     async fn the_server_answers_over_tcp_and_caps_the_head() {
-        let health = Arc::new(Health::new());
-        health.set_ready();
-        let (addr, server) = serve("127.0.0.1:0".parse().unwrap(), health).unwrap();
+        let m = Arc::new(Metrics::new());
+        m.health.set_ready();
+        let (addr, server) = serve("127.0.0.1:0".parse().unwrap(), m).unwrap();
         assert_ne!(addr.port(), 0);
-        let get = |request: Vec<u8>| async move {
-            let mut s = TcpStream::connect(addr).await.unwrap();
-            s.write_all(&request).await.unwrap();
-            let mut out = String::new();
-            s.read_to_string(&mut out).await.unwrap();
-            out
-        };
-        let ok = get(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n".to_vec()).await;
+        let ok = exchange(addr, b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").await;
         assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+        assert!(ok.contains("Connection: close\r\n"), "{ok}");
         assert!(ok.ends_with("\r\n\r\nok\n"), "{ok}");
+        let head = exchange(addr, b"HEAD /metrics HTTP/1.1\r\nHost: a\r\n\r\n").await;
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "HEAD has no body: {head}");
+        assert!(head.contains("Content-Length: "), "{head}");
         let mut huge = b"GET /metrics HTTP/1.1\r\nX: ".to_vec();
         huge.extend(std::iter::repeat_n(b'a', 10_000));
-        let refused = get(huge).await;
+        huge.extend_from_slice(b"\r\n\r\n");
+        let refused = exchange(addr, &huge).await;
         assert!(refused.starts_with("HTTP/1.1 431 "), "{refused}");
+        let garbage = exchange(addr, b"GET\r\n\r\n").await;
+        assert!(garbage.starts_with("HTTP/1.1 400 "), "{garbage}");
         server.abort();
     }
 }

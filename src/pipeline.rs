@@ -15,7 +15,7 @@
 //! one file are committed in the order they were detected, while different files do not wait
 //! for each other; one job's events are written contiguously.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,7 @@ use crate::detect::fence::Fence;
 use crate::detect::stage::DetectStage;
 use crate::detect::{Detector, Job, Tracked};
 use crate::event::source_uri;
-use crate::metrics::{self, channel_depth};
+use crate::metrics::{channel_depth, Health, Metrics, Stage};
 use crate::own::OwnFiles;
 use crate::process::{Committable, Processor};
 use crate::progress::Counters;
@@ -65,13 +65,13 @@ pub async fn run(
     mode: Mode,
     signals: crate::commands::Signals,
     progress: Progress,
+    metrics: Arc<Metrics>,
 ) -> Result<Summary, PipelineError> {
     let crate::commands::Signals {
         shutdown: mut signalled,
         rescan,
     } = signals;
     let started = Instant::now();
-    let metrics = metrics::global();
     metrics
         .health
         .set_unready("starting: opening the state database");
@@ -80,7 +80,7 @@ pub async fn run(
         let _ = crate::text::words::shared();
         crate::extract::warm_up();
     });
-    let root = watched_folder(&settings.watch.dir)?;
+    let root = crate::watch::folder(&settings.watch.dir)?;
     let _lock = crate::lock::exclusive(&settings.state.file)?;
     let mut store = Store::open(&settings.state.file)?;
     let sink = if settings.nats.url.is_empty() {
@@ -119,7 +119,8 @@ pub async fn run(
     )
     // What one look keeps of the files it read, outside the budget: a quarter of it at most.
     .keep_at_most((settings.pipeline.max_inflight_bytes / 4).min(64 << 20))
-    .stop_on(stop.clone());
+    .stop_on(stop.clone())
+    .time_reads(metrics.stage(Stage::Read).clone());
     if mode == Mode::Daemon {
         detector = detector.defer_recent(
             Duration::from_millis(settings.watch.settle_ms),
@@ -147,6 +148,7 @@ pub async fn run(
             defer_rx,
             stop.receiver(),
             rescan,
+            metrics.health.clone(),
         ))),
         Mode::Once => {
             // The only message: the detector stops once it is handled and the sender is gone.
@@ -160,10 +162,14 @@ pub async fn run(
         rx: watch_rx,
         tx: job_tx,
         defer: defer_tx,
-        budget: ByteBudget::new(settings.pipeline.max_inflight_bytes),
+        budget: ByteBudget::new(
+            settings.pipeline.max_inflight_bytes,
+            metrics.in_flight_bytes.clone(),
+        ),
         stop: stop.clone(),
         counters: counters.clone(),
         progress: progress.clone(),
+        metrics: metrics.clone(),
     }
     .spawn();
     let handle = tokio::runtime::Handle::current();
@@ -175,7 +181,7 @@ pub async fn run(
             metrics
                 .queue_depth
                 .probe("commit", channel_depth(&commit_tx));
-            let processor = Arc::new(Processor::new(settings));
+            let processor = Arc::new(Processor::new(settings, metrics.clone()));
             let workers = settings.workers();
             let pool = CpuPool::start("sluice-worker", workers)
                 .map_err(|source| PipelineError::Threads { workers, source })?;
@@ -196,10 +202,16 @@ pub async fn run(
                 own,
                 counters.clone(),
                 progress,
+                metrics.clone(),
             );
-            let thread = spawn_last_stage("sluice-commit", "the committer", done_tx, move || {
-                committer.run(commit_rx, handle)
-            });
+            let health = metrics.health.clone();
+            let thread = spawn_last_stage(
+                "sluice-commit",
+                "the committer",
+                health,
+                done_tx,
+                move || committer.run(commit_rx, handle),
+            );
             (Some(processing), thread)
         }
         Sink::Nats => {
@@ -209,13 +221,24 @@ pub async fn run(
                     counters.committed(&progress, jobs, versions, jobs)
                 })
             };
-            let publisher =
-                crate::nats::node::start(settings, store, source, stop.clone(), on_group).await?;
+            let publisher = crate::nats::node::start(
+                settings,
+                store,
+                source,
+                stop.clone(),
+                on_group,
+                metrics.clone(),
+            )
+            .await?;
             tracing::info!(node = publisher.node(), "publishing jobs to NATS");
-            let thread =
-                spawn_last_stage("sluice-publish", "the job publisher", done_tx, move || {
-                    publisher.run(job_rx, handle).map_err(PipelineError::from)
-                });
+            let health = metrics.health.clone();
+            let thread = spawn_last_stage(
+                "sluice-publish",
+                "the job publisher",
+                health,
+                done_tx,
+                move || publisher.run(job_rx, handle).map_err(PipelineError::from),
+            );
             (None, thread)
         }
     };
@@ -257,29 +280,12 @@ pub async fn run(
     Ok(counters.summary(started.elapsed().as_millis() as u64))
 }
 
-/// The watched folder, checked to be one, in one spelling (links and `..` resolved): the one
-/// every path is compared in.
-fn watched_folder(dir: &Path) -> Result<PathBuf, PipelineError> {
-    let root = std::path::absolute(dir)
-        .map_err(|e| PipelineError::WatchDir(format!("{}: {e}", dir.display())))?;
-    match std::fs::metadata(&root) {
-        Ok(m) if m.is_dir() => Ok(std::fs::canonicalize(&root).unwrap_or(root)),
-        Ok(_) => Err(PipelineError::WatchDir(format!(
-            "{} is not a folder",
-            root.display()
-        ))),
-        Err(e) => Err(PipelineError::WatchDir(format!(
-            "{}: {e}; create it or point watch.dir (--watch, SLUICE_WATCH) at a folder",
-            root.display()
-        ))),
-    }
-}
-
 /// Starts the pipeline's last stage (the committer, or in NATS mode the job publisher) on its
 /// own thread: its result goes to `done`, and a failure also makes `/healthz` unready.
 fn spawn_last_stage(
     name: &str,
     what: &'static str,
+    health: Arc<Health>,
     done: mpsc::Sender<Result<(), PipelineError>>,
     run: impl FnOnce() -> Result<(), PipelineError> + Send + 'static,
 ) -> std::thread::JoinHandle<()> {
@@ -288,9 +294,7 @@ fn spawn_last_stage(
         .spawn(move || {
             let result = run();
             if let Err(e) = &result {
-                metrics::global()
-                    .health
-                    .set_unready(format!("{what} failed: {e}"));
+                health.set_unready(format!("{what} failed: {e}"));
             }
             let _ = done.blocking_send(result);
         })

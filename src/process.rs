@@ -52,15 +52,21 @@ pub struct Processor {
     pub extract: extract::Options,
     /// `output.tokens`.
     pub tokens: bool,
+    /// Where the stage times go (decode, segment, extract, dedup).
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Processor {
     /// The processor a run's settings describe.
-    pub fn new(settings: &crate::config::Settings) -> Processor {
+    pub fn new(
+        settings: &crate::config::Settings,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Processor {
         Processor {
             dedup: Dedup::new(settings.dedup.clone()),
             extract: settings.extract.options(),
             tokens: settings.output.tokens,
+            metrics,
         }
     }
 
@@ -199,7 +205,7 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
         });
     };
     let decoded = decode(bytes);
-    let metrics = crate::metrics::global();
+    let metrics = &p.metrics;
     metrics.observe(Stage::Decode, started.elapsed());
     let decoded = match decoded {
         Ok(d) => d,

@@ -15,7 +15,7 @@ use crate::config::Fsync;
 use crate::dedup::{Dedup, Index};
 use crate::error::PipelineError;
 use crate::event::now_rfc3339;
-use crate::metrics::{self, Stage};
+use crate::metrics::{Metrics, Stage};
 use crate::own::OwnFiles;
 use crate::process::{Committable, Pending};
 use crate::progress::{Counters, Progress};
@@ -76,6 +76,7 @@ pub struct Committer {
     /// step by every committed one. A group that fails stops the committer (the log is cut back
     /// to the committed end at the next start), so the index is never reused after a failure.
     index: Option<Index>,
+    metrics: Arc<Metrics>,
 }
 
 /// How often the dedup index drops content gone from the folder past `dedup.retention_days`
@@ -94,6 +95,7 @@ impl Committer {
         own: Arc<OwnFiles>,
         counters: Arc<Counters>,
         progress: Progress,
+        metrics: Arc<Metrics>,
     ) -> Committer {
         Committer {
             log_path: settings.output.file.display().to_string(),
@@ -109,6 +111,7 @@ impl Committer {
             own,
             last_prune: Instant::now(),
             index: None,
+            metrics,
         }
     }
 
@@ -193,7 +196,7 @@ impl Committer {
         handle: &tokio::runtime::Handle,
     ) -> Result<bool, PipelineError> {
         let started = Instant::now();
-        let metrics = metrics::global();
+        let metrics = self.metrics.clone();
         let tx = self.store.begin()?;
         let mut index = match self.index.take() {
             Some(index) => index,
@@ -342,7 +345,7 @@ impl Committer {
         let lines = state.next_seq - first_seq;
         self.counters.failed.fetch_add(failed, Ordering::Relaxed);
         metrics.commits.inc();
-        metrics.log_bytes.add(bytes);
+        metrics.log_bytes.inc_by(bytes);
         metrics.log_size_bytes.set(self.log.state().offset as i64);
         metrics.count_events(taken.iter().flat_map(|c| &c.events));
         metrics.observe(Stage::Commit, started.elapsed());

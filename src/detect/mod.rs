@@ -139,6 +139,8 @@ pub struct Detector {
     keep_max: u64,
     /// Set on shutdown: a long look stops early (its results are abandoned with the process).
     stop: Option<crate::shutdown::Shutdown>,
+    /// Where the time of each read goes (the `read` stage).
+    reads: crate::metrics::Timer,
 }
 
 /// File content one look keeps in memory by default (see [`Detector::keep_at_most`]).
@@ -228,7 +230,14 @@ impl Detector {
             kept: std::cell::Cell::new(0),
             keep_max: BATCH_KEEP_BYTES,
             stop: None,
+            reads: crate::metrics::unregistered_timer(),
         }
+    }
+
+    /// Times each read into `reads` (the `read` stage of the metrics).
+    pub fn time_reads(mut self, reads: crate::metrics::Timer) -> Detector {
+        self.reads = reads;
+        self
     }
 
     /// Keeps at most `bytes` of file content read by one look (the rest is read again when it
@@ -616,7 +625,10 @@ impl Detector {
                 too_large_message(size, self.max_file_bytes),
             );
         }
-        match read_version(opened, rel, self.max_file_bytes, keep) {
+        let started = std::time::Instant::now();
+        let read = read_version(opened, rel, self.max_file_bytes, keep);
+        self.reads.observe(started.elapsed().as_secs_f64());
+        match read {
             Ok(read) => ReadOutcome::Done(read),
             Err(failure) if failure.kind == FailKind::TooLarge => {
                 ReadOutcome::Refused(FailKind::TooLarge, failure.message)
@@ -780,14 +792,13 @@ const READ_ATTEMPTS: usize = 3;
 /// Reads and hashes an opened file in one pass, at most `max_bytes` of it. Keeps the bytes when
 /// `keep`. The identity is checked before and after: a file that changed while it was read is
 /// read again (from the start), so the hash is always of bytes that were really there at one
-/// moment; after [`READ_ATTEMPTS`] it is a `changing` failure. Timed as the `read` stage.
+/// moment; after [`READ_ATTEMPTS`] it is a `changing` failure.
 pub fn read_version(
     opened: fence::Opened,
     rel: &str,
     max_bytes: u64,
     keep: bool,
 ) -> Result<ReadVersion, Box<Failure>> {
-    let started = std::time::Instant::now();
     let mut file = opened.file;
     let mut before = identity(&opened.meta);
     let mut result = Err(Box::new(Failure {
@@ -839,7 +850,6 @@ pub fn read_version(
         );
         before = after;
     }
-    crate::metrics::global().observe(crate::metrics::Stage::Read, started.elapsed());
     result
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{Detector, Job};
 use crate::budget::ByteBudget;
-use crate::metrics;
+use crate::metrics::Metrics;
 use crate::progress::{Counters, Progress};
 use crate::shutdown::Shutdown;
 use crate::watch::WatchMsg;
@@ -27,6 +27,7 @@ pub struct DetectStage {
     pub stop: Shutdown,
     pub counters: Arc<Counters>,
     pub progress: Progress,
+    pub metrics: Arc<Metrics>,
 }
 
 impl DetectStage {
@@ -57,9 +58,9 @@ impl DetectStage {
             }
             let tracked = self.detector.tracked_count() as u64;
             self.counters.tracked.store(tracked, Ordering::Relaxed);
-            let m = metrics::global();
+            let m = &self.metrics;
             m.tracked_files.set(tracked as i64);
-            m.files_seen.add(
+            m.files_seen.inc_by(
                 detected
                     .jobs
                     .iter()

@@ -30,7 +30,9 @@ pub async fn run(
     output: &Path,
     follow: bool,
     mut shutdown: watch::Receiver<bool>,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<ExportSummary, NatsError> {
+    let written = &metrics.log_bytes;
     // One writer per log: a second export (or a local daemon) on this file is refused.
     let _lock = crate::lock::exclusive(output).map_err(|e| match e {
         crate::lock::LockError::Held(p) => NatsError::Other(format!(
@@ -76,7 +78,7 @@ pub async fn run(
     // One ordered consumer from the next sequence; when it breaks (server restarted, connection
     // lost) or stalls, a new one starts after the last line written.
     'consumer: loop {
-        flush(&mut file, &mut buf).map_err(err)?;
+        flush(&mut file, &mut buf, written).map_err(err)?;
         if *shutdown.borrow() {
             break;
         }
@@ -114,7 +116,7 @@ pub async fn run(
             let msg = match next {
                 Ok(Some(Ok(msg))) => msg,
                 Err(_) if !buf.is_empty() => {
-                    flush(&mut file, &mut buf).map_err(err)?;
+                    flush(&mut file, &mut buf, written).map_err(err)?;
                     continue;
                 }
                 Err(_) => {
@@ -122,7 +124,7 @@ pub async fn run(
                     // error when the stream is not the one this log follows any more.
                     match stream.info().await {
                         Ok(info) if info.created != created || info.state.last_sequence < last => {
-                            flush(&mut file, &mut buf).map_err(err)?;
+                            flush(&mut file, &mut buf, written).map_err(err)?;
                             return Err(NatsError::Other(format!(
                                 "{}: {} was deleted and created again (or lost its tail) while \
                                  exporting; its sequences no longer continue this log, so export \
@@ -158,7 +160,7 @@ pub async fn run(
                 continue 'consumer;
             }
             if seq != last + 1 {
-                flush(&mut file, &mut buf).map_err(err)?;
+                flush(&mut file, &mut buf, written).map_err(err)?;
                 return Err(NatsError::Other(format!(
                     "{}: the stream jumps from sequence {last} to {seq} (messages were removed \
                      from {}); the exported log would have a gap, so export stops here",
@@ -177,14 +179,14 @@ pub async fn run(
             summary.lines += 1;
             summary.last_sequence = seq;
             if buf.len() >= 1 << 20 {
-                flush(&mut file, &mut buf).map_err(err)?;
+                flush(&mut file, &mut buf, written).map_err(err)?;
             }
             if !follow && last >= end {
                 break 'consumer;
             }
         }
     }
-    flush(&mut file, &mut buf).map_err(err)?;
+    flush(&mut file, &mut buf, written).map_err(err)?;
     Ok(summary)
 }
 
@@ -203,13 +205,17 @@ pub fn stamp(payload: &[u8], seq: u64) -> Option<Vec<u8>> {
     Some(line)
 }
 
-fn flush(file: &mut File, buf: &mut Vec<u8>) -> std::io::Result<()> {
+fn flush(
+    file: &mut File,
+    buf: &mut Vec<u8>,
+    written: &crate::metrics::Counter,
+) -> std::io::Result<()> {
     if buf.is_empty() {
         return Ok(());
     }
     file.write_all(buf)?;
     file.sync_data()?;
-    crate::metrics::global().log_bytes.add(buf.len() as u64);
+    written.inc_by(buf.len() as u64);
     buf.clear();
     Ok(())
 }

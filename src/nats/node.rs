@@ -76,6 +76,7 @@ pub async fn start(
     source: String,
     stop: crate::shutdown::Shutdown,
     on_group: Box<dyn Fn(u64, u64) + Send>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 ) -> Result<Publisher, NatsError> {
     let node = settings.nats.node_name();
     let shared = super::connect(&settings.nats, &format!("sluice-node-{node}")).await?;
@@ -99,6 +100,7 @@ pub async fn start(
         store,
         group_max: settings.pipeline.group_commit_max,
         on_group,
+        metrics,
     })
 }
 
@@ -115,6 +117,7 @@ pub struct Publisher {
     pub group_max: usize,
     /// Called with (jobs published, versions among them) after each recorded group.
     pub on_group: Box<dyn Fn(u64, u64) + Send>,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// Where and as whom jobs are published.
@@ -165,9 +168,9 @@ impl Publisher {
         let started = std::time::Instant::now();
         handle.block_on(self.out.publish_all(&jobs))?;
         self.store.outbox_done(last)?;
-        let metrics = crate::metrics::global();
+        let metrics = &self.metrics;
         metrics.observe(crate::metrics::Stage::Publish, started.elapsed());
-        metrics.jobs_published.add(jobs.len() as u64);
+        metrics.jobs_published.inc_by(jobs.len() as u64);
         Ok(())
     }
 

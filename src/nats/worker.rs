@@ -85,8 +85,9 @@ enum Outcome {
 pub async fn run(
     settings: &Settings,
     mut shutdown: watch::Receiver<bool>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<WorkerSummary, NatsError> {
-    let processor = Arc::new(Processor::new(settings));
+    let processor = Arc::new(Processor::new(settings, metrics.clone()));
     let warm = tokio::task::spawn_blocking(|| {
         let _ = crate::text::words::shared();
         crate::extract::warm_up();
@@ -128,9 +129,8 @@ pub async fn run(
         }
     }
     let _ = warm.await;
-    let depth = tokio::spawn(watch_queue(consumer.clone()));
+    let depth = tokio::spawn(watch_queue(consumer.clone(), metrics.clone()));
     let workers = settings.workers();
-    let metrics = crate::metrics::global();
     metrics.health.set_ready();
     tracing::info!(
         workers,
@@ -277,7 +277,7 @@ async fn handle(ctx: &Arc<Ctx>, msg: jetstream::Message) -> Result<(), NatsError
                 .await
                 .map_err(|e| NatsError::js(format!("ack job {}", meta.path), e))?;
             ctx.counts.jobs.fetch_add(1, Ordering::Relaxed);
-            crate::metrics::global().jobs_acked.inc();
+            ctx.processor.metrics.jobs_acked.inc();
         }
     }
     Ok(())
@@ -422,7 +422,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         let verdicts = crate::dedup::verdicts(&ctx.dedup, &mut backend, &analysis, &c.path, &seen)?;
         commit::apply(&mut c, &verdicts, analysis.ms);
         backend.write(&ctx.index.sigs).await?;
-        crate::metrics::global().observe(crate::metrics::Stage::DedupLookup, started.elapsed());
+        (ctx.processor.metrics).observe(crate::metrics::Stage::DedupLookup, started.elapsed());
     }
     let time = now_rfc3339();
     let lines = event_lines(&mut c, meta, &time);
@@ -490,7 +490,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
     if let Some(src) = &source {
         clear_source(paths, src).await?;
     }
-    let m = crate::metrics::global();
+    let m = &ctx.processor.metrics;
     m.observe(crate::metrics::Stage::Publish, published.elapsed());
     m.count_events(&c.events);
     let counts = &ctx.counts;
@@ -591,8 +591,10 @@ fn event_lines(
 }
 
 /// Keeps the job queue's depth in the metrics: jobs waiting, and jobs handed out but not acked.
-async fn watch_queue(mut consumer: jetstream::consumer::PullConsumer) {
-    let metrics = crate::metrics::global();
+async fn watch_queue(
+    mut consumer: jetstream::consumer::PullConsumer,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
     loop {
         match consumer.info().await {
             Ok(info) => {

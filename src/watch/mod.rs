@@ -14,6 +14,7 @@ pub mod scan;
 pub mod settle;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use notify::{ErrorKind as NotifyErrorKind, RecursiveMode, Watcher};
@@ -89,8 +90,26 @@ fn folder_id(root: &std::path::Path) -> Option<(u64, u64)> {
         .map(|m| (m.dev(), m.ino()))
 }
 
+/// The watched folder, checked to be one, in one spelling (links and `..` resolved): the one
+/// every path is compared in.
+pub fn folder(dir: &std::path::Path) -> Result<PathBuf, crate::error::PipelineError> {
+    let root = std::path::absolute(dir)
+        .map_err(|e| crate::error::PipelineError::WatchDir(format!("{}: {e}", dir.display())))?;
+    match std::fs::metadata(&root) {
+        Ok(m) if m.is_dir() => Ok(std::fs::canonicalize(&root).unwrap_or(root)),
+        Ok(_) => Err(crate::error::PipelineError::WatchDir(format!(
+            "{} is not a folder",
+            root.display()
+        ))),
+        Err(e) => Err(crate::error::PipelineError::WatchDir(format!(
+            "{}: {e}; create it or point watch.dir (--watch, SLUICE_WATCH) at a folder",
+            root.display()
+        ))),
+    }
+}
+
 /// Runs until `shutdown` turns true or the receiver is gone. `rescan` changing (SIGHUP) asks
-/// for a full scan.
+/// for a full scan. A missing watched folder is reported to `health`.
 pub async fn run(
     root: PathBuf,
     settings: WatchSettings,
@@ -98,6 +117,7 @@ pub async fn run(
     mut deferred: mpsc::UnboundedReceiver<Vec<PathBuf>>,
     mut shutdown: watch::Receiver<bool>,
     mut rescan: watch::Receiver<u64>,
+    health: Arc<crate::metrics::Health>,
 ) {
     let (ntx, mut nrx) = mpsc::channel::<notify::Result<notify::Event>>(NOTIFY_QUEUE);
     let mut kernel = KernelWatch::start(&root, ntx.clone(), settings.fallback_scan_ms);
@@ -183,7 +203,7 @@ pub async fn run(
                                     crate::event::rfc3339(since)
                                 );
                                 tracing::error!("{why}");
-                                crate::metrics::global().health.set_problem(Some(why));
+                                health.set_problem(Some(why));
                             }
                             Some(_) => {
                                 kernel = KernelWatch::start(
@@ -205,7 +225,7 @@ pub async fn run(
                                         root.display()
                                     ),
                                 }
-                                crate::metrics::global().health.set_problem(None);
+                                health.set_problem(None);
                                 scan_wanted = true;
                             }
                         }
