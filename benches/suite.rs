@@ -219,7 +219,11 @@ fn stages(c: &Corpus, t: &mut Table) {
                     },
                 );
             }
-            for e in c.events.iter().filter(|e| e.kind != sluice::event::SEGMENT) {
+            for e in c
+                .events
+                .iter()
+                .filter(|e| e.kind != sluice::event::EventType::Segment)
+            {
                 line(e);
             }
             for e in &segments {

@@ -34,55 +34,9 @@ impl From<PipelineError> for CommandError {
     }
 }
 
-/// What the signals tell the stages: stop (SIGINT, SIGTERM), or look at everything again
-/// (SIGHUP, counted).
-pub struct Signals {
-    pub shutdown: crate::shutdown::Shutdown,
-    pub rescan: watch::Receiver<u64>,
-}
-
-/// Turns SIGINT and SIGTERM into the shutdown signal every stage listens to, and SIGHUP into a
-/// rescan: a daemon whose terminal went away, or whose operator wants it to look again (after
-/// fixing permissions, say), carries on instead of dying mid-commit.
-fn on_signals() -> Signals {
-    let (trigger, shutdown) = crate::shutdown::Shutdown::new();
-    let (rescan_tx, rescan) = watch::channel(0u64);
-    tokio::spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-        ) else {
-            tracing::error!("cannot install signal handlers: stop sluice with SIGKILL");
-            // Keep the senders: dropping them would read as "stop" everywhere.
-            let _keep = (rescan_tx, trigger);
-            std::future::pending::<()>().await;
-            return;
-        };
-        loop {
-            tokio::select! {
-                _ = term.recv() => { tracing::info!("SIGTERM received"); break; }
-                _ = int.recv() => { tracing::info!("SIGINT received"); break; }
-                _ = hup.recv() => {
-                    tracing::info!(
-                        "SIGHUP received: sluice carries on and looks at the whole folder again \
-                         (stop it with SIGTERM or SIGINT)"
-                    );
-                    rescan_tx.send_modify(|n| *n += 1);
-                }
-            }
-        }
-        trigger.fire();
-        // The rescan sender lives on with the task's end; a closed channel reads as no rescan.
-        drop(rescan_tx);
-    });
-    Signals { shutdown, rescan }
-}
-
 /// The stop signal alone, for commands that do not watch.
 fn shutdown_on_signals() -> watch::Receiver<bool> {
-    on_signals().shutdown.receiver()
+    crate::shutdown::on_signals().shutdown.receiver()
 }
 
 /// The `/metrics` and `/healthz` endpoint of a command; it stops when this is dropped.
@@ -125,7 +79,7 @@ pub fn start_metrics(
 pub async fn run(settings: &Settings) -> Result<(), CommandError> {
     let metrics = Arc::new(Metrics::new());
     let _server = start_metrics(settings, &metrics)?;
-    let signals = on_signals();
+    let signals = crate::shutdown::on_signals();
     let summary = pipeline::run(
         settings,
         Mode::Daemon,
@@ -202,7 +156,7 @@ pub async fn export(settings: &Settings, follow: bool) -> Result<(), CommandErro
 pub async fn ingest(settings: &Settings) -> Result<Summary, CommandError> {
     let metrics = Arc::new(Metrics::new());
     let _server = start_metrics(settings, &metrics)?;
-    let signals = on_signals();
+    let signals = crate::shutdown::on_signals();
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(

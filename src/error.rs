@@ -28,7 +28,7 @@ pub enum PipelineError {
     #[error("settings: {0}")]
     Filter(String),
     #[error("{0}")]
-    Nats(#[from] crate::nats::NatsError),
+    Nats(#[from] NatsError),
     #[error("{0}")]
     EventLog(#[from] crate::sink::ndjson::LogError),
     #[error("{0} stopped unexpectedly (a bug: the log above says where); nothing uncommitted was kept, rerun to resume")]
@@ -49,6 +49,34 @@ impl From<crate::lock::LockError> for PipelineError {
         match e {
             crate::lock::LockError::Held(p) => PipelineError::Locked(p.display().to_string()),
             crate::lock::LockError::Io { path, source } => PipelineError::Lock { path, source },
+        }
+    }
+}
+
+/// Errors of the NATS mode; each names what it was doing and what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    #[error(
+        "nats.url {url}: cannot connect: {message}; start nats-server with JetStream (-js) or \
+         fix the URL"
+    )]
+    Connect { url: String, message: String },
+    #[error("NATS {what}: {message}")]
+    JetStream { what: String, message: String },
+    /// A setting that cannot work (exit 2).
+    #[error("{0}")]
+    Setting(String),
+    #[error("{0}")]
+    Other(String),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl NatsError {
+    pub fn js(what: impl Into<String>, e: impl std::fmt::Display) -> NatsError {
+        NatsError::JetStream {
+            what: what.into(),
+            message: e.to_string(),
         }
     }
 }

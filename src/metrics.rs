@@ -344,20 +344,20 @@ impl Metrics {
     /// Counts events as they are committed (local mode) or stored in the stream (NATS mode):
     /// by type, document events as versions ingested, failures by `error.kind`.
     pub fn count_events<'a>(&self, events: impl IntoIterator<Item = &'a crate::event::Event>) {
-        let mut by_type: Vec<(&'static str, u64)> = Vec::with_capacity(8);
+        let mut by_type: Vec<(crate::event::EventType, u64)> = Vec::with_capacity(8);
         for e in events {
             match by_type.iter_mut().find(|(kind, _)| *kind == e.kind) {
                 Some((_, n)) => *n += 1,
                 None => by_type.push((e.kind, 1)),
             }
-            if e.kind == crate::event::DOCUMENT_FAILED {
+            if e.kind == crate::event::EventType::DocumentFailed {
                 self.failures
                     .inc(e.data["error"]["kind"].as_str().unwrap_or("unknown"));
             }
         }
         for (kind, n) in by_type {
-            self.events.add(kind, n);
-            if kind == crate::event::DOCUMENT_INGESTED {
+            self.events.add(kind.as_str(), n);
+            if kind == crate::event::EventType::DocumentIngested {
                 self.versions_ingested.inc_by(n);
             }
         }

@@ -63,11 +63,11 @@ const DRAIN_DEADLINE: Duration = Duration::from_secs(8);
 pub async fn run(
     settings: &Settings,
     mode: Mode,
-    signals: crate::commands::Signals,
+    signals: crate::shutdown::Signals,
     progress: Progress,
     metrics: Arc<Metrics>,
 ) -> Result<Summary, PipelineError> {
-    let crate::commands::Signals {
+    let crate::shutdown::Signals {
         shutdown: mut signalled,
         rescan,
     } = signals;
@@ -80,7 +80,7 @@ pub async fn run(
         let _ = crate::text::words::shared();
         crate::extract::warm_up();
     });
-    let root = crate::watch::folder(&settings.watch.dir)?;
+    let root = crate::watch::folder(&settings.watch.dir).map_err(PipelineError::WatchDir)?;
     let _lock = crate::lock::exclusive(&settings.state.file)?;
     let mut store = Store::open(&settings.state.file)?;
     let sink = if settings.nats.url.is_empty() {

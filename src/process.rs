@@ -8,6 +8,10 @@ use serde_json::{json, Value};
 
 use crate::dedup::{Analysis, Dedup};
 use crate::detect::{FailKind, Failure, FileVersion, Job};
+use crate::event::payload::{
+    to_data, DedupData, DocumentFailedData, DocumentIngestedData, ErrorData, FileMovedData,
+    FileRemovedData, FileVersionData, SegmentData, Timings,
+};
 use crate::event::{self, document_id, Event};
 use crate::extract::{self, PageExtraction};
 use crate::metrics::Stage;
@@ -98,12 +102,21 @@ fn process_with(job: Job, p: &Processor) -> Committable {
             stat,
         } => {
             let document = document_id(&to);
-            let data = json!({
-                "from": from, "to": to, "sha256": sha256,
-                "document": document, "previous_document": document_id(&from),
+            let data = to_data(&FileMovedData {
+                from: &from,
+                to: &to,
+                sha256: &sha256,
+                document: &document,
+                previous_document: &document_id(&from),
             });
             Committable {
-                events: vec![Event::new(event::FILE_MOVED, &to, Some(&sha256), 0, data)],
+                events: vec![Event::new(
+                    event::EventType::FileMoved,
+                    &to,
+                    Some(&sha256),
+                    0,
+                    data,
+                )],
                 ops: vec![StateOp::Rename {
                     from,
                     to: to.clone(),
@@ -118,12 +131,15 @@ fn process_with(job: Job, p: &Processor) -> Committable {
             }
         }
         Job::Removed { path, sha256 } => {
-            let data = json!({
-                "path": path, "sha256": sha256, "document": document_id(&path), "retracted": [],
+            let data = to_data(&FileRemovedData {
+                path: &path,
+                sha256: sha256.as_deref(),
+                document: &document_id(&path),
+                retracted: [],
             });
             Committable {
                 events: vec![Event::new(
-                    event::FILE_REMOVED,
+                    event::EventType::FileRemoved,
                     &path,
                     sha256.as_deref(),
                     0,
@@ -155,9 +171,16 @@ fn process_with(job: Job, p: &Processor) -> Committable {
 
 /// The failure event of a version that could not be taken in.
 pub fn failed(f: Failure) -> Committable {
-    let data = json!({
-        "path": f.path, "document": document_id(&f.path), "sha256": f.sha256, "stage": f.stage,
-        "error": {"kind": f.kind, "message": f.message}, "retracted": [],
+    let data = to_data(&DocumentFailedData {
+        path: &f.path,
+        document: &document_id(&f.path),
+        sha256: f.sha256.as_deref(),
+        stage: f.stage,
+        error: ErrorData {
+            kind: f.kind,
+            message: &f.message,
+        },
+        retracted: [],
     });
     tracing::warn!(path = %f.path, kind = f.kind.as_str(), "{}", f.message);
     // The failure is recorded (segments cleared) so the state matches the detector's index; a
@@ -177,7 +200,7 @@ pub fn failed(f: Failure) -> Committable {
     };
     Committable {
         events: vec![Event::new(
-            event::DOCUMENT_FAILED,
+            event::EventType::DocumentFailed,
             &f.path,
             f.sha256.as_deref(),
             0,
@@ -197,7 +220,7 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
     let Some(bytes) = v.bytes.as_deref() else {
         return failed(Failure {
             path: v.path,
-            stage: "read",
+            stage: crate::event::FailStage::Read,
             kind: FailKind::InternalError,
             message: "the version reached decoding without its bytes".into(),
             sha256: Some(v.sha256),
@@ -212,7 +235,7 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
         Err(e) => {
             return failed(Failure {
                 path: v.path,
-                stage: "decode",
+                stage: crate::event::FailStage::Decode,
                 kind: e.kind,
                 message: e.message,
                 sha256: Some(v.sha256),
@@ -246,16 +269,16 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
     let sha = Some(version_key.as_str());
     let mut events = Vec::with_capacity(segments.len() + 2);
     let file_type = match v.previous_sha256 {
-        Some(_) => event::FILE_CHANGED,
-        None => event::FILE_ADDED,
+        Some(_) => event::EventType::FileChanged,
+        None => event::EventType::FileAdded,
     };
-    let mut file_data = json!({
-        "path": v.path, "size": v.stat.size, "mtime": rfc3339_ns(v.stat.mtime_ns),
-        "sha256": v.sha256,
+    let file_data = to_data(&FileVersionData {
+        path: &v.path,
+        size: v.stat.size,
+        mtime: rfc3339_ns(v.stat.mtime_ns),
+        sha256: &v.sha256,
+        previous_sha256: v.previous_sha256.as_deref(),
     });
-    if let Some(prev) = &v.previous_sha256 {
-        file_data["previous_sha256"] = json!(prev);
-    }
     events.push(Event::new(file_type, subject, sha, 0, file_data));
 
     // Each segment's normalized text, for its id and for dedup.
@@ -297,22 +320,28 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
     let done = Instant::now();
     let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
     events.push(Event::new(
-        event::DOCUMENT_INGESTED,
+        event::EventType::DocumentIngested,
         subject,
         sha,
         0,
-        json!({
-            "document": document, "path": v.path, "version": v.sha256,
-            "previous_version": v.previous_sha256, "size": v.stat.size,
-            "encoding": decoded.encoding, "language": text::language(&decoded.text),
-            "articles": articles,
-            "counts": counts,
-            "reference_date": extracted.reference_json(),
-            "dedup": {"status": "new", "of": null, "similarity": null},
-            "retracted": [],
-            "timings_ms": {
-                "decode": ms(started, decoded_at), "segment": ms(decoded_at, segmented_at),
-                "extract": ms(segmented_at, extracted_at), "total": ms(started, done),
+        to_data(&DocumentIngestedData {
+            document: &document,
+            path: &v.path,
+            version: &v.sha256,
+            previous_version: v.previous_sha256.as_deref(),
+            size: v.stat.size,
+            encoding: &decoded.encoding,
+            language: text::language(&decoded.text),
+            articles,
+            counts,
+            reference_date: extracted.reference_json(),
+            dedup: DedupData::new_content(),
+            retracted: [],
+            timings_ms: Timings {
+                decode: ms(started, decoded_at),
+                segment: ms(decoded_at, segmented_at),
+                extract: ms(segmented_at, extracted_at),
+                total: ms(started, done),
             },
         }),
     ));
@@ -369,9 +398,9 @@ pub fn segment_events(
             None => seg.id(),
         };
         let found = extracted.segments.get(index).unwrap_or(&none);
-        let data = json!({
-            "segment": id,
-            "dedup": {"status": "new", "of": null, "similarity": null},
+        let data = to_data(&SegmentData {
+            segment: &id,
+            dedup: DedupData::new_content(),
         });
         // Every payload object has its keys in order.
         let mut raw = vec![
@@ -391,7 +420,13 @@ pub fn segment_events(
             let tokens = json!(text::words::shared().tokens(&seg.text));
             raw.push(event::raw_field("tokens", &tokens));
         }
-        let e = Event::new(event::SEGMENT, of.subject, of.id_key, index as u64, data);
+        let e = Event::new(
+            event::EventType::Segment,
+            of.subject,
+            of.id_key,
+            index as u64,
+            data,
+        );
         events.push(e.with_raw(raw));
         ids.push(id);
     }
@@ -449,7 +484,7 @@ fn articles_table(articles: &[text::Article], extracted: &PageExtraction) -> Val
                 "index": a.index, "title": a.title, "authors": a.authors, "dateline": a.dateline,
                 "photo_credit": a.photo_credit, "keywords": keywords,
                 "segments": [a.segments.0, a.segments.1],
-                "dedup": {"status": "new", "of": null, "similarity": null},
+                "dedup": to_data(&DedupData::new_content()),
             })
         })
         .collect();
@@ -492,14 +527,14 @@ mod tests {
     #[test]
     fn a_version_is_file_event_then_segments_then_document_event() {
         let c = process(Job::Version(version("一段。\n\n二段。\n", None)));
-        let kinds: Vec<&str> = c.events.iter().map(|e| e.kind).collect();
+        let kinds: Vec<event::EventType> = c.events.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
             [
-                event::FILE_ADDED,
-                event::SEGMENT,
-                event::SEGMENT,
-                event::DOCUMENT_INGESTED
+                event::EventType::FileAdded,
+                event::EventType::Segment,
+                event::EventType::Segment,
+                event::EventType::DocumentIngested
             ]
         );
         assert_eq!(c.events[2].payload()["index"], 1);
@@ -515,7 +550,7 @@ mod tests {
         };
         let mut new = process(Job::Version(version("甲。\n\n丙。\n", Some("x"))));
         crate::commit::complete(&mut new, Some(&old_ids));
-        assert_eq!(new.events[0].kind, event::FILE_CHANGED);
+        assert_eq!(new.events[0].kind, event::EventType::FileChanged);
         assert_eq!(new.events[0].data["previous_sha256"], "x");
         assert_eq!(new.events[1].data["dedup"]["status"], "unchanged");
         assert_eq!(new.events[2].data["dedup"]["status"], "new");
@@ -575,7 +610,7 @@ mod tests {
             ..version("", None)
         }));
         assert_eq!(c.events.len(), 1);
-        assert_eq!(c.events[0].kind, event::DOCUMENT_FAILED);
+        assert_eq!(c.events[0].kind, event::EventType::DocumentFailed);
         assert_eq!(c.events[0].data["error"]["kind"], "not_text");
     }
 }

@@ -52,6 +52,52 @@ impl Shutdown {
     }
 }
 
+/// What the signals tell the stages: stop (SIGINT, SIGTERM), or look at everything again
+/// (SIGHUP, counted).
+pub struct Signals {
+    pub shutdown: Shutdown,
+    pub rescan: watch::Receiver<u64>,
+}
+
+/// Turns SIGINT and SIGTERM into the shutdown signal every stage listens to, and SIGHUP into a
+/// rescan: a daemon whose terminal went away, or whose operator wants it to look again (after
+/// fixing permissions, say), carries on instead of dying mid-commit.
+pub fn on_signals() -> Signals {
+    let (trigger, shutdown) = Shutdown::new();
+    let (rescan_tx, rescan) = watch::channel(0u64);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            tracing::error!("cannot install signal handlers: stop sluice with SIGKILL");
+            // Keep the senders: dropping them would read as "stop" everywhere.
+            let _keep = (rescan_tx, trigger);
+            std::future::pending::<()>().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = term.recv() => { tracing::info!("SIGTERM received"); break; }
+                _ = int.recv() => { tracing::info!("SIGINT received"); break; }
+                _ = hup.recv() => {
+                    tracing::info!(
+                        "SIGHUP received: sluice carries on and looks at the whole folder again \
+                         (stop it with SIGTERM or SIGINT)"
+                    );
+                    rescan_tx.send_modify(|n| *n += 1);
+                }
+            }
+        }
+        trigger.fire();
+        // The rescan sender lives on with the task's end; a closed channel reads as no rescan.
+        drop(rescan_tx);
+    });
+    Signals { shutdown, rescan }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use common::schema::validate_line;
 use sluice::commit::complete;
-use sluice::detect::{FailKind, Failure, FileVersion, Job};
+use sluice::detect::{FailKind, FailStage, Failure, FileVersion, Job};
 use sluice::event::{self, now_rfc3339, source_uri, write_line};
 use sluice::process::{process, Committable, Pending};
 use sluice::store::StatIdentity;
@@ -107,11 +107,14 @@ fn every_event_the_library_builds_validates() {
     let first_ids = segment_ids(&added);
     assert!(first_ids.len() > 3, "the seed has several paragraphs");
     let evs = log.write(added, None);
-    assert_eq!(evs[0]["type"], event::FILE_ADDED);
-    assert_eq!(evs.last().unwrap()["type"], event::DOCUMENT_INGESTED);
+    assert_eq!(evs[0]["type"], event::EventType::FileAdded.as_str());
+    assert_eq!(
+        evs.last().unwrap()["type"],
+        event::EventType::DocumentIngested.as_str()
+    );
     assert!(types(&evs[1..evs.len() - 1])
         .iter()
-        .all(|t| *t == event::SEGMENT));
+        .all(|t| *t == event::EventType::Segment.as_str()));
 
     // An edit: one paragraph gone, one new; kept ones unchanged, the gone one retracted.
     let mut paragraphs: Vec<&str> = seed.split("\n\n").collect();
@@ -127,12 +130,12 @@ fn every_event_the_library_builds_validates() {
     ));
     let second_ids = segment_ids(&changed);
     let evs = log.write(changed, Some(&first_ids));
-    assert_eq!(evs[0]["type"], event::FILE_CHANGED);
+    assert_eq!(evs[0]["type"], event::EventType::FileChanged.as_str());
     assert!(evs
         .iter()
         .any(|e| e["data"]["dedup"]["status"] == "unchanged"));
     let doc = evs.last().unwrap();
-    assert_eq!(doc["type"], event::DOCUMENT_INGESTED);
+    assert_eq!(doc["type"], event::EventType::DocumentIngested.as_str());
     assert!(!doc["data"]["retracted"].as_array().unwrap().is_empty());
     assert!(doc["data"]["previous_version"].is_string());
 
@@ -169,16 +172,14 @@ fn every_event_the_library_builds_validates() {
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
     for (path, bytes) in [("image.txt", &png[..]), ("empty.txt", &b""[..])] {
         let evs = log.write(process(version(path, bytes, None)), None);
-        assert_eq!(types(&evs), [event::DOCUMENT_FAILED]);
+        assert_eq!(types(&evs), [event::EventType::DocumentFailed.as_str()]);
         assert!(evs[0]["data"]["sha256"].is_string());
     }
     // Every kind of failure the code knows is in the schema.
     for (i, kind) in FailKind::ALL.into_iter().enumerate() {
-        let (stage, sha) = match i % 3 {
-            0 => ("read", Some(sha256(kind.as_str().as_bytes()))),
-            1 => ("stat", None),
-            _ => ("process", None),
-        };
+        // ... at every stage.
+        let stage = FailStage::ALL[i % FailStage::ALL.len()];
+        let sha = (i % 2 == 0).then(|| sha256(kind.as_str().as_bytes()));
         let evs = log.write(
             process(Job::Failed(Failure {
                 path: format!("bad/{kind}.txt"),
@@ -191,6 +192,7 @@ fn every_event_the_library_builds_validates() {
             None,
         );
         assert_eq!(evs[0]["data"]["error"]["kind"], kind.as_str());
+        assert_eq!(evs[0]["data"]["stage"], stage.as_str());
     }
 
     let mut seen = std::collections::BTreeSet::new();
@@ -202,13 +204,13 @@ fn every_event_the_library_builds_validates() {
         seen.insert(v["type"].as_str().unwrap().to_string());
     }
     for t in [
-        event::FILE_ADDED,
-        event::FILE_CHANGED,
-        event::FILE_MOVED,
-        event::FILE_REMOVED,
-        event::SEGMENT,
-        event::DOCUMENT_INGESTED,
-        event::DOCUMENT_FAILED,
+        event::EventType::FileAdded.as_str(),
+        event::EventType::FileChanged.as_str(),
+        event::EventType::FileMoved.as_str(),
+        event::EventType::FileRemoved.as_str(),
+        event::EventType::Segment.as_str(),
+        event::EventType::DocumentIngested.as_str(),
+        event::EventType::DocumentFailed.as_str(),
     ] {
         assert!(seen.contains(t), "no {t} event was checked");
     }
@@ -235,7 +237,7 @@ fn the_largest_sequence_still_has_twenty_digits() {
 fn valid(kind: &str) -> Value {
     let text = "标题\n\n第一段,产值增长6.9%。\n";
     let c = process(version("news/a.txt", text.as_bytes(), None));
-    let e = c.events.iter().find(|e| e.kind == kind).unwrap();
+    let e = c.events.iter().find(|e| e.kind.as_str() == kind).unwrap();
     let mut buf = Vec::new();
     write_line(&mut buf, e, "sluice://h/w", "2026-11-28T04:32:55.123Z", 42);
     let line = std::str::from_utf8(&buf).unwrap();
@@ -257,68 +259,68 @@ fn assert_fails(what: &str, v: &Value, at: &str) {
 
 #[test]
 fn lines_that_break_the_contract_fail() {
-    let mut v = valid(event::FILE_ADDED);
+    let mut v = valid(event::EventType::FileAdded.as_str());
     v["sequence"] = json!("0000000000000000042");
     assert_fails("sequence with 19 digits", &v, "/sequence");
 
-    let mut v = valid(event::FILE_ADDED);
+    let mut v = valid(event::EventType::FileAdded.as_str());
     v["sequence"] = json!(42);
     assert_fails("sequence as a number", &v, "/sequence");
 
-    let mut v = valid(event::FILE_ADDED);
+    let mut v = valid(event::EventType::FileAdded.as_str());
     v["data"].as_object_mut().unwrap().remove("sha256");
     assert_fails("file.added without data.sha256", &v, "/data");
 
-    let mut v = valid(event::FILE_ADDED);
+    let mut v = valid(event::EventType::FileAdded.as_str());
     v["data"]["sha256"] = json!("ABC");
     assert_fails("sha256 not 64 lowercase hex digits", &v, "/data/sha256");
 
-    let mut v = valid(event::FILE_ADDED);
+    let mut v = valid(event::EventType::FileAdded.as_str());
     v["data"]["previous_sha256"] = v["data"]["sha256"].clone();
     assert_fails("file.added with previous_sha256", &v, "/data");
 
-    let mut v = valid(event::FILE_ADDED);
-    v["type"] = json!(event::FILE_CHANGED);
+    let mut v = valid(event::EventType::FileAdded.as_str());
+    v["type"] = json!(event::EventType::FileChanged.as_str());
     assert_fails("file.changed without previous_sha256", &v, "/data");
 
-    let mut v = valid(event::SEGMENT);
+    let mut v = valid(event::EventType::Segment.as_str());
     v["data"]["kind"] = json!("banner");
     assert_fails("segment kind banner", &v, "/data/kind");
 
-    let mut v = valid(event::SEGMENT);
+    let mut v = valid(event::EventType::Segment.as_str());
     v["data"]["dedup"]["status"] = json!("duplicate");
     assert_fails("unknown dedup status", &v, "/data/dedup/status");
 
-    let mut v = valid(event::SEGMENT);
+    let mut v = valid(event::EventType::Segment.as_str());
     v["data"]["entities"] =
         json!([{"type": "animal", "text": "猫", "char_start": 0, "char_end": 1}]);
     assert_fails("entity of an unknown type", &v, "/data/entities/0/type");
 
-    let mut v = valid(event::DOCUMENT_INGESTED);
+    let mut v = valid(event::EventType::DocumentIngested.as_str());
     v["data"].as_object_mut().unwrap().remove("retracted");
     assert_fails("document.ingested without retracted", &v, "/data");
 
-    let mut v = valid(event::DOCUMENT_INGESTED);
+    let mut v = valid(event::EventType::DocumentIngested.as_str());
     v["time"] = json!("28/11/2026 04:32");
     assert_fails("time not RFC 3339", &v, "/time");
 
-    let mut v = valid(event::DOCUMENT_INGESTED);
+    let mut v = valid(event::EventType::DocumentIngested.as_str());
     v["specversion"] = json!("0.3");
     assert_fails("CloudEvents 0.3", &v, "/specversion");
 
-    let mut v = valid(event::DOCUMENT_INGESTED);
+    let mut v = valid(event::EventType::DocumentIngested.as_str());
     v["type"] = json!("sluice.document.deleted");
     assert_fails("unknown type", &v, "/type");
 
-    let mut v = valid(event::DOCUMENT_INGESTED);
+    let mut v = valid(event::EventType::DocumentIngested.as_str());
     v["extra"] = json!(1);
     assert_fails("unknown envelope attribute", &v, "/");
 
-    let mut v = valid(event::DOCUMENT_INGESTED);
+    let mut v = valid(event::EventType::DocumentIngested.as_str());
     v["source"] = json!("file:///seeds");
     assert_fails("source not sluice://", &v, "/source");
 
-    let v = valid(event::DOCUMENT_INGESTED);
+    let v = valid(event::EventType::DocumentIngested.as_str());
     let pretty = serde_json::to_string_pretty(&v).unwrap();
     assert!(
         validate_line(&pretty).is_err(),
@@ -332,7 +334,7 @@ fn lines_that_break_the_contract_fail() {
 
 #[test]
 fn extraction_results_shaped_as_the_design_says_validate() {
-    let mut v = valid(event::SEGMENT);
+    let mut v = valid(event::EventType::Segment.as_str());
     v["data"]["sentences"] = json!([{"char_start": 0, "char_end": 13}]);
     v["data"]["entities"] = json!([
         {"type": "place", "text": "海口高新区", "char_start": 0, "char_end": 5},

@@ -264,7 +264,7 @@ impl Committer {
                         &mut buf,
                         |e, _| {
                             seq += 1;
-                            if e.kind == crate::event::DOCUMENT_FAILED {
+                            if e.kind == crate::event::EventType::DocumentFailed {
                                 failed += 1;
                             }
                         },

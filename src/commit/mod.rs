@@ -13,11 +13,10 @@
 
 pub mod local;
 
-use serde_json::{json, Value};
-
 use crate::dedup::{self, Backend, Dedup, SegmentsSeen, Status, Verdict, Verdicts};
 use crate::detect::{FailKind, Failure};
-use crate::event::{self, Event};
+use crate::event::payload::DedupData;
+use crate::event::{self, Event, EventType};
 use crate::process::{failed, Committable, Pending};
 use crate::store::StatIdentity;
 
@@ -29,7 +28,7 @@ pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
         Pending::Nothing => {}
         Pending::RetractAll => {
             if let Some(e) = c.events.first_mut() {
-                e.data["retracted"] = json!(previous);
+                e.set_retracted(&previous.iter().map(String::as_str).collect::<Vec<_>>());
             }
         }
         Pending::Version { segments } => {
@@ -37,10 +36,9 @@ pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
                 previous.iter().map(String::as_str).collect();
             let now: std::collections::HashSet<&str> =
                 segments.iter().map(String::as_str).collect();
-            for e in c.events.iter_mut().filter(|e| e.kind == event::SEGMENT) {
-                let id = e.data["segment"].as_str().unwrap_or_default();
-                if before.contains(id) {
-                    e.data["dedup"]["status"] = json!("unchanged");
+            for e in c.events.iter_mut().filter(|e| e.kind == EventType::Segment) {
+                if before.contains(e.segment_id()) {
+                    e.mark_unchanged();
                 }
             }
             let retracted: Vec<&str> = previous
@@ -49,7 +47,7 @@ pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
                 .filter(|id| !now.contains(id))
                 .collect();
             if let Some(doc) = c.events.last_mut() {
-                doc.data["retracted"] = json!(retracted);
+                doc.set_retracted(&retracted);
             }
         }
     }
@@ -59,22 +57,24 @@ pub fn complete(c: &mut Committable, previous: Option<&[String]>) {
 /// [`complete`] marked `unchanged`.
 pub fn segments_seen(c: &Committable) -> SegmentsSeen {
     let mut seen = SegmentsSeen::default();
-    for e in c.events.iter().filter(|e| e.kind == event::SEGMENT) {
-        seen.ids
-            .push(e.data["segment"].as_str().unwrap_or_default().to_string());
-        seen.unchanged
-            .push(e.data["dedup"]["status"] == "unchanged");
+    for e in c.events.iter().filter(|e| e.kind == EventType::Segment) {
+        seen.ids.push(e.segment_id().to_string());
+        seen.unchanged.push(e.is_unchanged());
     }
     seen
 }
 
 /// A verdict as the events carry it: `{status, of, similarity}`.
-fn verdict_json(v: &Verdict) -> Value {
+fn verdict_data(v: &Verdict) -> DedupData {
     let status = match v.status {
         Status::Exact => "exact",
         Status::Near => "near",
     };
-    json!({"status": status, "of": v.of, "similarity": v.similarity})
+    DedupData {
+        status,
+        of: Some(v.of.clone()),
+        similarity: Some(v.similarity),
+    }
 }
 
 /// Puts the verdicts on a version into its events: a byte copy loses its segment events and
@@ -85,55 +85,39 @@ pub fn apply(c: &mut Committable, v: &Verdicts, analysis_ms: f64) {
     let Some(doc_pos) = c
         .events
         .iter()
-        .rposition(|e| e.kind == event::DOCUMENT_INGESTED)
+        .rposition(|e| e.kind == EventType::DocumentIngested)
     else {
         return;
     };
     if let Some(of) = &v.copy_of {
-        c.events.retain(|e| e.kind != event::SEGMENT);
+        c.events.retain(|e| e.kind != EventType::Segment);
         let exact = |of: String| {
-            verdict_json(&Verdict {
+            verdict_data(&Verdict {
                 status: Status::Exact,
                 of,
                 similarity: 1.0,
             })
         };
         if let Some(doc) = c.events.last_mut() {
-            doc.data["dedup"] = exact(of.clone());
-            if let Some(articles) = doc.data["articles"].as_array_mut() {
-                for (i, art) in articles.iter_mut().enumerate() {
-                    art["dedup"] = exact(dedup::article_ref(of, i));
-                }
-            }
-            set_timing(&mut doc.data, analysis_ms, v.index_ms);
+            doc.set_dedup(exact(of.clone()));
+            let articles = (0..doc.article_count()).map(|i| Some(exact(dedup::article_ref(of, i))));
+            doc.set_article_dedup(articles.collect::<Vec<_>>());
+            doc.set_dedup_timings(analysis_ms, v.index_ms);
         }
         return;
     }
-    let segments = c.events.iter_mut().filter(|e| e.kind == event::SEGMENT);
+    let segments = c.events.iter_mut().filter(|e| e.kind == EventType::Segment);
     for (e, verdict) in segments.zip(&v.segments) {
         if let Some(verdict) = verdict {
-            e.data["dedup"] = verdict_json(verdict);
+            e.set_dedup(verdict_data(verdict));
         }
     }
-    let doc = &mut c.events[doc_pos].data;
-    if let Some(articles) = doc["articles"].as_array_mut() {
-        for (art, verdict) in articles.iter_mut().zip(&v.articles) {
-            if let Some(verdict) = verdict {
-                art["dedup"] = verdict_json(verdict);
-            }
-        }
-    }
+    let doc = &mut c.events[doc_pos];
+    doc.set_article_dedup(v.articles.iter().map(|a| a.as_ref().map(verdict_data)));
     if let Some(verdict) = &v.document {
-        doc["dedup"] = verdict_json(verdict);
+        doc.set_dedup(verdict_data(verdict));
     }
-    set_timing(doc, analysis_ms, v.index_ms);
-}
-
-fn set_timing(doc: &mut Value, analysis_ms: f64, index_ms: f64) {
-    if doc["timings_ms"].is_object() {
-        doc["timings_ms"]["dedup"] = json!(analysis_ms);
-        doc["timings_ms"]["dedup_index"] = json!(index_ms);
-    }
+    doc.set_dedup_timings(analysis_ms, v.index_ms);
 }
 
 /// Steps 1 and 2 for a backend that needs no preparation: completes the version from the
@@ -190,7 +174,7 @@ pub fn panicked(
     tracing::error!(path, "processing panicked: {panic}");
     failed(Failure {
         path,
-        stage: "process",
+        stage: crate::event::FailStage::Process,
         kind: FailKind::InternalError,
         message: format!("processing failed unexpectedly: {panic}"),
         sha256,

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 pub mod fence;
 pub mod stage;
 
-pub use crate::event::FailKind;
+pub use crate::event::{FailKind, FailStage};
 
 use crate::store::{FileRecord, FileStatus, StatIdentity};
 use crate::watch::filter::PathFilter;
@@ -105,7 +105,7 @@ impl Job {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub path: String,
-    pub stage: &'static str,
+    pub stage: FailStage,
     pub kind: FailKind,
     pub message: String,
     pub sha256: Option<String>,
@@ -494,7 +494,7 @@ impl Detector {
             // Gone, or a link whose target is gone: nothing to read.
             Err(e) if e.kind() == ErrorKind::NotFound => return Outcome::Gone,
             Err(e) => {
-                let failure = io_failure(rel, "stat", &e, None);
+                let failure = io_failure(rel, FailStage::Stat, &e, None);
                 // The same failure already reported: stay quiet until something changes.
                 if previous.and_then(|p| p.fail_kind.as_deref()) == Some(failure.kind.as_str()) {
                     return Outcome::Unchanged;
@@ -595,9 +595,9 @@ impl Detector {
             return Outcome::Restat(stat);
         }
         let stage = if kind == FailKind::TooLarge {
-            "read"
+            FailStage::Read
         } else {
-            "stat"
+            FailStage::Stat
         };
         Outcome::Failed(Failure {
             path: rel.to_string(),
@@ -615,7 +615,12 @@ impl Detector {
             Ok(o) => o,
             Err(Denied::Refused(r)) => return ReadOutcome::Refused(r.kind(), r.message()),
             Err(Denied::Io(e)) => {
-                return ReadOutcome::Failed(Box::new(io_failure(rel, "read", &e, Some(stat))))
+                return ReadOutcome::Failed(Box::new(io_failure(
+                    rel,
+                    FailStage::Read,
+                    &e,
+                    Some(stat),
+                )))
             }
         };
         let size = opened.meta.len();
@@ -668,9 +673,9 @@ impl Detector {
                 let failure = Failure {
                     path: v.path,
                     stage: if kind == FailKind::TooLarge {
-                        "read"
+                        FailStage::Read
                     } else {
-                        "stat"
+                        FailStage::Stat
                     },
                     kind,
                     message,
@@ -803,7 +808,7 @@ pub fn read_version(
     let mut before = identity(&opened.meta);
     let mut result = Err(Box::new(Failure {
         path: rel.to_string(),
-        stage: "read",
+        stage: FailStage::Read,
         kind: FailKind::Changing,
         message: format!(
             "the file changed every time it was read ({READ_ATTEMPTS} times); it is read again \
@@ -816,7 +821,7 @@ pub fn read_version(
         if attempt > 0 {
             use std::io::Seek;
             if let Err(e) = file.seek(std::io::SeekFrom::Start(0)) {
-                result = Err(Box::new(io_failure(rel, "read", &e, Some(before))));
+                result = Err(Box::new(io_failure(rel, FailStage::Read, &e, Some(before))));
                 break;
             }
         }
@@ -824,7 +829,7 @@ pub fn read_version(
         let after = match file.metadata() {
             Ok(m) => identity(&m),
             Err(e) => {
-                result = Err(Box::new(io_failure(rel, "read", &e, Some(before))));
+                result = Err(Box::new(io_failure(rel, FailStage::Read, &e, Some(before))));
                 break;
             }
         };
@@ -862,7 +867,7 @@ fn hash_bounded(
     max_bytes: u64,
     keep: bool,
 ) -> Result<(String, Content), Box<Failure>> {
-    let fail = |e: std::io::Error| Box::new(io_failure(rel, "read", &e, Some(stat)));
+    let fail = |e: std::io::Error| Box::new(io_failure(rel, FailStage::Read, &e, Some(stat)));
     let mut hasher = Sha256::new();
     let mut limited = file.take(max_bytes.saturating_add(1));
     let mut total = 0u64;
@@ -889,7 +894,7 @@ fn hash_bounded(
     if total > max_bytes {
         return Err(Box::new(Failure {
             path: rel.to_string(),
-            stage: "read",
+            stage: FailStage::Read,
             kind: FailKind::TooLarge,
             message: format!(
                 "the file grew over pipeline.max_file_bytes ({max_bytes}) while it was read; \
@@ -921,7 +926,7 @@ const ENAMETOOLONG: i32 = 36;
 
 fn io_failure(
     rel: &str,
-    stage: &'static str,
+    stage: FailStage,
     e: &std::io::Error,
     stat: Option<StatIdentity>,
 ) -> Failure {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::detect::{FailKind, Failure, FileVersion, Job};
+use crate::detect::{FailKind, FailStage, Failure, FileVersion, Job};
 use crate::store::StatIdentity;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,7 +133,8 @@ impl Meta {
                 let (stage, kind, message) = self.failure.clone().unwrap_or_default();
                 Job::Failed(Failure {
                     path,
-                    stage: intern(&stage),
+                    // A stage this version does not know (a newer node) reads as `read`.
+                    stage: FailStage::parse(&stage).unwrap_or(FailStage::Read),
                     // A kind this version does not know (a newer node) reads as an I/O error.
                     kind: FailKind::parse(&kind).unwrap_or(FailKind::IoError),
                     message,
@@ -170,24 +171,6 @@ pub fn decode(payload: &[u8]) -> Result<(Meta, Option<Vec<u8>>), String> {
     let bytes =
         (meta.kind == Kind::Version && meta.blob.is_none()).then(|| payload[nl + 1..].to_vec());
     Ok((meta, bytes))
-}
-
-/// The `'static` form of a stage named in a job (a small, fixed vocabulary: each
-/// distinct name is stored once).
-fn intern(s: &str) -> &'static str {
-    use std::collections::HashSet;
-    use std::sync::{Mutex, OnceLock};
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if let Some(&known) = names.get(s) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
-    names.insert(leaked);
-    leaked
 }
 
 #[cfg(test)]
@@ -245,7 +228,7 @@ mod tests {
         match m.to_job(None) {
             Job::Failed(f) => {
                 assert_eq!(f.path, "n1/a/b.txt");
-                assert_eq!((f.stage, f.kind), ("decode", FailKind::NotText));
+                assert_eq!((f.stage, f.kind), (FailStage::Decode, FailKind::NotText));
             }
             other => panic!("{other:?}"),
         }

@@ -39,33 +39,7 @@ pub const WORKERS_CONSUMER: &str = "workers";
 /// dropped. It must exceed the longest redelivery delay (`nats.ack_wait_ms`) by far.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(600);
 
-/// Errors of the NATS mode; each names what it was doing and what to check.
-#[derive(Debug, thiserror::Error)]
-pub enum NatsError {
-    #[error(
-        "nats.url {url}: cannot connect: {message}; start nats-server with JetStream (-js) or \
-         fix the URL"
-    )]
-    Connect { url: String, message: String },
-    #[error("NATS {what}: {message}")]
-    JetStream { what: String, message: String },
-    /// A setting that cannot work (exit 2).
-    #[error("{0}")]
-    Setting(String),
-    #[error("{0}")]
-    Other(String),
-    #[error("{0}")]
-    Store(#[from] crate::store::StoreError),
-}
-
-impl NatsError {
-    pub fn js(what: impl Into<String>, e: impl std::fmt::Display) -> NatsError {
-        NatsError::JetStream {
-            what: what.into(),
-            message: e.to_string(),
-        }
-    }
-}
+pub use crate::error::NatsError;
 
 /// A connection and the JetStream resources sluice uses, created when missing.
 #[derive(Clone)]

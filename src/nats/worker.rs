@@ -361,7 +361,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         // Bytes that are gone from the object store cannot come back: a failure, not a retry.
         Ok(_) if missing.is_some() => failure(
             meta,
-            "read",
+            crate::event::FailStage::Read,
             crate::detect::FailKind::Vanished,
             format!(
                 "the job's bytes (object {} in {}) are gone from the object store",
@@ -400,7 +400,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
         {
             c = failure(
                 meta,
-                "publish",
+                crate::event::FailStage::Publish,
                 crate::detect::FailKind::TooLarge,
                 format!(
                     "an event of this version would be about {big} bytes, over the NATS \
@@ -503,7 +503,7 @@ async fn apply(ctx: &Arc<Ctx>, meta: &Meta, inline: Option<Vec<u8>>) -> Result<O
     let failed = c
         .events
         .iter()
-        .filter(|e| e.kind == event::DOCUMENT_FAILED)
+        .filter(|e| e.kind == event::EventType::DocumentFailed)
         .count();
     counts.failed.fetch_add(failed as u64, Ordering::Relaxed);
     Ok(Outcome::Done)
@@ -547,7 +547,7 @@ async fn clear_source(
 /// previous segments.
 fn failure(
     meta: &Meta,
-    stage: &'static str,
+    stage: crate::event::FailStage,
     kind: crate::detect::FailKind,
     message: String,
     previous: &[String],
@@ -646,6 +646,7 @@ async fn fetch_blob(shared: &Shared, name: &str) -> Result<Option<Vec<u8>>, Nats
 
 /// The subject token of an event type: `sluice.segment` → `segment`,
 /// `sluice.document.ingested` → `document.ingested`.
-pub fn type_token(kind: &str) -> &str {
-    kind.strip_prefix("sluice.").unwrap_or(kind)
+pub fn type_token(kind: crate::event::EventType) -> &'static str {
+    let name = kind.as_str();
+    name.strip_prefix("sluice.").unwrap_or(name)
 }

@@ -89,6 +89,9 @@ pub enum LogError {
          aside to start a new log)"
     )]
     Changed { path: String, what: String },
+    /// Reading or recording the log's state.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 impl LogError {
@@ -361,7 +364,7 @@ impl EventLog {
 pub fn open_recovered(
     settings: &crate::config::Settings,
     store: &mut crate::store::Store,
-) -> Result<(EventLog, LogState), crate::error::PipelineError> {
+) -> Result<(EventLog, LogState), LogError> {
     let committed = store.log_state()?;
     let path = &settings.output.file;
     let (log, state, recovery) = EventLog::open(

@@ -90,21 +90,17 @@ fn folder_id(root: &std::path::Path) -> Option<(u64, u64)> {
         .map(|m| (m.dev(), m.ino()))
 }
 
-/// The watched folder, checked to be one, in one spelling (links and `..` resolved): the one
+/// The watched folder (`watch.dir`), checked to be one, in one spelling (links and `..` resolved): the one
 /// every path is compared in.
-pub fn folder(dir: &std::path::Path) -> Result<PathBuf, crate::error::PipelineError> {
-    let root = std::path::absolute(dir)
-        .map_err(|e| crate::error::PipelineError::WatchDir(format!("{}: {e}", dir.display())))?;
+pub fn folder(dir: &std::path::Path) -> Result<PathBuf, String> {
+    let root = std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     match std::fs::metadata(&root) {
         Ok(m) if m.is_dir() => Ok(std::fs::canonicalize(&root).unwrap_or(root)),
-        Ok(_) => Err(crate::error::PipelineError::WatchDir(format!(
-            "{} is not a folder",
-            root.display()
-        ))),
-        Err(e) => Err(crate::error::PipelineError::WatchDir(format!(
+        Ok(_) => Err(format!("{} is not a folder", root.display())),
+        Err(e) => Err(format!(
             "{}: {e}; create it or point watch.dir (--watch, SLUICE_WATCH) at a folder",
             root.display()
-        ))),
+        )),
     }
 }
 

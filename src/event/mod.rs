@@ -9,13 +9,106 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub const FILE_ADDED: &str = "sluice.file.added";
-pub const FILE_CHANGED: &str = "sluice.file.changed";
-pub const FILE_MOVED: &str = "sluice.file.moved";
-pub const FILE_REMOVED: &str = "sluice.file.removed";
-pub const SEGMENT: &str = "sluice.segment";
-pub const DOCUMENT_INGESTED: &str = "sluice.document.ingested";
-pub const DOCUMENT_FAILED: &str = "sluice.document.failed";
+pub mod payload;
+
+/// The CloudEvents `type` of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventType {
+    FileAdded,
+    FileChanged,
+    FileMoved,
+    FileRemoved,
+    Segment,
+    DocumentIngested,
+    DocumentFailed,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 7] = [
+        EventType::FileAdded,
+        EventType::FileChanged,
+        EventType::FileMoved,
+        EventType::FileRemoved,
+        EventType::Segment,
+        EventType::DocumentIngested,
+        EventType::DocumentFailed,
+    ];
+
+    /// The name the log carries, `sluice.…`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::FileAdded => "sluice.file.added",
+            EventType::FileChanged => "sluice.file.changed",
+            EventType::FileMoved => "sluice.file.moved",
+            EventType::FileRemoved => "sluice.file.removed",
+            EventType::Segment => "sluice.segment",
+            EventType::DocumentIngested => "sluice.document.ingested",
+            EventType::DocumentFailed => "sluice.document.failed",
+        }
+    }
+
+    /// The type named `s` in a log line.
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EventType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The step at which a version failed: the `stage` of `sluice.document.failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailStage {
+    /// Looking at the path (what it is, where it leads).
+    Stat,
+    Read,
+    Decode,
+    /// Processing panicked.
+    Process,
+    /// NATS mode: the version's events do not fit in what the server takes.
+    Publish,
+}
+
+impl FailStage {
+    pub const ALL: [FailStage; 5] = [
+        FailStage::Stat,
+        FailStage::Read,
+        FailStage::Decode,
+        FailStage::Process,
+        FailStage::Publish,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailStage::Stat => "stat",
+            FailStage::Read => "read",
+            FailStage::Decode => "decode",
+            FailStage::Process => "process",
+            FailStage::Publish => "publish",
+        }
+    }
+
+    /// The stage named `s` (as a NATS job carries it).
+    pub fn parse(s: &str) -> Option<FailStage> {
+        FailStage::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for FailStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Why a file version could not be taken in: the `error.kind` of `sluice.document.failed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -102,7 +195,7 @@ impl std::fmt::Display for FailKind {
 /// One event before the sink gives it a place in the log.
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub kind: &'static str,
+    pub kind: EventType,
     /// Path relative to the watched folder, `/`-separated.
     pub subject: String,
     pub id: String,
@@ -133,7 +226,7 @@ impl PartialEq for Event {
 impl Event {
     /// `index` tells apart several events of one type for the same file version (segments).
     pub fn new(
-        kind: &'static str,
+        kind: EventType,
         subject: &str,
         sha256: Option<&str>,
         index: u64,
@@ -142,7 +235,7 @@ impl Event {
         Event {
             kind,
             subject: subject.to_string(),
-            id: event_id(kind, subject, sha256.unwrap_or(""), index),
+            id: event_id(kind.as_str(), subject, sha256.unwrap_or(""), index),
             data,
             raw: Vec::new(),
         }
@@ -272,7 +365,7 @@ struct Envelope<'a> {
     id: &'a str,
     source: &'a str,
     #[serde(rename = "type")]
-    kind: &'a str,
+    kind: EventType,
     subject: &'a str,
     time: &'a str,
     sequence: String,
@@ -334,12 +427,15 @@ mod tests {
 
     #[test]
     fn ids_are_deterministic_and_depend_on_every_part() {
-        let a = event_id(SEGMENT, "a.txt", "abc", 1);
-        assert_eq!(a, event_id(SEGMENT, "a.txt", "abc", 1));
-        assert_ne!(a, event_id(SEGMENT, "a.txt", "abc", 2));
-        assert_ne!(a, event_id(SEGMENT, "b.txt", "abc", 1));
-        assert_ne!(a, event_id(SEGMENT, "a.txt", "abd", 1));
-        assert_ne!(a, event_id(FILE_ADDED, "a.txt", "abc", 1));
+        let a = event_id(EventType::Segment.as_str(), "a.txt", "abc", 1);
+        assert_eq!(a, event_id(EventType::Segment.as_str(), "a.txt", "abc", 1));
+        assert_ne!(a, event_id(EventType::Segment.as_str(), "a.txt", "abc", 2));
+        assert_ne!(a, event_id(EventType::Segment.as_str(), "b.txt", "abc", 1));
+        assert_ne!(a, event_id(EventType::Segment.as_str(), "a.txt", "abd", 1));
+        assert_ne!(
+            a,
+            event_id(EventType::FileAdded.as_str(), "a.txt", "abc", 1)
+        );
         // parts cannot run into each other
         assert_ne!(event_id("t", "ab", "c", 0), event_id("t", "a", "bc", 0));
     }
@@ -347,7 +443,7 @@ mod tests {
     #[test]
     fn a_line_is_one_cloudevent_with_a_twenty_digit_sequence() {
         let e = Event::new(
-            FILE_ADDED,
+            EventType::FileAdded,
             "news/a.txt",
             Some("ff"),
             0,
@@ -359,7 +455,7 @@ mod tests {
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["specversion"], "1.0");
         assert_eq!(v["sequence"], "00000000000000000042");
-        assert_eq!(v["type"], FILE_ADDED);
+        assert_eq!(v["type"], EventType::FileAdded.as_str());
         assert_eq!(v["subject"], "news/a.txt");
         assert_eq!(v["data"]["x"], 1);
         assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1);
@@ -372,7 +468,7 @@ mod tests {
             "text": "文本\n\"", "z": null,
         });
         let split = Event::new(
-            SEGMENT,
+            EventType::Segment,
             "p.txt",
             Some("h"),
             3,
@@ -387,7 +483,7 @@ mod tests {
             raw_field("m", "x"),
             raw_field("b", &[1, 2]),
         ]);
-        let plain = Event::new(SEGMENT, "p.txt", Some("h"), 3, whole.clone());
+        let plain = Event::new(EventType::Segment, "p.txt", Some("h"), 3, whole.clone());
         let line = |e: &Event| {
             let mut out = Vec::new();
             write_line(&mut out, e, "sluice://h/w", "2020-01-01T00:00:00.000Z", 9);
