@@ -82,7 +82,7 @@ fn main() {
 
     let (analyzed, segments) = time(|| docs.iter().map(|d| analyze(d).segments.len()).sum());
     let pages: Vec<_> = docs.iter().map(|d| analyze(d)).collect();
-    let (layout_only, _) = time(|| docs.iter().map(|d| layout(d).blocks.len()).sum());
+    let (layout_only, _) = time(|| docs.iter().map(|d| layout(d).segments.len()).sum());
     let (sentences_only, _) = time(|| {
         pages
             .iter()

@@ -98,7 +98,7 @@ impl Default for Dedup {
 
 /// Fingerprint and (for texts long enough) compact signature and its band keys, of one text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Unit {
+pub struct Sketch {
     pub fp: Fingerprint,
     pub sig: Option<Compact>,
     pub keys: Vec<i64>,
@@ -109,10 +109,10 @@ pub struct Unit {
 pub struct Analysis {
     pub document: String,
     pub version: String,
-    pub whole: Option<Unit>,
-    pub articles: Vec<Option<Unit>>,
+    pub whole: Option<Sketch>,
+    pub articles: Vec<Option<Sketch>>,
     /// One per emitted segment, in order.
-    pub segments: Vec<Option<Unit>>,
+    pub segments: Vec<Option<Sketch>>,
     /// Time spent computing this, for `timings_ms.dedup`.
     pub ms: f64,
 }
@@ -172,7 +172,13 @@ impl Dedup {
     /// The unit of one text at `level` (given folded: [`fingerprint::fold`]): its fingerprint,
     /// and the compact form of `sig` (the MinHash signature of its shingles) when the text is
     /// long enough for near matching.
-    fn unit(&self, level: Level, folded: &str, min_chars: usize, sig: Option<&Signature>) -> Unit {
+    fn unit(
+        &self,
+        level: Level,
+        folded: &str,
+        min_chars: usize,
+        sig: Option<&Signature>,
+    ) -> Sketch {
         let sig = if folded.chars().count() >= min_chars.max(1) {
             sig.map(compact)
         } else {
@@ -182,7 +188,7 @@ impl Dedup {
             .as_ref()
             .map(|s| self.compact_keys(level, s))
             .unwrap_or_default();
-        Unit {
+        Sketch {
             fp: fingerprint::of_folded(folded),
             sig,
             keys,
@@ -462,7 +468,7 @@ fn lookup<B: Backend>(
     dedup: &Dedup,
     backend: &mut B,
     level: Level,
-    unit: &Unit,
+    unit: &Sketch,
     document: &str,
     item: &str,
     report: &dyn Fn(&str, &str) -> String,

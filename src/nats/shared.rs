@@ -324,7 +324,7 @@ impl SharedIndex {
             });
         }
         let mut keys: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut add = |level: Level, unit: &Option<crate::dedup::Unit>, item: &str| {
+        let mut add = |level: Level, unit: &Option<crate::dedup::Sketch>, item: &str| {
             if let Some(u) = unit {
                 keys.push((
                     exact_key(level, &u.fp),

@@ -1,11 +1,11 @@
-//! Layout: a page's lines become articles and blocks (title, subheading, byline, photo credit,
+//! Layout: a page's lines become articles and segments (title, subheading, byline, photo credit,
 //! paragraph), with the paragraphs that page layout broke rejoined.
 //!
 //! The work goes in four passes, each small enough to read on its own:
-//! 1. [`units`]: non-blank lines, with the number of blank lines before each. When a document
+//! 1. [`runs`]: non-blank lines, with the number of blank lines before each. When a document
 //!    separates paragraphs with blank lines, the lines of one block are a hard-wrapped paragraph
 //!    and are joined (a space between Latin words, nothing between Han characters).
-//! 2. [`Shape`]: what each unit looks like on its own: a heading candidate (short, no
+//! 2. [`Shape`]: what each run looks like on its own: a heading candidate (short, no
 //!    sentence-final punctuation), a photo credit (`图片来源:X`), a sign-off line (`【编辑:X】`),
 //!    a Markdown heading, or a paragraph (which may open with a dateline).
 //! 3. Rejoin: a paragraph that ends without sentence-final punctuation continues into the next
@@ -18,7 +18,7 @@
 //!    dateline). Otherwise it is a subheading. Datelines and signatures go into the article's
 //!    metadata; the paragraph text stays whole.
 //!
-//! Matching (datelines, credits, signatures) runs on the normalized form of a unit, so
+//! Matching (datelines, credits, signatures) looks at the normalized form of a run, so
 //! full-width and half-width punctuation are one; what is reported is cut from the original.
 
 use std::sync::LazyLock;
@@ -27,7 +27,7 @@ use regex::Regex;
 
 use super::normalize::{normalize, Normalized};
 use super::script::is_han;
-use super::{SegmentKind, Span};
+use super::{Segment, SegmentKind, Span};
 
 /// One article of a page, with the people and places its layout credits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,23 +38,15 @@ pub struct Article {
     pub authors: Vec<String>,
     pub dateline: Option<String>,
     pub photo_credit: Option<String>,
-    /// Indexes of its first and last block (inclusive).
+    /// Indexes of its first and last segment (inclusive).
     pub segments: (usize, usize),
 }
 
-/// One block of a page: its role, its (rejoined) text and the source region it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    pub kind: SegmentKind,
-    pub article: Option<usize>,
-    pub text: String,
-    pub span: Span,
-}
-
-/// A page laid out: blocks in document order and the articles they belong to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A page laid out: segments in document order and the articles they belong to.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Layout {
-    pub blocks: Vec<Block>,
+    /// Their sentences are left to `text::analyze`.
+    pub segments: Vec<Segment>,
     pub articles: Vec<Article>,
 }
 
@@ -63,24 +55,24 @@ const MAX_HEADING_CJK: usize = 48;
 const MAX_HEADING_LATIN: usize = 100;
 const MAX_HEADING_WORDS: usize = 12;
 
-/// Lays out `text` (the decoded document) into articles and blocks.
+/// Lays out `text` (the decoded document) into articles and segments.
 pub fn layout(text: &str) -> Layout {
     let typical_gap = typical_gap(text);
-    // Lines stream through joining and rejoining: only rejoined units are ever held (a page of
-    // a million tiny lines that rejoin into one paragraph never holds a million units).
+    // Lines stream through joining and rejoining: only rejoined runs are ever held (a page of
+    // a million tiny lines that rejoin into one paragraph never holds a million runs).
     let mut rejoined: Vec<Shaped> = Vec::new();
-    let mut pending: Option<Unit> = None;
-    for unit in units(text) {
+    let mut pending: Option<Run> = None;
+    for run in runs(text) {
         pending = match pending {
-            Some(mut prev) if joins_hard_wrap(&prev, &unit, typical_gap) => {
-                append(&mut prev, &unit);
+            Some(mut prev) if joins_hard_wrap(&prev, &run, typical_gap) => {
+                append(&mut prev, &run);
                 Some(prev)
             }
             Some(prev) => {
                 rejoin(&mut rejoined, prev, typical_gap);
-                Some(unit)
+                Some(run)
             }
-            None => Some(unit),
+            None => Some(run),
         };
     }
     if let Some(last) = pending {
@@ -90,35 +82,35 @@ pub fn layout(text: &str) -> Layout {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pass 1: lines to units
+// Pass 1: lines to runs
 
 /// A run of source text taken as one piece: a line, or lines joined.
 #[derive(Debug, Clone)]
-struct Unit {
+struct Run {
     text: String,
     span: Span,
-    /// Blank lines between this unit and the one before (usize::MAX for the first).
+    /// Blank lines between this run and the one before (usize::MAX for the first).
     gap_before: usize,
     markdown: Markdown,
     probe: Probe,
-    /// Whether `text` holds a Han character (kept up to date as units are joined, so joining
+    /// Whether `text` holds a Han character (kept up to date as runs are joined, so joining
     /// never rescans the text: layout stays linear in the page).
     has_han: bool,
 }
 
-/// Normalized views of a unit's two ends: every pattern looks at a start (datelines, credits,
+/// Normalized views of a run's two ends: every pattern looks at a start (datelines, credits,
 /// headings) or an end (signatures), so long paragraphs are never normalized whole.
 #[derive(Debug, Clone)]
 struct Probe {
     head: Normalized,
     tail: String,
-    /// The head is the whole unit.
+    /// The head is the whole run.
     whole: bool,
 }
 
-/// Units up to this many chars are normalized whole (every heading, credit and sign-off fits).
+/// Runs up to this many chars are normalized whole (every heading, credit and sign-off fits).
 const PROBE_WHOLE: usize = 128;
-/// Of longer units, this many chars at the start (the longest dateline) and at the end (the
+/// Of longer runs, this many chars at the start (the longest dateline) and at the end (the
 /// longest signature).
 const PROBE_HEAD: usize = 64;
 const PROBE_TAIL: usize = 40;
@@ -158,8 +150,8 @@ enum Markdown {
     ListItem,
 }
 
-/// The non-blank lines of `text` as units, in order.
-fn units(text: &str) -> impl Iterator<Item = Unit> + '_ {
+/// The non-blank lines of `text` as runs, in order.
+fn runs(text: &str) -> impl Iterator<Item = Run> + '_ {
     let (mut byte, mut chars) = (0usize, 0usize);
     let mut blanks = usize::MAX;
     let mut first = true;
@@ -167,7 +159,7 @@ fn units(text: &str) -> impl Iterator<Item = Unit> + '_ {
         let line_chars = line.chars().count();
         let content = line.trim_end_matches(['\n', '\r']);
         let trimmed = content.trim();
-        let unit = if trimmed.is_empty() {
+        let run = if trimmed.is_empty() {
             blanks = blanks.saturating_add(1).min(usize::MAX - 1);
             if first {
                 blanks = usize::MAX;
@@ -178,7 +170,7 @@ fn units(text: &str) -> impl Iterator<Item = Unit> + '_ {
             let lead_chars = content[..lead].chars().count();
             let byte_start = byte + lead;
             let char_start = chars + lead_chars;
-            let unit = Unit {
+            let run = Run {
                 text: trimmed.to_string(),
                 span: Span {
                     byte_start,
@@ -193,11 +185,11 @@ fn units(text: &str) -> impl Iterator<Item = Unit> + '_ {
             };
             first = false;
             blanks = 0;
-            Some(unit)
+            Some(run)
         };
         byte += line.len();
         chars += line_chars;
-        unit
+        run
     })
 }
 
@@ -216,7 +208,7 @@ fn markdown_of(line: &str) -> Markdown {
     }
 }
 
-/// The most common number of blank lines between units: what "the next paragraph" looks like
+/// The most common number of blank lines between runs: what "the next paragraph" looks like
 /// on this page.
 fn typical_gap(text: &str) -> usize {
     let mut counts = [0usize; 4];
@@ -239,31 +231,31 @@ fn typical_gap(text: &str) -> usize {
 
 /// Whether `next` continues `prev`'s block: the page separates paragraphs with blank lines, and
 /// the two lines have none between them.
-fn joins_hard_wrap(prev: &Unit, next: &Unit, typical_gap: usize) -> bool {
+fn joins_hard_wrap(prev: &Run, next: &Run, typical_gap: usize) -> bool {
     typical_gap != 0
         && next.gap_before == 0
         && next.markdown == Markdown::None
         && !matches!(prev.markdown, Markdown::Heading(_))
 }
 
-/// Appends `next` to `unit`: nothing between Han text, a space between Latin words.
-fn append(unit: &mut Unit, next: &Unit) {
-    let a = unit.text.chars().next_back();
+/// Appends `next` to `run`: nothing between Han text, a space between Latin words.
+fn append(run: &mut Run, next: &Run) {
+    let a = run.text.chars().next_back();
     let b = next.text.chars().next();
     if let (Some(a), Some(b)) = (a, b) {
-        if !is_cjk(a) && !is_cjk(b) && !unit.has_han && !next.has_han {
-            unit.text.push(' ');
+        if !is_cjk(a) && !is_cjk(b) && !run.has_han && !next.has_han {
+            run.text.push(' ');
         }
     }
-    unit.has_han |= next.has_han;
-    unit.text.push_str(&next.text);
-    unit.span.byte_end = next.span.byte_end;
-    unit.span.char_end = next.span.char_end;
-    if unit.probe.whole {
-        unit.probe = probe(&unit.text);
+    run.has_han |= next.has_han;
+    run.text.push_str(&next.text);
+    run.span.byte_end = next.span.byte_end;
+    run.span.char_end = next.span.char_end;
+    if run.probe.whole {
+        run.probe = probe(&run.text);
     } else {
-        // A long unit's head does not change as it grows: only its tail is looked at again.
-        unit.probe.tail = probe_tail(&unit.text);
+        // A long run's head does not change as it grows: only its tail is looked at again.
+        run.probe.tail = probe_tail(&run.text);
     }
 }
 
@@ -289,14 +281,14 @@ enum Shape {
     Paragraph,
 }
 
-fn shape(unit: &Unit) -> Shape {
-    if let Markdown::Heading(level) = unit.markdown {
+fn shape(run: &Run) -> Shape {
+    if let Markdown::Heading(level) = run.markdown {
         return Shape::MarkdownHeading(level);
     }
-    if !unit.probe.whole {
+    if !run.probe.whole {
         return Shape::Paragraph;
     }
-    let norm = unit.probe.head.text.as_str();
+    let norm = run.probe.head.text.as_str();
     if let Some(c) = PHOTO_CREDIT.captures(norm) {
         return Shape::PhotoCredit(c[1].trim().to_string());
     }
@@ -305,7 +297,7 @@ fn shape(unit: &Unit) -> Shape {
         let names = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
         return Shape::SignOff(names_in(names));
     }
-    if unit.markdown == Markdown::None && looks_like_heading(&unit.text, norm) {
+    if run.markdown == Markdown::None && looks_like_heading(&run.text, norm) {
         Shape::Heading
     } else {
         Shape::Paragraph
@@ -387,41 +379,41 @@ fn starts_mid_sentence(text: &str) -> bool {
 
 #[derive(Debug, Clone)]
 struct Shaped {
-    unit: Unit,
+    run: Run,
     shape: Shape,
 }
 
-/// Adds one unit to the rejoined units `out`: it continues the last one when that was a piece
+/// Adds one run to the rejoined runs `out`: it continues the last one when that was a piece
 /// of a broken paragraph or heading.
-fn rejoin(out: &mut Vec<Shaped>, unit: Unit, typical_gap: usize) {
-    let shape = shape(&unit);
-    let near = unit.gap_before <= typical_gap;
-    // Whether the unit before the previous one is running body text (not signed off): only
+fn rejoin(out: &mut Vec<Shaped>, run: Run, typical_gap: usize) {
+    let shape = shape(&run);
+    let near = run.gap_before <= typical_gap;
+    // Whether the run before the previous one is running body text (not signed off): only
     // there can a short line be the first piece of a broken paragraph.
     let after_body = out.len() >= 2 && {
         let before = &out[out.len() - 2];
-        before.shape == Shape::Paragraph && signature(&before.unit.probe.tail).is_none()
+        before.shape == Shape::Paragraph && signature(&before.run.probe.tail).is_none()
     };
     if let Some(prev) = out.last_mut() {
         let continues = matches!(shape, Shape::Paragraph | Shape::Heading)
-            && dateline(&unit.probe.head.text).is_none()
+            && dateline(&run.probe.head.text).is_none()
             && near;
         let broken_paragraph = prev.shape == Shape::Paragraph
-            && prev.unit.markdown == Markdown::None
-            && !ends_sentence(&prev.unit.text, &prev.unit.probe.tail)
-            && (shape == Shape::Paragraph || starts_mid_sentence(&unit.text));
+            && prev.run.markdown == Markdown::None
+            && !ends_sentence(&prev.run.text, &prev.run.probe.tail)
+            && (shape == Shape::Paragraph || starts_mid_sentence(&run.text));
         let broken_heading = prev.shape == Shape::Heading
-            && (starts_mid_sentence(&unit.text)
+            && (starts_mid_sentence(&run.text)
                 || shape == Shape::Paragraph
                     && after_body
-                    && piece_of_sentence(&prev.unit.text, &unit.text));
+                    && piece_of_sentence(&prev.run.text, &run.text));
         if continues && (broken_paragraph || broken_heading) {
-            append(&mut prev.unit, &unit);
+            append(&mut prev.run, &run);
             prev.shape = Shape::Paragraph;
             return;
         }
     }
-    out.push(Shaped { unit, shape });
+    out.push(Shaped { run, shape });
 }
 
 /// Whether a short line `head` followed by paragraph text `next` reads as one sentence broken in
@@ -467,7 +459,7 @@ struct Builder {
 impl Builder {
     fn open(&mut self) -> usize {
         let index = self.layout.articles.len();
-        let first = self.layout.blocks.len();
+        let first = self.layout.segments.len();
         self.layout.articles.push(Article {
             index,
             title: None,
@@ -495,23 +487,25 @@ impl Builder {
 
     fn push(&mut self, kind: SegmentKind, text: String, span: Span) {
         let article = self.current();
-        let index = self.layout.blocks.len();
+        let index = self.layout.segments.len();
         self.layout.articles[article].segments.1 = index;
-        self.layout.blocks.push(Block {
+        self.layout.segments.push(Segment {
             kind,
             article: Some(article),
             text,
             span,
+            // Split by `text::analyze` once the page is laid out.
+            sentences: Vec::new(),
         });
     }
 
     fn last_kind(&self) -> Option<SegmentKind> {
-        self.layout.blocks.last().map(|b| b.kind)
+        self.layout.segments.last().map(|b| b.kind)
     }
 }
 
-fn assemble(units: Vec<Shaped>, typical_gap: usize) -> Layout {
-    let top_markdown = units
+fn assemble(runs: Vec<Shaped>, typical_gap: usize) -> Layout {
+    let top_markdown = runs
         .iter()
         .filter_map(|u| match u.shape {
             Shape::MarkdownHeading(l) => Some(l),
@@ -523,36 +517,36 @@ fn assemble(units: Vec<Shaped>, typical_gap: usize) -> Layout {
         has_body: false,
         closed: false,
     };
-    for i in 0..units.len() {
-        let Shaped { unit, shape } = &units[i];
-        let text = unit.text.clone();
+    for i in 0..runs.len() {
+        let Shaped { run, shape } = &runs[i];
+        let text = run.text.clone();
         match shape {
             Shape::MarkdownHeading(level) => {
-                let heading = unit.text.trim_start_matches('#').trim().to_string();
+                let heading = run.text.trim_start_matches('#').trim().to_string();
                 if Some(*level) == top_markdown {
                     let a = b.open();
                     b.layout.articles[a].title = Some(heading.clone());
-                    b.push(SegmentKind::Title, heading, unit.span);
+                    b.push(SegmentKind::Title, heading, run.span);
                 } else {
-                    b.push(SegmentKind::Subheading, heading, unit.span);
+                    b.push(SegmentKind::Subheading, heading, run.span);
                 }
             }
             Shape::Heading => {
-                let norm = unit.probe.head.text.as_str();
+                let norm = run.probe.head.text.as_str();
                 let under_title = matches!(b.last_kind(), Some(SegmentKind::Title));
                 if under_title && !b.has_body {
                     if let Some(names) = byline_names(norm) {
                         b.article().authors.extend(names);
-                        b.push(SegmentKind::Byline, text, unit.span);
+                        b.push(SegmentKind::Byline, text, run.span);
                         continue;
                     }
                 }
-                if is_headline(&units, i, &b, typical_gap) {
+                if is_headline(&runs, i, &b, typical_gap) {
                     let a = b.open();
                     b.layout.articles[a].title = Some(text.clone());
-                    b.push(SegmentKind::Title, text, unit.span);
+                    b.push(SegmentKind::Title, text, run.span);
                 } else {
-                    b.push(SegmentKind::Subheading, text, unit.span);
+                    b.push(SegmentKind::Subheading, text, run.span);
                 }
             }
             Shape::PhotoCredit(credit) => {
@@ -560,21 +554,21 @@ fn assemble(units: Vec<Shaped>, typical_gap: usize) -> Layout {
                     b.open();
                 }
                 b.article().photo_credit.get_or_insert(credit.clone());
-                b.push(SegmentKind::PhotoCredit, text, unit.span);
+                b.push(SegmentKind::PhotoCredit, text, run.span);
             }
             Shape::SignOff(names) => {
                 b.article().authors.extend(names.iter().cloned());
-                b.push(SegmentKind::Byline, text, unit.span);
+                b.push(SegmentKind::Byline, text, run.span);
                 b.closed = true;
             }
-            Shape::Paragraph => paragraph(&mut b, unit),
+            Shape::Paragraph => paragraph(&mut b, run),
         }
     }
     b.layout
 }
 
-fn paragraph(b: &mut Builder, unit: &Unit) {
-    let norm = &unit.probe.head;
+fn paragraph(b: &mut Builder, run: &Run) {
+    let norm = &run.probe.head;
     let opening = dateline(&norm.text);
     if opening.is_some() && (b.has_body || b.closed) {
         b.open();
@@ -583,22 +577,22 @@ fn paragraph(b: &mut Builder, unit: &Unit) {
         let article = b.article();
         if article.dateline.is_none() {
             let chars = norm.original_char(end);
-            let cut: String = unit.text.chars().take(chars).collect();
+            let cut: String = run.text.chars().take(chars).collect();
             article.dateline = Some(cut.trim_end().to_string());
             article.authors.extend(names);
         }
     }
-    if let Some(names) = signature(&unit.probe.tail) {
+    if let Some(names) = signature(&run.probe.tail) {
         b.article().authors.extend(names);
         b.closed = true;
     }
     b.current();
     b.has_body = true;
-    b.push(SegmentKind::Paragraph, unit.text.clone(), unit.span);
+    b.push(SegmentKind::Paragraph, run.text.clone(), run.span);
 }
 
-/// Whether the heading candidate `units[i]` opens a new article (see the module docs).
-fn is_headline(units: &[Shaped], i: usize, b: &Builder, typical_gap: usize) -> bool {
+/// Whether the heading candidate `runs[i]` opens a new article (see the module docs).
+fn is_headline(runs: &[Shaped], i: usize, b: &Builder, typical_gap: usize) -> bool {
     if b.layout.articles.is_empty() || b.closed {
         return true;
     }
@@ -606,11 +600,11 @@ fn is_headline(units: &[Shaped], i: usize, b: &Builder, typical_gap: usize) -> b
         // A second short line under a headline is its deck (a subheading).
         return false;
     }
-    let apart = units[i].unit.gap_before > typical_gap
-        || units
+    let apart = runs[i].run.gap_before > typical_gap
+        || runs
             .get(i + 1)
-            .is_some_and(|n| n.unit.gap_before > typical_gap);
-    apart || opens_article(&units[i + 1..])
+            .is_some_and(|n| n.run.gap_before > typical_gap);
+    apart || opens_article(&runs[i + 1..])
 }
 
 /// Whether what follows a heading candidate is the start of an article: a byline, a photo
@@ -620,14 +614,14 @@ fn opens_article(rest: &[Shaped]) -> bool {
         match &next.shape {
             Shape::PhotoCredit(_) => return true,
             Shape::Heading => {
-                if k == 0 && byline_names(&next.unit.probe.head.text).is_some() {
+                if k == 0 && byline_names(&next.run.probe.head.text).is_some() {
                     return true;
                 }
                 if k >= 2 {
                     return false;
                 }
             }
-            Shape::Paragraph => return dateline(&next.unit.probe.head.text).is_some(),
+            Shape::Paragraph => return dateline(&next.run.probe.head.text).is_some(),
             Shape::MarkdownHeading(_) | Shape::SignOff(_) => return false,
         }
     }
@@ -774,7 +768,10 @@ mod tests {
     use super::*;
 
     fn kinds(l: &Layout) -> Vec<(SegmentKind, &str)> {
-        l.blocks.iter().map(|b| (b.kind, b.text.as_str())).collect()
+        l.segments
+            .iter()
+            .map(|b| (b.kind, b.text.as_str()))
+            .collect()
     }
 
     use SegmentKind::*;
@@ -789,7 +786,7 @@ mod tests {
             kinds(&l),
             [(Title, "标题在此"), (Paragraph, joined.as_str())]
         );
-        let span = l.blocks[1].span;
+        let span = l.segments[1].span;
         assert_eq!(span.char_start, 6);
         assert_eq!(span.char_end, 6 + first.chars().count() + 2 + 15);
         assert_eq!(span.byte_end, text.trim_end().len());
@@ -798,8 +795,8 @@ mod tests {
     #[test]
     fn a_heading_is_never_joined_to_a_paragraph() {
         let l = layout("正文第一段已经写完了。\n\n小标题在这里\n\n下一段从这里开始。\n");
-        assert_eq!(l.blocks[1].kind, Subheading);
-        assert_eq!(l.blocks.len(), 3);
+        assert_eq!(l.segments[1].kind, Subheading);
+        assert_eq!(l.segments.len(), 3);
     }
 
     #[test]
@@ -814,9 +811,9 @@ mod tests {
         let b = &l.articles[1];
         assert_eq!(b.dateline.as_deref(), Some("新华社北京3月3日电(记者王五)"));
         assert_eq!(b.authors, ["王五", "赵六"]);
-        assert_eq!(l.blocks[4].kind, Byline);
+        assert_eq!(l.segments[4].kind, Byline);
         assert_eq!(
-            l.blocks[1].text,
+            l.segments[1].text,
             "本报讯 (记者 张三) 3月5日,某地召开会议。 李四"
         );
     }
@@ -832,7 +829,7 @@ mod tests {
     #[test]
     fn a_reporter_line_signs_off_an_article() {
         let l = layout("标题一\n\n正文。\n\n(记者 张三)\n\n标题二\n\n正文。\n");
-        assert_eq!(l.blocks[2].kind, Byline);
+        assert_eq!(l.segments[2].kind, Byline);
         assert_eq!(l.articles.len(), 2);
         assert_eq!(l.articles[0].authors, ["张三"]);
     }
@@ -840,7 +837,7 @@ mod tests {
     #[test]
     fn a_byline_is_a_lone_name_under_a_headline() {
         let l = layout("标题一\n\n张三 李四\n\n正文。\n");
-        assert_eq!(l.blocks[1].kind, Byline);
+        assert_eq!(l.segments[1].kind, Byline);
         assert_eq!(l.articles[0].authors, ["张三", "李四"]);
     }
 
@@ -874,22 +871,22 @@ mod tests {
             layout("# One\n\nText one.\n\n## Part\n\nMore text.\n\n# Two\n\n- item a\n- item b\n");
         assert_eq!(l.articles.len(), 2);
         assert_eq!(l.articles[1].title.as_deref(), Some("Two"));
-        assert_eq!(l.blocks[2].kind, Subheading);
-        assert_eq!(l.blocks[2].text, "Part");
-        assert_eq!(l.blocks.len(), 7);
+        assert_eq!(l.segments[2].kind, Subheading);
+        assert_eq!(l.segments[2].text, "Part");
+        assert_eq!(l.segments.len(), 7);
     }
 
     #[test]
     fn a_short_piece_that_splits_a_word_is_a_paragraph() {
         let l = layout("标题\n\n正文开始。\n\n东京都知\n\n事小池百合子对此表示欢迎。\n");
-        assert_eq!(l.blocks.len(), 3);
-        assert_eq!(l.blocks[2].text, "东京都知事小池百合子对此表示欢迎。");
+        assert_eq!(l.segments.len(), 3);
+        assert_eq!(l.segments[2].text, "东京都知事小池百合子对此表示欢迎。");
     }
 
     #[test]
     fn a_short_piece_followed_by_mid_sentence_text_is_a_paragraph() {
         let l = layout("标题\n\n正文开始。\n\n据介绍\n\n,此次活动很成功。\n");
-        assert_eq!(l.blocks.len(), 3);
-        assert_eq!(l.blocks[2].text, "据介绍,此次活动很成功。");
+        assert_eq!(l.segments.len(), 3);
+        assert_eq!(l.segments[2].text, "据介绍,此次活动很成功。");
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! - [`decode`]: bytes to text (encoding detection).
 //! - [`normalize`]: the form used for hashing and matching, with offsets back to the original.
-//! - [`layout`]: articles and blocks; broken paragraphs rejoined; datelines, bylines, credits.
+//! - [`layout`]: articles and segments; broken paragraphs rejoined; datelines, bylines, credits.
 //! - [`sentence`]: sentence bounds inside a segment.
 //! - [`words`]: the shared word segmenter (jieba) and its user dictionary.
 
@@ -79,17 +79,13 @@ pub struct Page {
 
 /// Lays out a decoded document into articles and segments, each with its sentences.
 pub fn analyze(text: &str) -> Page {
-    let layout::Layout { blocks, articles } = layout::layout(text);
-    let segments = blocks
-        .into_iter()
-        .map(|b| Segment {
-            sentences: sentence::sentences(&b.text),
-            kind: b.kind,
-            article: b.article,
-            text: b.text,
-            span: b.span,
-        })
-        .collect();
+    let layout::Layout {
+        mut segments,
+        articles,
+    } = layout::layout(text);
+    for s in &mut segments {
+        s.sentences = sentence::sentences(&s.text);
+    }
     Page { segments, articles }
 }
 
