@@ -244,7 +244,7 @@ pub fn status(settings: &Settings) -> Result<Status, CommandError> {
         next_seq: 1,
         file: None,
     });
-    let daemon_running = crate::lock::is_held(state_path);
+    let daemon_running = crate::store::lock::is_held(state_path);
     Ok(Status {
         state: state_path.display().to_string(),
         log: settings.output.file.display().to_string(),

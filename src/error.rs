@@ -44,11 +44,15 @@ pub enum PipelineError {
     },
 }
 
-impl From<crate::lock::LockError> for PipelineError {
-    fn from(e: crate::lock::LockError) -> PipelineError {
+impl From<crate::store::lock::LockError> for PipelineError {
+    fn from(e: crate::store::lock::LockError) -> PipelineError {
         match e {
-            crate::lock::LockError::Held(p) => PipelineError::Locked(p.display().to_string()),
-            crate::lock::LockError::Io { path, source } => PipelineError::Lock { path, source },
+            crate::store::lock::LockError::Held(p) => {
+                PipelineError::Locked(p.display().to_string())
+            }
+            crate::store::lock::LockError::Io { path, source } => {
+                PipelineError::Lock { path, source }
+            }
         }
     }
 }

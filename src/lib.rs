@@ -23,8 +23,8 @@
 //! - [`cpu`]: the threads the CPU work of processing runs on.
 //! - [`budget`]: the byte budget that bounds file content in flight.
 //! - [`sink`]: the durable NDJSON log and its recovery at start.
-//! - [`store`]: the SQLite state (tracked files, the log's committed end).
-//! - [`lock`]: the lock files that keep a second sluice off a state or a log.
+//! - [`store`]: the SQLite state (tracked files, the log's committed end); `store::lock` the
+//!   lock files that keep a second sluice off a state or a log.
 //! - [`event`]: the CloudEvents envelope, event types, deterministic ids; `event::payload` the
 //!   payload types.
 //! - [`error`]: the errors that stop a run (pipeline, NATS).
@@ -45,7 +45,6 @@ pub mod detect;
 pub mod error;
 pub mod event;
 pub mod extract;
-pub mod lock;
 pub mod metrics;
 pub mod nats;
 pub mod own;

@@ -81,7 +81,7 @@ pub async fn run(
         crate::extract::warm_up();
     });
     let root = crate::watch::folder(&settings.watch.dir).map_err(PipelineError::WatchDir)?;
-    let _lock = crate::lock::exclusive(&settings.state.file)?;
+    let _lock = crate::store::lock::exclusive(&settings.state.file)?;
     let mut store = Store::open(&settings.state.file)?;
     let sink = if settings.nats.url.is_empty() {
         let (log, state) = crate::sink::ndjson::open_recovered(settings, &mut store)?;

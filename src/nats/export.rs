@@ -34,8 +34,8 @@ pub async fn run(
 ) -> Result<ExportSummary, NatsError> {
     let written = &metrics.log_bytes;
     // One writer per log: a second export (or a local daemon) on this file is refused.
-    let _lock = crate::lock::exclusive(output).map_err(|e| match e {
-        crate::lock::LockError::Held(p) => NatsError::Other(format!(
+    let _lock = crate::store::lock::exclusive(output).map_err(|e| match e {
+        crate::store::lock::LockError::Held(p) => NatsError::Other(format!(
             "another sluice writes {} (its lock file is locked); stop it first or export to \
              another --output",
             p.display()

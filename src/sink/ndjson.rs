@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::Fsync;
-use crate::lock::{Lock, LockError};
+use crate::store::lock::{Lock, LockError};
 use crate::store::{FileId, LogState};
 
 pub struct EventLog {
@@ -183,7 +183,7 @@ impl EventLog {
     ) -> Result<(EventLog, LogState, Recovery), LogError> {
         let io = LogError::io(path);
         std::fs::create_dir_all(parent_dir(path)).map_err(&io)?;
-        let lock = crate::lock::exclusive(path)?;
+        let lock = crate::store::lock::exclusive(path)?;
         let found = Found::look(path)?;
         let refuse = |why: String| LogError::Refused {
             path: path.display().to_string(),

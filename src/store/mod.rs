@@ -5,6 +5,7 @@
 //! transaction per group commit, right after the log bytes they describe were written: so on start
 //! the state says exactly which prefix of the log is committed.
 
+pub mod lock;
 mod schema;
 
 use std::path::Path;
