@@ -211,6 +211,15 @@ pub struct LogSettings {
 
 pub use crate::dedup::DedupSettings;
 
+/// Which file formats are read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FormatsSettings {
+    /// Formats not to read: a file in one of them gives one `document.failed` of kind
+    /// `unsupported_format` that names this setting.
+    pub off: Vec<crate::read::Format>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -220,6 +229,7 @@ pub struct Settings {
     pub pipeline: PipelineSettings,
     pub extract: ExtractSettings,
     pub dedup: DedupSettings,
+    pub formats: FormatsSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub nats: NatsSettings,

@@ -11,6 +11,7 @@
 //!   detector's thread (byte budget charged there).
 //! - [`own`]: sluice's own files (log, state, their parts), which are never ingested.
 //! - [`schedule`]: jobs onto the CPU pool, results handed on in per-path order.
+//! - [`read`]: what format a file is in (content first, name second), and which are read.
 //! - [`process`]: one detected job → its events and the state change that commits it
 //!   ([`process::Processor`] carries the settings it needs).
 //! - [`text`]: decoding and segmentation (pure functions); `text::script` the one Han test.
@@ -51,6 +52,7 @@ pub mod own;
 pub mod pipeline;
 pub mod process;
 pub mod progress;
+pub mod read;
 pub mod schedule;
 pub mod shutdown;
 pub mod sink;

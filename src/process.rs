@@ -15,6 +15,7 @@ use crate::event::payload::{
 use crate::event::{self, document_id, Event};
 use crate::extract::{self, PageExtraction};
 use crate::metrics::Stage;
+use crate::read::Format;
 use crate::store::{FileRecord, FileStatus, StateOp};
 use crate::text::{self, decode::decode};
 
@@ -58,6 +59,8 @@ pub struct Processor {
     pub tokens: bool,
     /// Where the stage times go (decode, segment, extract, dedup).
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// `formats.off`.
+    pub formats_off: Vec<Format>,
 }
 
 impl Processor {
@@ -71,7 +74,25 @@ impl Processor {
             extract: settings.extract.options(),
             tokens: settings.output.tokens,
             metrics,
+            formats_off: settings.formats.off.clone(),
         }
+    }
+
+    /// Why a file in `format` is not read, or None when it is.
+    fn refuses(&self, format: Format) -> Option<String> {
+        if !format.is_read() {
+            return Some(format!(
+                "{}: sluice recognises this format but does not read its text yet",
+                format.describe()
+            ));
+        }
+        self.formats_off.contains(&format).then(|| {
+            format!(
+                "{}, and formats.off turns {format} off; take it out of formats.off to read \
+                 such files",
+                format.describe()
+            )
+        })
     }
 
     /// Turns one job into its committable form. CPU-bound for versions: run it off the async
@@ -227,6 +248,17 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
             stat: None,
         });
     };
+    let format = crate::read::sniff(bytes, &v.path);
+    if let Some(message) = p.refuses(format) {
+        return failed(Failure {
+            path: v.path,
+            stage: crate::event::FailStage::Decode,
+            kind: FailKind::UnsupportedFormat,
+            message,
+            sha256: Some(v.sha256),
+            stat: Some(v.stat),
+        });
+    }
     let decoded = decode(bytes);
     let metrics = &p.metrics;
     metrics.observe(Stage::Decode, started.elapsed());
@@ -331,6 +363,7 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
             previous_version: v.previous_sha256.as_deref(),
             size: v.stat.size,
             encoding: &decoded.encoding,
+            format,
             language: text::language(&decoded.text),
             articles,
             counts,

@@ -137,10 +137,12 @@ pub enum FailKind {
     BadName,
     /// The file changed every time it was read.
     Changing,
+    /// A format sluice recognises but does not read (or was told not to: `formats.off`).
+    UnsupportedFormat,
 }
 
 impl FailKind {
-    pub const ALL: [FailKind; 16] = [
+    pub const ALL: [FailKind; 17] = [
         FailKind::NotText,
         FailKind::DecodeError,
         FailKind::Empty,
@@ -157,6 +159,7 @@ impl FailKind {
         FailKind::PathTooLong,
         FailKind::BadName,
         FailKind::Changing,
+        FailKind::UnsupportedFormat,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -177,6 +180,7 @@ impl FailKind {
             FailKind::PathTooLong => "path_too_long",
             FailKind::BadName => "bad_name",
             FailKind::Changing => "changing",
+            FailKind::UnsupportedFormat => "unsupported_format",
         }
     }
 

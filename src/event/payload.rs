@@ -71,6 +71,8 @@ pub struct DocumentIngestedData<'a> {
     pub previous_version: Option<&'a str>,
     pub size: u64,
     pub encoding: &'a str,
+    /// What the file was read as (`text`, `markdown`, `html`).
+    pub format: crate::read::Format,
     pub language: &'a str,
     /// One entry per article (see `process::articles_table`), each with its own `dedup`.
     pub articles: Value,

@@ -1,0 +1,198 @@
+//! Format detection on the real binary: each file is told by its content first and its name
+//! second; `document.ingested` says what it was read as, a recognised format sluice does not
+//! read fails once as `unsupported_format` naming it, and `formats.off` turns a format off.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::harness::*;
+use serde_json::Value;
+
+const ARTICLE: &str = "海口高新区积极探索经济合作模式\n\n本报讯 海口国家高新区今年引进企业120家，\
+                       同比增长35%。\n";
+
+/// Packs `files` (name, content) into `out` with Info-ZIP's zip, the first one stored (as EPUB
+/// and OpenDocument want their `mimetype`), the rest deflated.
+fn zip(out: &Path, files: &[(&str, &str)]) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let status = Command::new("zip")
+            .current_dir(dir.path())
+            .arg("-q")
+            .args(args)
+            .arg(out)
+            .args(
+                if args.contains(&"-0") {
+                    &files[..1]
+                } else {
+                    &files[1..]
+                }
+                .iter()
+                .map(|(n, _)| *n),
+            )
+            .status()
+            .expect("Info-ZIP zip is needed (apt-get install zip)");
+        assert!(status.success());
+    };
+    run(&["-X", "-0"]);
+    run(&["-X", "-9"]);
+}
+
+/// A one-page PDF with a text layer, written out object by object with a correct xref table.
+fn pdf() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>",
+        "<< /Length 44 >>\nstream\nBT /F1 24 Tf 72 700 Td (Hello PDF) Tj ET\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ];
+    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+fn by_subject<'a>(events: &'a [Value], subject: &str, kind: &str) -> Option<&'a Value> {
+    events
+        .iter()
+        .find(|e| e["subject"] == subject && e["type"] == kind)
+}
+
+fn write_samples(env: &Env) {
+    env.write("news.txt", ARTICLE);
+    env.write("news.md", format!("# 标题\n\n{ARTICLE}"));
+    env.write(
+        "page.htm",
+        format!("<!DOCTYPE html>\n<html><head><title>t</title></head><body><p>{ARTICLE}</p></body></html>"),
+    );
+    // Markup first wins over the name.
+    env.write("saved-page.txt", "<html><body><p>正文</p></body></html>");
+    env.write("paper.pdf", pdf());
+    // The same PDF under a text name is still a PDF.
+    env.write("paper-renamed.txt", pdf());
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.resize(4096, 0);
+    env.write("letter.doc", ole);
+    zip(
+        &env.path("book.epub"),
+        &[
+            ("mimetype", "application/epub+zip"),
+            (
+                "META-INF/container.xml",
+                "<?xml version=\"1.0\"?><container version=\"1.0\" \
+                 xmlns=\"urn:oasis:names:tc:opendocument:xmlns:container\"/>",
+            ),
+        ],
+    );
+    zip(
+        &env.path("report.odt"),
+        &[
+            ("mimetype", "application/vnd.oasis.opendocument.text"),
+            ("content.xml", "<office:document-content/>"),
+        ],
+    );
+}
+
+#[test]
+fn each_file_is_read_as_its_format_or_fails_once_naming_it() {
+    let env = Env::new();
+    write_samples(&env);
+    let out = env.ingest();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = env.events();
+
+    for (subject, format) in [
+        ("news.txt", "text"),
+        ("news.md", "markdown"),
+        ("page.htm", "html"),
+        ("saved-page.txt", "html"),
+    ] {
+        let doc = by_subject(&events, subject, "sluice.document.ingested")
+            .unwrap_or_else(|| panic!("{subject} not ingested"));
+        assert_eq!(doc["data"]["format"], format, "{subject}");
+    }
+    for (subject, says) in [
+        ("paper.pdf", "PDF"),
+        ("paper-renamed.txt", "PDF"),
+        ("letter.doc", "legacy Word"),
+        ("book.epub", "EPUB"),
+        ("report.odt", "OpenDocument"),
+    ] {
+        let failed: Vec<_> = events.iter().filter(|e| e["subject"] == subject).collect();
+        assert_eq!(failed.len(), 1, "{subject}: {failed:?}");
+        let e = failed[0];
+        assert_eq!(e["type"], "sluice.document.failed", "{subject}");
+        assert_eq!(
+            e["data"]["error"]["kind"], "unsupported_format",
+            "{subject}"
+        );
+        assert_eq!(e["data"]["stage"], "decode");
+        assert!(e["data"]["sha256"].is_string());
+        let message = e["data"]["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{subject}: {message}");
+    }
+
+    // Nothing changed: a second run says nothing again.
+    let before = env.events().len();
+    assert!(env.ingest().status.success());
+    assert_eq!(env.events().len(), before);
+}
+
+#[test]
+fn a_format_turned_off_fails_naming_the_setting_and_the_rest_is_read() {
+    let env = Env::new().with("formats.off=html,markdown");
+    write_samples(&env);
+    assert!(env.ingest().status.success());
+    let events = env.events();
+    for subject in ["page.htm", "saved-page.txt", "news.md"] {
+        let e = by_subject(&events, subject, "sluice.document.failed")
+            .unwrap_or_else(|| panic!("{subject} did not fail"));
+        assert_eq!(e["data"]["error"]["kind"], "unsupported_format");
+        assert!(e["data"]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("formats.off"));
+    }
+    let text = by_subject(&events, "news.txt", "sluice.document.ingested").unwrap();
+    assert_eq!(text["data"]["format"], "text");
+
+    // An unknown format name is a bad setting, named with what it accepts.
+    let env = Env::new().with("formats.off=word");
+    let out = env.command("ingest").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("formats.off") && err.contains("must be one of text, markdown, html"),
+        "{err}"
+    );
+}
