@@ -184,55 +184,54 @@ pub async fn run(
             }
             _ = ticker.tick() => {
                 let now = Instant::now();
-                if now.duration_since(last_root_check) >= ROOT_CHECK {
-                    last_root_check = now;
-                    let id = folder_id(&root);
-                    if id != watched {
-                        match id {
-                            None => {
-                                let since = std::time::SystemTime::now();
-                                missing_since = Some(since);
-                                let why = format!(
-                                    "the watched folder {} is missing (removed or unmounted) \
-                                     since {}; nothing is ingested until it is back",
-                                    root.display(),
-                                    crate::event::rfc3339(since)
-                                );
-                                tracing::error!("{why}");
-                                health.set_problem(Some(why));
-                            }
-                            Some(_) => {
-                                kernel = KernelWatch::start(
-                                    &root,
-                                    ntx.clone(),
-                                    settings.fallback_scan_ms,
-                                );
-                                fallback = kernel.fallback;
-                                match missing_since.take() {
-                                    Some(since) => tracing::warn!(
-                                        "the watched folder {} is back (it was missing since \
-                                         {}): watching it again and scanning it whole",
-                                        root.display(),
-                                        crate::event::rfc3339(since)
-                                    ),
-                                    None => tracing::warn!(
-                                        "the watched folder {} was replaced by a new one: \
-                                         watching the new one and scanning it whole",
-                                        root.display()
-                                    ),
-                                }
-                                health.set_problem(None);
-                                scan_wanted = true;
-                            }
-                        }
-                        watched = id;
-                    }
-                }
                 let every = if fallback { fallback_every.min(rescan_every) } else { rescan_every };
                 if now.duration_since(last_scan) >= every {
                     scan_wanted = true;
                 }
                 ready.extend(settle.ready(now));
+            }
+        }
+        // The folder is looked at every ROOT_CHECK, and before every full scan: a scan never
+        // ingests from a folder /healthz still calls missing.
+        let now = Instant::now();
+        if scan_wanted || now.duration_since(last_root_check) >= ROOT_CHECK {
+            last_root_check = now;
+            let id = folder_id(&root);
+            if id != watched {
+                match id {
+                    None => {
+                        let since = std::time::SystemTime::now();
+                        missing_since = Some(since);
+                        let why = format!(
+                            "the watched folder {} is missing (removed or unmounted) \
+                             since {}; nothing is ingested until it is back",
+                            root.display(),
+                            crate::event::rfc3339(since)
+                        );
+                        tracing::error!("{why}");
+                        health.set_problem(Some(why));
+                    }
+                    Some(_) => {
+                        kernel = KernelWatch::start(&root, ntx.clone(), settings.fallback_scan_ms);
+                        fallback = kernel.fallback;
+                        match missing_since.take() {
+                            Some(since) => tracing::warn!(
+                                "the watched folder {} is back (it was missing since \
+                                 {}): watching it again and scanning it whole",
+                                root.display(),
+                                crate::event::rfc3339(since)
+                            ),
+                            None => tracing::warn!(
+                                "the watched folder {} was replaced by a new one: \
+                                 watching the new one and scanning it whole",
+                                root.display()
+                            ),
+                        }
+                        health.set_problem(None);
+                        scan_wanted = true;
+                    }
+                }
+                watched = id;
             }
         }
         if scan_wanted {
