@@ -56,7 +56,7 @@ pub fn start_metrics(
     settings: &Settings,
     metrics: &Arc<Metrics>,
 ) -> Result<MetricsServer, CommandError> {
-    let Some(addr) = settings.metrics.socket_addr() else {
+    let Some(addr) = settings.metrics.addr else {
         return Ok(MetricsServer(None));
     };
     if !addr.ip().is_loopback() {

@@ -171,13 +171,6 @@ pub struct MetricsSettings {
     pub addr: Option<SocketAddr>,
 }
 
-impl MetricsSettings {
-    /// The address to serve on, or None when the endpoint is off.
-    pub fn socket_addr(&self) -> Option<SocketAddr> {
-        self.addr
-    }
-}
-
 /// `metrics.addr` in the settings file: `IP:PORT`, or `""` for none.
 mod addr_or_empty {
     use std::net::SocketAddr;
@@ -797,17 +790,14 @@ mod tests {
     #[test]
     fn metrics_addr_is_off_by_default_and_must_be_a_socket_address() {
         let s = Settings::default();
-        assert_eq!(s.metrics.socket_addr(), None);
+        assert_eq!(s.metrics.addr, None);
         let mut s = Settings::default();
         s.set("metrics.addr", " 127.0.0.1:9464 ").unwrap();
-        assert_eq!(
-            s.metrics.socket_addr(),
-            Some("127.0.0.1:9464".parse().unwrap())
-        );
+        assert_eq!(s.metrics.addr, Some("127.0.0.1:9464".parse().unwrap()));
         s.set("metrics.addr", "[::1]:0").unwrap();
-        assert_eq!(s.metrics.socket_addr(), Some("[::1]:0".parse().unwrap()));
+        assert_eq!(s.metrics.addr, Some("[::1]:0".parse().unwrap()));
         s.set("metrics.addr", "").unwrap();
-        assert_eq!(s.metrics.socket_addr(), None);
+        assert_eq!(s.metrics.addr, None);
         for bad in ["nonsense", "localhost:9464", "127.0.0.1", ":9464"] {
             let err = s.set("metrics.addr", bad).unwrap_err();
             assert!(

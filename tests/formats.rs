@@ -22,27 +22,18 @@ fn zip(out: &Path, files: &[(&str, &str)]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
     }
-    let run = |args: &[&str]| {
+    let run = |level: &str, files: &[(&str, &str)]| {
         let status = Command::new("zip")
             .current_dir(dir.path())
-            .arg("-q")
-            .args(args)
+            .args(["-q", "-X", level])
             .arg(out)
-            .args(
-                if args.contains(&"-0") {
-                    &files[..1]
-                } else {
-                    &files[1..]
-                }
-                .iter()
-                .map(|(n, _)| *n),
-            )
+            .args(files.iter().map(|(name, _)| *name))
             .status()
             .expect("Info-ZIP zip is needed (apt-get install zip)");
         assert!(status.success());
     };
-    run(&["-X", "-0"]);
-    run(&["-X", "-9"]);
+    run("-0", &files[..1]);
+    run("-9", &files[1..]);
 }
 
 /// A one-page PDF with a text layer, written out object by object with a correct xref table.

@@ -152,12 +152,10 @@ fn zip_format(head: &[u8]) -> Option<Format> {
                 _ => None,
             };
         }
-        if name.starts_with(b"word/") || name == b"[Content_Types].xml" && at == 0 {
-            // [Content_Types].xml opens every OOXML file (Excel and PowerPoint too): look on for
-            // the word/ part unless it is the only hint.
-            if name.starts_with(b"word/") {
-                return Some(Format::Docx);
-            }
+        // Every OOXML file (Excel and PowerPoint too) opens with [Content_Types].xml: only a
+        // word/ part makes it a word processing document.
+        if name.starts_with(b"word/") {
+            return Some(Format::Docx);
         }
         // Sizes after the data (bit 3) are unknown here: stop looking.
         if flags & 0x08 != 0 {
