@@ -204,13 +204,44 @@ pub struct LogSettings {
 
 pub use crate::dedup::DedupSettings;
 
-/// Which file formats are read.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Which file formats are read, and the bounds on reading a document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FormatsSettings {
     /// Formats not to read: a file in one of them gives one `document.failed` of kind
     /// `unsupported_format` that names this setting.
     pub off: Vec<crate::read::Format>,
+    /// The most a zip-based document (.docx, .odt, .epub) may expand to, all parts read
+    /// together; past it the document fails as `too_large` (a zip bomb stops here).
+    pub max_expanded_bytes: u64,
+    /// The most pages of a PDF that are read; a longer PDF fails as `too_large`.
+    pub max_pdf_pages: u32,
+    /// The deepest element nesting an HTML page may have; a deeper page fails as
+    /// `malformed_document`.
+    pub max_html_depth: u32,
+}
+
+impl Default for FormatsSettings {
+    fn default() -> Self {
+        let limits = crate::read::Limits::default();
+        FormatsSettings {
+            off: Vec::new(),
+            max_expanded_bytes: limits.max_expanded_bytes,
+            max_pdf_pages: limits.max_pdf_pages,
+            max_html_depth: limits.max_html_depth,
+        }
+    }
+}
+
+impl FormatsSettings {
+    /// The bounds the readers keep.
+    pub fn limits(&self) -> crate::read::Limits {
+        crate::read::Limits {
+            max_expanded_bytes: self.max_expanded_bytes,
+            max_pdf_pages: self.max_pdf_pages,
+            max_html_depth: self.max_html_depth,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -519,6 +550,15 @@ impl Settings {
         }
         if self.watch.fallback_scan_ms < 100 {
             return bad("watch.fallback_scan_ms", "must be at least 100");
+        }
+        if self.formats.max_expanded_bytes == 0 {
+            return bad("formats.max_expanded_bytes", "must be at least 1");
+        }
+        if self.formats.max_pdf_pages == 0 {
+            return bad("formats.max_pdf_pages", "must be at least 1");
+        }
+        if !(16..=100_000).contains(&self.formats.max_html_depth) {
+            return bad("formats.max_html_depth", "must be between 16 and 100000");
         }
         if self.output.rotate_bytes < 4096 {
             return bad("output.rotate_bytes", "must be at least 4096 bytes");

@@ -170,6 +170,7 @@ pub async fn run(
         counters: counters.clone(),
         progress: progress.clone(),
         metrics: metrics.clone(),
+        max_expanded_bytes: settings.formats.max_expanded_bytes,
     }
     .spawn();
     let handle = tokio::runtime::Handle::current();

@@ -61,6 +61,8 @@ pub struct Processor {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// `formats.off`.
     pub formats_off: Vec<Format>,
+    /// `formats.max_*`: the bounds on reading one document.
+    pub limits: crate::read::Limits,
 }
 
 impl Processor {
@@ -75,6 +77,7 @@ impl Processor {
             tokens: settings.output.tokens,
             metrics,
             formats_off: settings.formats.off.clone(),
+            limits: settings.formats.limits(),
         }
     }
 
@@ -259,12 +262,11 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
             stat: Some(v.stat),
         });
     }
-    let decoded = decode(bytes);
     let metrics = &p.metrics;
-    metrics.observe(Stage::Decode, started.elapsed());
-    let decoded = match decoded {
-        Ok(d) => d,
+    let (doc_text, encoding, page, meta, decoded_at) = match read_document(format, bytes, p) {
+        Ok(read) => read,
         Err(e) => {
+            metrics.observe(Stage::Decode, started.elapsed());
             return failed(Failure {
                 path: v.path,
                 stage: crate::event::FailStage::Decode,
@@ -272,11 +274,10 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
                 message: e.message,
                 sha256: Some(v.sha256),
                 stat: Some(v.stat),
-            })
+            });
         }
     };
-    let decoded_at = Instant::now();
-    let page = text::analyze(&decoded.text);
+    metrics.observe(Stage::Decode, decoded_at - started);
     let segments = &page.segments;
     let segmented_at = Instant::now();
     let emit_tokens = p.tokens;
@@ -336,7 +337,7 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
     let mut counts = json!({
         "segments": segments.len(),
         "articles": page.articles.len(),
-        "chars": decoded.text.chars().count(),
+        "chars": doc_text.chars().count(),
     });
     for (key, n) in extracted.counts() {
         counts[key] = json!(n);
@@ -344,7 +345,7 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
     let analysing = Instant::now();
     let analysis = p
         .dedup
-        .analyze_normalized(&document, &v.sha256, &decoded.text, &page, &normalized)
+        .analyze_normalized(&document, &v.sha256, &doc_text, &page, &normalized)
         .map(Box::new);
     if analysis.is_some() {
         metrics.observe(Stage::Dedup, analysing.elapsed());
@@ -362,9 +363,10 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
             version: &v.sha256,
             previous_version: v.previous_sha256.as_deref(),
             size: v.stat.size,
-            encoding: &decoded.encoding,
-            format,
-            language: text::language(&decoded.text),
+            encoding: &encoding,
+            format: format.as_str(),
+            language: text::language(&doc_text),
+            metadata: (!meta.is_empty()).then(|| to_data(&meta)),
             articles,
             counts,
             reference_date: extracted.reference_json(),
@@ -395,6 +397,89 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
         is_version: true,
         permit: None,
         dedup: analysis,
+    }
+}
+
+/// A version's text, its encoding, its page laid out and what it says about itself, and when
+/// reading ended (the decode stage): plain text is decoded and laid out as lines; every other
+/// format goes through its reader.
+fn read_document(
+    format: Format,
+    bytes: &[u8],
+    p: &Processor,
+) -> Result<(String, String, text::Page, crate::read::Meta, Instant), crate::read::ReadFailure> {
+    use crate::read::Body;
+    if format == Format::Text {
+        let decoded = decode(bytes)?;
+        let at = Instant::now();
+        let page = text::analyze(&decoded.text);
+        return Ok((decoded.text, decoded.encoding, page, Default::default(), at));
+    }
+    let read = crate::read::read(format, bytes, &p.limits)?;
+    let at = Instant::now();
+    let (doc_text, mut page) = match read.body {
+        Body::Blocks(blocks) => text::analyze_blocks(blocks),
+        Body::Lines { text: t, lines } => {
+            let mut page = text::analyze(&t);
+            place(&mut page, &lines);
+            (t, page)
+        }
+    };
+    if page.segments.is_empty() {
+        return Err(crate::read::ReadFailure::new(
+            FailKind::Empty,
+            format!(
+                "{} with no text in it; it is ingested once it has some",
+                format.describe()
+            ),
+        ));
+    }
+    page.published = read.meta.published_date();
+    // Authors the document names in its metadata credit its first article when its layout
+    // credits no one.
+    if let Some(first) = page.articles.first_mut() {
+        if first.authors.is_empty() {
+            first.authors = read.meta.authors.clone();
+        }
+    }
+    Ok((doc_text, read.encoding, page, read.meta, at))
+}
+
+/// Gives each segment laid out from lines the source of its lines: the page of its first line
+/// and the box around its lines on that page.
+fn place(page: &mut text::Page, lines: &[(usize, text::Source)]) {
+    let mut k = 0usize;
+    for seg in &mut page.segments {
+        while k + 1 < lines.len() && lines[k + 1].0 <= seg.span.byte_start {
+            k += 1;
+        }
+        let mut source: Option<text::Source> = None;
+        let mut j = k;
+        while j < lines.len() && lines[j].0 < seg.span.byte_end.max(seg.span.byte_start + 1) {
+            if let text::Source::Page { page: n, r#box: b } = &lines[j].1 {
+                source = Some(match source {
+                    None => text::Source::Page {
+                        page: *n,
+                        r#box: *b,
+                    },
+                    Some(text::Source::Page {
+                        page: first,
+                        r#box: acc,
+                    }) if first == *n => text::Source::Page {
+                        page: first,
+                        r#box: [
+                            acc[0].min(b[0]),
+                            acc[1].min(b[1]),
+                            acc[2].max(b[2]),
+                            acc[3].max(b[3]),
+                        ],
+                    },
+                    Some(other) => other,
+                });
+            }
+            j += 1;
+        }
+        seg.source = source;
     }
 }
 
@@ -445,10 +530,15 @@ pub fn segment_events(
             event::raw_field("index", &index),
             event::raw_field("kind", &seg.kind),
             event::raw_field("sentences", &Sentences(&seg.sentences)),
+        ];
+        if let Some(source) = &seg.source {
+            raw.push(event::raw_field("source", source));
+        }
+        raw.extend([
             event::raw_field("span", &SpanOut(&seg.span)),
             event::raw_field("text", &seg.text),
             event::raw_field("version", of.version),
-        ];
+        ]);
         if of.tokens {
             let tokens = json!(text::words::shared().tokens(&seg.text));
             raw.push(event::raw_field("tokens", &tokens));

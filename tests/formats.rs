@@ -1,6 +1,9 @@
 //! Format detection on the real binary: each file is told by its content first and its name
 //! second; `document.ingested` says what it was read as, a recognised format sluice does not
 //! read fails once as `unsupported_format` naming it, and `formats.off` turns a format off.
+//! Bad documents (corrupt zips, zip bombs, broken or encrypted PDFs, PDFs without text or with
+//! too many pages, HTML nested 100,000 deep) each give one `document.failed` that says what
+//! happened, and the rest of the folder is read.
 
 mod common;
 
@@ -36,16 +39,31 @@ fn zip(out: &Path, files: &[(&str, &str)]) {
     run("-9", &files[1..]);
 }
 
-/// A one-page PDF with a text layer, written out object by object with a correct xref table.
-fn pdf() -> Vec<u8> {
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
-         /Resources << /Font << /F1 5 0 R >> >> >>",
-        "<< /Length 44 >>\nstream\nBT /F1 24 Tf 72 700 Td (Hello PDF) Tj ET\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+/// A PDF of `pages` pages, each with the content stream `content`, written out object by
+/// object with a correct xref table.
+fn pdf_with(pages: usize, content: &str) -> Vec<u8> {
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            (0..pages)
+                .map(|i| format!("{} 0 R", 5 + i))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];
+    for _ in 0..pages {
+        objects.push(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R \
+             /Resources << /Font << /F1 4 0 R >> >> >>"
+                .to_string(),
+        );
+    }
     let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
@@ -67,6 +85,11 @@ fn pdf() -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// A one-page PDF with a text layer.
+fn pdf() -> Vec<u8> {
+    pdf_with(1, "BT /F1 24 Tf 72 700 Td (Hello PDF) Tj ET")
 }
 
 fn by_subject<'a>(events: &'a [Value], subject: &str, kind: &str) -> Option<&'a Value> {
@@ -127,30 +150,27 @@ fn each_file_is_read_as_its_format_or_fails_once_naming_it() {
         ("news.md", "markdown"),
         ("page.htm", "html"),
         ("saved-page.txt", "html"),
+        ("paper.pdf", "pdf"),
+        ("paper-renamed.txt", "pdf"),
     ] {
         let doc = by_subject(&events, subject, "sluice.document.ingested")
             .unwrap_or_else(|| panic!("{subject} not ingested"));
         assert_eq!(doc["data"]["format"], format, "{subject}");
     }
-    for (subject, says) in [
-        ("paper.pdf", "PDF"),
-        ("paper-renamed.txt", "PDF"),
-        ("letter.doc", "legacy Word"),
-        ("book.epub", "EPUB"),
-        ("report.odt", "OpenDocument"),
+    // The two PDFs hold the same bytes: the one read second is an exact duplicate whose
+    // segments are not repeated.
+    let hello = by_subject(&events, "paper.pdf", "sluice.segment")
+        .or_else(|| by_subject(&events, "paper-renamed.txt", "sluice.segment"))
+        .expect("the PDF's text");
+    assert_eq!(hello["data"]["text"], "Hello PDF");
+    for (subject, kind, says) in [
+        ("letter.doc", "unsupported_format", "legacy Word"),
+        ("book.epub", "malformed_document", "rootfile"),
+        ("report.odt", "empty", "OpenDocument"),
     ] {
-        let failed: Vec<_> = events.iter().filter(|e| e["subject"] == subject).collect();
-        assert_eq!(failed.len(), 1, "{subject}: {failed:?}");
-        let e = failed[0];
-        assert_eq!(e["type"], "sluice.document.failed", "{subject}");
-        assert_eq!(
-            e["data"]["error"]["kind"], "unsupported_format",
-            "{subject}"
-        );
+        let e = fails_once(&events, subject, kind, says);
         assert_eq!(e["data"]["stage"], "decode");
         assert!(e["data"]["sha256"].is_string());
-        let message = e["data"]["error"]["message"].as_str().unwrap();
-        assert!(message.contains(says), "{subject}: {message}");
     }
 
     // Nothing changed: a second run says nothing again.
@@ -186,4 +206,82 @@ fn a_format_turned_off_fails_naming_the_setting_and_the_rest_is_read() {
         err.contains("formats.off") && err.contains("must be one of text, markdown, html"),
         "{err}"
     );
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/formats")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn bad_documents_fail_once_each_saying_what_happened() {
+    let env = Env::new()
+        .with("formats.max_expanded_bytes=1048576")
+        .with("formats.max_pdf_pages=3");
+    env.write("good.txt", ARTICLE);
+    // A Word file cut short: its zip directory is gone.
+    let docx = fixture("news.docx");
+    env.write("cut.docx", &docx[..docx.len() / 2]);
+    // A zip bomb: 8 MiB of XML that deflates to a few KiB, past the 1 MiB bound.
+    let body = format!(
+        "<w:document><w:body><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:body></w:document>",
+        " ".repeat(8 << 20)
+    );
+    zip(
+        &env.path("bomb.docx"),
+        &[
+            ("[Content_Types].xml", "<Types/>"),
+            ("word/document.xml", body.as_str()),
+        ],
+    );
+    // A PDF whose objects are garbage, one with a password, one without any text, one too long.
+    let mut broken = fixture("newspaper.pdf");
+    let at = broken.windows(9).position(|w| w == b"/MediaBox").unwrap();
+    broken[at..at + 9].copy_from_slice(b"/MediaBxx");
+    env.write("broken.pdf", broken);
+    env.write("locked.pdf", fixture("encrypted.pdf"));
+    env.write("scan.pdf", pdf_with(1, "0 0 1 rg 10 10 100 100 re f"));
+    env.write(
+        "long.pdf",
+        pdf_with(4, "BT /F1 12 Tf 72 700 Td (page) Tj ET"),
+    );
+    // HTML nested 100,000 deep.
+    env.write(
+        "deep.html",
+        format!("<html><body>{}x</body></html>", "<div>".repeat(100_000)),
+    );
+
+    let out = env.ingest();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = env.events();
+    assert!(by_subject(&events, "good.txt", "sluice.document.ingested").is_some());
+    for (subject, kind, says) in [
+        ("cut.docx", "malformed_document", "zip"),
+        ("bomb.docx", "too_large", "formats.max_expanded_bytes"),
+        ("broken.pdf", "malformed_document", "page 1"),
+        ("locked.pdf", "unsupported_format", "encrypted"),
+        ("scan.pdf", "unsupported_format", "no text layer"),
+        ("long.pdf", "too_large", "formats.max_pdf_pages"),
+        ("deep.html", "malformed_document", "formats.max_html_depth"),
+    ] {
+        fails_once(&events, subject, kind, says);
+    }
+}
+
+/// The one event of `subject`: a `document.failed` of `kind` whose message says `says`.
+fn fails_once<'a>(events: &'a [Value], subject: &str, kind: &str, says: &str) -> &'a Value {
+    let mine: Vec<_> = events.iter().filter(|e| e["subject"] == subject).collect();
+    assert_eq!(mine.len(), 1, "{subject}: {mine:?}");
+    let e = mine[0];
+    assert_eq!(e["type"], "sluice.document.failed", "{subject}: {e}");
+    assert_eq!(e["data"]["error"]["kind"], kind, "{subject}: {e}");
+    let message = e["data"]["error"]["message"].as_str().unwrap();
+    assert!(message.contains(says), "{subject}: {message}");
+    e
 }

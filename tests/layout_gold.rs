@@ -15,6 +15,9 @@ fn kind_name(k: SegmentKind) -> &'static str {
         SegmentKind::Byline => "byline",
         SegmentKind::PhotoCredit => "photo_credit",
         SegmentKind::Paragraph => "paragraph",
+        SegmentKind::ListItem => "list_item",
+        SegmentKind::Table => "table",
+        SegmentKind::Code => "code",
     }
 }
 

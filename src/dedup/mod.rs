@@ -239,9 +239,15 @@ impl Dedup {
         // Each segment is normalized and folded once, for its fingerprint and its shingles; an
         // article's folded text is its segments' folded texts one after the other (folding
         // drops the "\n" they would be joined with, and NFKC composes nothing across it).
+        // Code is never used for near-duplicates: it has no signature (an exact repeat of it is
+        // still told by its fingerprint).
         let (folded, seg_sigs): (Vec<String>, Vec<Option<Signature>>) = normalized
             .iter()
-            .map(|normalized| {
+            .zip(&page.segments)
+            .map(|(normalized, segment)| {
+                if segment.kind == crate::text::SegmentKind::Code {
+                    return (fingerprint::fold_normalized(normalized), None);
+                }
                 let folded = fingerprint::fold_normalized(normalized);
                 let sig = near
                     .then(|| {

@@ -28,6 +28,8 @@ pub struct DetectStage {
     pub counters: Arc<Counters>,
     pub progress: Progress,
     pub metrics: Arc<Metrics>,
+    /// `formats.max_expanded_bytes`: a zip-based document is charged for what it expands to.
+    pub max_expanded_bytes: u64,
 }
 
 impl DetectStage {
@@ -94,7 +96,11 @@ impl DetectStage {
                 // (read first: the detector's one file in hand is outside the budget).
                 match self.detector.load(v) {
                     Job::Version(mut v) => {
-                        let weight = crate::budget::weight(v.bytes.as_deref().unwrap_or_default());
+                        let bytes = v.bytes.as_deref().unwrap_or_default();
+                        let weight = crate::budget::weight(bytes).max(
+                            crate::read::archive::expanded(bytes, self.max_expanded_bytes)
+                                .saturating_mul(crate::budget::PER_BYTE),
+                        );
                         v.permit = Some(self.budget.acquire(weight));
                         Job::Version(v)
                     }

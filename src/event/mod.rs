@@ -139,10 +139,13 @@ pub enum FailKind {
     Changing,
     /// A format sluice recognises but does not read (or was told not to: `formats.off`).
     UnsupportedFormat,
+    /// A document whose format is recognised but whose structure is broken (a corrupt zip or
+    /// PDF, HTML nested past `formats.max_html_depth`).
+    MalformedDocument,
 }
 
 impl FailKind {
-    pub const ALL: [FailKind; 17] = [
+    pub const ALL: [FailKind; 18] = [
         FailKind::NotText,
         FailKind::DecodeError,
         FailKind::Empty,
@@ -160,6 +163,7 @@ impl FailKind {
         FailKind::BadName,
         FailKind::Changing,
         FailKind::UnsupportedFormat,
+        FailKind::MalformedDocument,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -181,6 +185,7 @@ impl FailKind {
             FailKind::BadName => "bad_name",
             FailKind::Changing => "changing",
             FailKind::UnsupportedFormat => "unsupported_format",
+            FailKind::MalformedDocument => "malformed_document",
         }
     }
 

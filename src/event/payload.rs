@@ -72,8 +72,12 @@ pub struct DocumentIngestedData<'a> {
     pub size: u64,
     pub encoding: &'a str,
     /// What the file was read as (`text`, `markdown`, `html`).
-    pub format: crate::read::Format,
+    pub format: &'a str,
     pub language: &'a str,
+    /// What the document says about itself (title, authors, published, site, language,
+    /// pages), for formats that carry it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
     /// One entry per article (see `process::articles_table`), each with its own `dedup`.
     pub articles: Value,
     /// Segments, articles, chars, and what extraction found by kind.

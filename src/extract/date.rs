@@ -22,6 +22,8 @@ pub enum ResolvedFrom {
     Text,
     /// A dateline of the page with an explicit year.
     Dateline,
+    /// The date the document's metadata says it was published (HTML `<meta>`, JSON-LD…).
+    Published,
     /// The `extract.reference_date` setting.
     Config,
     /// The file's modification time.

@@ -82,11 +82,21 @@ pub fn extract_page(
     options: &Options,
     mtime: time::Date,
 ) -> PageExtraction {
-    let reference = date::reference(
+    let mut reference = date::reference(
         page.articles.iter().filter_map(|a| a.dateline.as_deref()),
         options.reference_date,
         mtime,
     );
+    // A dateline's year comes first, then the document's own published date.
+    if let (Some(date), false) = (
+        page.published,
+        reference.source == date::ResolvedFrom::Dateline,
+    ) {
+        reference = date::Reference {
+            date,
+            source: date::ResolvedFrom::Published,
+        };
+    }
     let credited: Vec<&[String]> = page
         .segments
         .iter()
@@ -101,7 +111,10 @@ pub fn extract_page(
     let in_body = |s: &crate::text::Segment| {
         matches!(
             s.kind,
-            SegmentKind::Title | SegmentKind::Subheading | SegmentKind::Paragraph
+            SegmentKind::Title
+                | SegmentKind::Subheading
+                | SegmentKind::Paragraph
+                | SegmentKind::ListItem
         )
     };
     let body_of = |a: &crate::text::Article| -> Vec<usize> {
@@ -177,10 +190,16 @@ pub fn extract_page(
         .segments
         .iter()
         .zip(entities)
-        .map(|(s, entities)| SegmentExtraction {
-            figures: figure::figures(&s.text),
-            dates: date::dates(&s.text, &reference),
-            entities,
+        .map(|(s, entities)| {
+            // Code is never read for facts.
+            if s.kind == SegmentKind::Code {
+                return SegmentExtraction::default();
+            }
+            SegmentExtraction {
+                figures: figure::figures(&s.text),
+                dates: date::dates(&s.text, &reference),
+                entities,
+            }
         })
         .collect();
     let keywords = ranked

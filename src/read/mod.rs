@@ -6,6 +6,204 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::FailKind;
+use crate::text::decode::DecodeFailure;
+use crate::text::Block;
+
+pub mod archive;
+pub mod epub;
+pub mod html;
+pub mod markdown;
+pub mod office;
+pub mod pdf;
+mod xml;
+
+/// The bounds a reader keeps on one document (`formats.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_expanded_bytes: u64,
+    pub max_pdf_pages: u32,
+    pub max_html_depth: u32,
+}
+
+impl Default for Limits {
+    /// The shipped defaults of `formats.max_*`.
+    fn default() -> Self {
+        Limits {
+            max_expanded_bytes: 64 * 1024 * 1024,
+            max_pdf_pages: 2000,
+            max_html_depth: 1000,
+        }
+    }
+}
+
+/// Why a document could not be read; `kind` is the `error.kind` of `sluice.document.failed`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ReadFailure {
+    pub kind: FailKind,
+    pub message: String,
+}
+
+impl ReadFailure {
+    pub fn new(kind: FailKind, message: impl Into<String>) -> ReadFailure {
+        ReadFailure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<DecodeFailure> for ReadFailure {
+    fn from(e: DecodeFailure) -> Self {
+        ReadFailure::new(e.kind, e.message)
+    }
+}
+
+/// What a document says about itself (HTML `<meta>`, Open Graph and JSON-LD; Markdown front
+/// matter; the core properties of an office document; an EPUB's package metadata).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Meta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// As the document writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// A PDF's page count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+}
+
+impl Meta {
+    pub fn is_empty(&self) -> bool {
+        *self == Meta::default()
+    }
+
+    /// The published date as a calendar date, when it reads as one.
+    pub fn published_date(&self) -> Option<time::Date> {
+        self.published.as_deref().and_then(parse_date)
+    }
+
+    fn clean(mut self) -> Meta {
+        let tidy = |s: Option<String>| s.map(|t| collapse(&t)).filter(|t| !t.is_empty());
+        self.title = tidy(self.title);
+        self.published = tidy(self.published);
+        self.site = tidy(self.site);
+        self.language = tidy(self.language);
+        let mut seen = std::collections::HashSet::new();
+        self.authors = self
+            .authors
+            .into_iter()
+            .map(|a| collapse(&a))
+            .filter(|a| !a.is_empty() && seen.insert(a.clone()))
+            .collect();
+        self
+    }
+}
+
+/// Reads a date written as `2024-03-30`, `2024-03-30T10:00:00+08:00`, `2024/3/30 10:00`,
+/// `20240330` or `2024年3月30日`.
+pub fn parse_date(s: &str) -> Option<time::Date> {
+    let digits: Vec<u32> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .take(3)
+        .map(|p| p.parse().unwrap_or(u32::MAX))
+        .collect();
+    let (y, m, d) = match digits.as_slice() {
+        [ymd] if (10_000_101..100_000_000).contains(ymd) => {
+            (ymd / 10_000, ymd / 100 % 100, ymd % 100)
+        }
+        [y, m, d, ..] => (*y, *m, *d),
+        _ => return None,
+    };
+    if !(1000..=9999).contains(&y) {
+        return None;
+    }
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::try_from(y).ok()?, month, u8::try_from(d).ok()?).ok()
+}
+
+/// Whitespace collapsed to single spaces, trimmed. A run of whitespace that holds a line break
+/// between two CJK characters is dropped: markup and Markdown break lines where Chinese has no
+/// space.
+pub fn collapse(s: &str) -> String {
+    let cjk = |c: char| {
+        crate::text::script::is_han(c)
+            || ('\u{3000}'..='\u{303f}').contains(&c)
+            || ('\u{ff00}'..='\u{ffef}').contains(&c)
+    };
+    let mut out = String::with_capacity(s.len());
+    let (mut pending, mut broke) = (false, false);
+    for c in s.chars() {
+        if c.is_whitespace() || c == '\u{a0}' {
+            pending = !out.is_empty();
+            broke |= matches!(c, '\n' | '\r');
+            continue;
+        }
+        if pending {
+            let prev = out.chars().next_back();
+            if !(broke && prev.is_some_and(cjk) && cjk(c)) {
+                out.push(' ');
+            }
+            pending = false;
+            broke = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A document's text as a reader gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// Blocks whose kinds the format says (HTML, Word, OpenDocument, EPUB, Markdown).
+    Blocks(Vec<Block>),
+    /// Lines in reading order, laid out as plain text is (a PDF's text layer: its paragraphs
+    /// broken by the page's lines), with where each line came from.
+    Lines {
+        text: String,
+        /// `(byte offset of a line in text, its source)`, in order.
+        lines: Vec<(usize, crate::text::Source)>,
+    },
+}
+
+/// A document read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Read {
+    pub body: Body,
+    /// What the text was decoded from (`utf-8` for the XML parts of a zip, `pdf` for a PDF's
+    /// text layer, the page's charset for HTML).
+    pub encoding: String,
+    pub meta: Meta,
+}
+
+/// Reads a document of `format` (not plain text: that is decoded and laid out as it is).
+pub fn read(format: Format, bytes: &[u8], limits: &Limits) -> Result<Read, ReadFailure> {
+    let read = match format {
+        Format::Html => html::read(bytes, limits),
+        Format::Markdown => markdown::read(bytes),
+        Format::Docx => office::read_docx(bytes, limits),
+        Format::Odt => office::read_odt(bytes, limits),
+        Format::Epub => epub::read(bytes, limits),
+        Format::Pdf => pdf::read(bytes, limits),
+        Format::Text | Format::Doc | Format::Rtf => Err(ReadFailure::new(
+            FailKind::InternalError,
+            format!("{} is not read by a document reader", format.describe()),
+        )),
+    }?;
+    Ok(Read {
+        meta: read.meta.clean(),
+        ..read
+    })
+}
+
 /// A file format sluice recognises (the `format` of `sluice.document.ingested`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,10 +268,10 @@ impl Format {
         }
     }
 
-    /// Whether this version of sluice reads the format's text (the others fail as
-    /// `unsupported_format`, named in the message). HTML is still read as its raw text.
+    /// Whether sluice reads the format's text (the others fail as `unsupported_format`, named
+    /// in the message).
     pub fn is_read(self) -> bool {
-        matches!(self, Format::Text | Format::Markdown | Format::Html)
+        !matches!(self, Format::Doc | Format::Rtf)
     }
 }
 

@@ -27,7 +27,7 @@ use regex::Regex;
 
 use super::normalize::{normalize, Normalized};
 use super::script::is_han;
-use super::{Segment, SegmentKind, Span};
+use super::{Block, BlockKind, Segment, SegmentKind, Source, Span};
 
 /// One article of a page, with the people and places its layout credits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,71 @@ pub fn layout(text: &str) -> Layout {
     if let Some(last) = pending {
         rejoin(&mut rejoined, last, typical_gap);
     }
-    assemble(rejoined, typical_gap)
+    assemble(rejoined, typical_gap, false)
+}
+
+/// Lays out the blocks of a structured document (see [`super::analyze_blocks`]). Its format
+/// already says what is a heading, a list item, a table or code, and where a paragraph ends,
+/// so blocks are never joined; paragraphs still go through the same shapes as text (bylines,
+/// datelines, credits, sign-offs), and when the document marks no headings at all, headlines
+/// are told from their look as in text.
+pub fn layout_blocks(blocks: Vec<Block>) -> (String, Layout) {
+    let mut text = String::new();
+    let mut chars = 0usize;
+    let mut shaped: Vec<Shaped> = Vec::with_capacity(blocks.len());
+    let mut sources: Vec<Option<Source>> = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let trimmed = block.text.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\n\n");
+            chars += 2;
+        }
+        let n = trimmed.chars().count();
+        let span = Span {
+            byte_start: text.len(),
+            byte_end: text.len() + trimmed.len(),
+            char_start: chars,
+            char_end: chars + n,
+        };
+        text.push_str(trimmed);
+        chars += n;
+        let run = Run {
+            text: trimmed.to_string(),
+            span,
+            gap_before: if shaped.is_empty() { usize::MAX } else { 1 },
+            markdown: match block.kind {
+                BlockKind::Heading(level) => Markdown::Heading(usize::from(level.clamp(1, 6))),
+                _ => Markdown::None,
+            },
+            probe: probe(trimmed),
+            has_han: trimmed.chars().any(is_han),
+            opens: block.opens_article,
+        };
+        let shape = match block.kind {
+            BlockKind::ListItem => Shape::Fixed(SegmentKind::ListItem),
+            BlockKind::Table => Shape::Fixed(SegmentKind::Table),
+            BlockKind::Code => Shape::Fixed(SegmentKind::Code),
+            BlockKind::Caption => match shape(&run) {
+                Shape::PhotoCredit(credit) => Shape::PhotoCredit(credit),
+                _ => Shape::PhotoCredit(run.text.clone()),
+            },
+            BlockKind::Heading(_) | BlockKind::Paragraph => shape(&run),
+        };
+        shaped.push(Shaped { run, shape });
+        sources.push(block.source);
+    }
+    let headings = shaped
+        .iter()
+        .any(|s| matches!(s.shape, Shape::MarkdownHeading(_)));
+    let mut layout = assemble(shaped, 1, headings);
+    debug_assert_eq!(layout.segments.len(), sources.len());
+    for (segment, source) in layout.segments.iter_mut().zip(sources) {
+        segment.source = source;
+    }
+    (text, layout)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,6 +160,8 @@ struct Run {
     /// Whether `text` holds a Han character (kept up to date as runs are joined, so joining
     /// never rescans the text: layout stays linear in the page).
     has_han: bool,
+    /// An article begins here whatever the run looks like (an EPUB chapter).
+    opens: bool,
 }
 
 /// Normalized views of a run's two ends: every pattern looks at a start (datelines, credits,
@@ -182,6 +248,7 @@ fn runs(text: &str) -> impl Iterator<Item = Run> + '_ {
                 markdown: markdown_of(trimmed),
                 probe: probe(trimmed),
                 has_han: trimmed.chars().any(is_han),
+                opens: false,
             };
             first = false;
             blanks = 0;
@@ -238,14 +305,18 @@ fn joins_hard_wrap(prev: &Run, next: &Run, typical_gap: usize) -> bool {
         && !matches!(prev.markdown, Markdown::Heading(_))
 }
 
+/// Whether a line `next` that continues `text` is joined to it with a space: between Latin
+/// words it is, between Han text (or anything beside it) it is not.
+pub fn joins_with_space(text: &str, next: &str, has_han: bool) -> bool {
+    let a = text.chars().next_back();
+    let b = next.chars().next();
+    matches!((a, b), (Some(a), Some(b)) if !is_cjk(a) && !is_cjk(b) && !has_han)
+}
+
 /// Appends `next` to `run`: nothing between Han text, a space between Latin words.
 fn append(run: &mut Run, next: &Run) {
-    let a = run.text.chars().next_back();
-    let b = next.text.chars().next();
-    if let (Some(a), Some(b)) = (a, b) {
-        if !is_cjk(a) && !is_cjk(b) && !run.has_han && !next.has_han {
-            run.text.push(' ');
-        }
+    if joins_with_space(&run.text, &next.text, run.has_han || next.has_han) {
+        run.text.push(' ');
     }
     run.has_han |= next.has_han;
     run.text.push_str(&next.text);
@@ -279,6 +350,8 @@ enum Shape {
     /// A line that only credits people (`【编辑:X】`, `(记者 X)`): it closes an article.
     SignOff(Vec<String>),
     Paragraph,
+    /// A segment of the kind its structured document says (list item, table, code).
+    Fixed(SegmentKind),
 }
 
 fn shape(run: &Run) -> Shape {
@@ -460,6 +533,10 @@ impl Builder {
     fn open(&mut self) -> usize {
         let index = self.layout.articles.len();
         let first = self.layout.segments.len();
+        // An article opened (by a chapter) and still empty is the one a headline opens.
+        if index > 0 && self.layout.articles[index - 1].segments.0 == first {
+            return index - 1;
+        }
         self.layout.articles.push(Article {
             index,
             title: None,
@@ -496,6 +573,7 @@ impl Builder {
             span,
             // Split by `text::analyze` once the page is laid out.
             sentences: Vec::new(),
+            source: None,
         });
     }
 
@@ -504,7 +582,9 @@ impl Builder {
     }
 }
 
-fn assemble(runs: Vec<Shaped>, typical_gap: usize) -> Layout {
+/// `headings`: the document marks its headings (a structured document): a short paragraph is
+/// then a byline or a subheading, never a headline.
+fn assemble(runs: Vec<Shaped>, typical_gap: usize, headings: bool) -> Layout {
     let top_markdown = runs
         .iter()
         .filter_map(|u| match u.shape {
@@ -520,9 +600,21 @@ fn assemble(runs: Vec<Shaped>, typical_gap: usize) -> Layout {
     for i in 0..runs.len() {
         let Shaped { run, shape } = &runs[i];
         let text = run.text.clone();
+        if run.opens {
+            b.open();
+        }
         match shape {
+            Shape::Fixed(kind) => {
+                b.current();
+                b.has_body |= *kind == SegmentKind::ListItem;
+                b.push(*kind, text, run.span);
+            }
             Shape::MarkdownHeading(level) => {
-                let heading = run.text.trim_start_matches('#').trim().to_string();
+                let heading = if headings {
+                    text
+                } else {
+                    run.text.trim_start_matches('#').trim().to_string()
+                };
                 if Some(*level) == top_markdown {
                     let a = b.open();
                     b.layout.articles[a].title = Some(heading.clone());
@@ -541,7 +633,7 @@ fn assemble(runs: Vec<Shaped>, typical_gap: usize) -> Layout {
                         continue;
                     }
                 }
-                if is_headline(&runs, i, &b, typical_gap) {
+                if !headings && is_headline(&runs, i, &b, typical_gap) {
                     let a = b.open();
                     b.layout.articles[a].title = Some(text.clone());
                     b.push(SegmentKind::Title, text, run.span);
@@ -550,7 +642,9 @@ fn assemble(runs: Vec<Shaped>, typical_gap: usize) -> Layout {
                 }
             }
             Shape::PhotoCredit(credit) => {
-                if b.has_body || b.closed || b.layout.articles.is_empty() {
+                // In a document that marks its headings, only a heading opens an article: a
+                // caption is part of the article it sits in.
+                if !headings && (b.has_body || b.closed) || b.layout.articles.is_empty() {
                     b.open();
                 }
                 b.article().photo_credit.get_or_insert(credit.clone());
@@ -622,7 +716,7 @@ fn opens_article(rest: &[Shaped]) -> bool {
                 }
             }
             Shape::Paragraph => return dateline(&next.run.probe.head.text).is_some(),
-            Shape::MarkdownHeading(_) | Shape::SignOff(_) => return false,
+            Shape::MarkdownHeading(_) | Shape::SignOff(_) | Shape::Fixed(_) => return false,
         }
     }
     false
@@ -637,7 +731,7 @@ static PHOTO_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static SIGN_OFF_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:【(?:责任编辑|责编|编辑)\s?[:：]\s?([^】]{1,30})】|\((?:记者|通讯员|编辑)\s?:?\s?([^()]{1,30})\))$")
+    Regex::new(r"^(?:【(?:责任编辑|责编|编辑)\s?[:：]\s?([^】]{1,30})】|\((?:责任编辑|责编|记者|通讯员|编辑)\s?:?\s?([^()]{1,30})\))$")
         .expect("sign-off pattern")
 });
 

@@ -27,6 +27,61 @@ pub enum SegmentKind {
     Byline,
     PhotoCredit,
     Paragraph,
+    /// An item of a list (HTML `li`, a Markdown or Word list).
+    ListItem,
+    /// A table, one row per line and ` | ` between cells.
+    Table,
+    /// Code (a Markdown code block, HTML `pre`/`code`): never extracted from or used for
+    /// near-duplicates.
+    Code,
+}
+
+/// Where a segment came from in a document that is not plain text (plain text needs none: its
+/// `span` indexes the file's decoded text).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Source {
+    /// An HTML or XHTML element, by its path from the root (`/html/body/div[2]/p[3]`, the
+    /// n-th element of that name among its siblings, from 1); `part` names the file inside an
+    /// EPUB.
+    Element {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        part: Option<String>,
+        path: String,
+    },
+    /// A region of a PDF page: the page (from 1) and the box around its lines, in PDF points
+    /// from the page's lower left corner (`[x0, y0, x1, y1]`).
+    Page { page: u32, r#box: [f32; 4] },
+    /// A paragraph of a word-processing document (Word's `w:p`, OpenDocument's `text:p` or
+    /// `text:h`, a table counting as one), by its index from 0 in the document body.
+    Paragraph { index: usize },
+    /// A byte range of the file (Markdown).
+    Bytes { byte_start: usize, byte_end: usize },
+}
+
+/// What a block of a structured document is, as its format says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// A heading of level 1 (the highest) to 6.
+    Heading(u8),
+    /// Body text: layout still tells a byline, a dateline, a photo credit or a sign-off in it.
+    Paragraph,
+    ListItem,
+    Table,
+    Code,
+    /// A figure's caption or a photo credit.
+    Caption,
+}
+
+/// One block of a structured document (HTML, Word, OpenDocument, EPUB, Markdown), its text
+/// clean (markup gone, whitespace collapsed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub text: String,
+    pub source: Option<Source>,
+    /// Whether an article begins here (an EPUB chapter).
+    pub opens_article: bool,
 }
 
 /// Where a segment's source lies in the decoded document, in bytes and in chars.
@@ -49,6 +104,8 @@ pub struct Segment {
     pub span: Span,
     /// Sentences as half-open char ranges into `text`.
     pub sentences: Vec<(usize, usize)>,
+    /// Where in the file it came from, for formats whose text is not the file's.
+    pub source: Option<Source>,
 }
 
 impl Segment {
@@ -75,6 +132,9 @@ pub fn segment_id_of_normalized(normalized: &str) -> String {
 pub struct Page {
     pub segments: Vec<Segment>,
     pub articles: Vec<Article>,
+    /// The date the document says it was published (HTML metadata, say): relative dates are
+    /// read against it when no dateline gives a year.
+    pub published: Option<time::Date>,
 }
 
 /// Lays out a decoded document into articles and segments, each with its sentences.
@@ -86,7 +146,37 @@ pub fn analyze(text: &str) -> Page {
     for s in &mut segments {
         s.sentences = sentence::sentences(&s.text);
     }
-    Page { segments, articles }
+    Page {
+        segments,
+        articles,
+        published: None,
+    }
+}
+
+/// Lays out the blocks of a structured document: returns the document's text (the blocks'
+/// texts, a blank line between two; segment spans index it) and its page.
+pub fn analyze_blocks(blocks: Vec<Block>) -> (String, Page) {
+    let (
+        text,
+        layout::Layout {
+            mut segments,
+            articles,
+        },
+    ) = layout::layout_blocks(blocks);
+    for s in &mut segments {
+        s.sentences = match s.kind {
+            SegmentKind::Code | SegmentKind::Table => vec![(0, s.text.chars().count())],
+            _ => sentence::sentences(&s.text),
+        };
+    }
+    (
+        text,
+        Page {
+            segments,
+            articles,
+            published: None,
+        },
+    )
 }
 
 /// The language of a document: `zh` when Han characters dominate its letters, `en` when Latin
