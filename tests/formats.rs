@@ -87,6 +87,56 @@ fn pdf_with(pages: usize, content: &str) -> Vec<u8> {
     out
 }
 
+/// A one-page PDF whose content stream is `n` spaces, Flate-compressed (by Python's zlib, as
+/// any PDF writer would) to a few KiB.
+fn pdf_bomb(n: usize) -> Vec<u8> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            &format!("import sys,zlib; sys.stdout.buffer.write(zlib.compress(b' ' * {n}, 9))"),
+        ])
+        .output()
+        .expect("python3");
+    let stream = out.stdout;
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut object = |pdf: &mut Vec<u8>, body: &[u8]| {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
+        pdf.extend_from_slice(body);
+        pdf.extend_from_slice(b"\nendobj\n");
+    };
+    object(&mut pdf, b"<< /Type /Catalog /Pages 2 0 R >>");
+    object(&mut pdf, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    object(
+        &mut pdf,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+    );
+    let mut content = format!(
+        "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+        stream.len()
+    )
+    .into_bytes();
+    content.extend_from_slice(&stream);
+    content.extend_from_slice(b"\nendstream");
+    object(&mut pdf, &content);
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes(),
+    );
+    for o in &offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
 /// A one-page PDF with a text layer.
 fn pdf() -> Vec<u8> {
     pdf_with(1, "BT /F1 24 Tf 72 700 Td (Hello PDF) Tj ET")
@@ -247,6 +297,7 @@ fn bad_documents_fail_once_each_saying_what_happened() {
         "long.pdf",
         pdf_with(4, "BT /F1 12 Tf 72 700 Td (page) Tj ET"),
     );
+    env.write("bomb.pdf", pdf_bomb(4 << 20));
     // HTML nested 100,000 deep.
     env.write(
         "deep.html",
@@ -268,6 +319,7 @@ fn bad_documents_fail_once_each_saying_what_happened() {
         ("locked.pdf", "unsupported_format", "encrypted"),
         ("scan.pdf", "unsupported_format", "no text layer"),
         ("long.pdf", "too_large", "formats.max_pdf_pages"),
+        ("bomb.pdf", "too_large", "formats.max_expanded_bytes"),
         ("deep.html", "malformed_document", "formats.max_html_depth"),
     ] {
         fails_once(&events, subject, kind, says);

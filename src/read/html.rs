@@ -368,7 +368,8 @@ fn split_names(s: &str) -> Vec<String> {
                 .trim()
                 .to_string()
         })
-        .filter(|n| !n.is_empty() && n.chars().count() <= 40)
+        // A name has letters (a CMS writes a user number there at times).
+        .filter(|n| n.chars().any(char::is_alphabetic) && n.chars().count() <= 40)
         .collect()
 }
 
@@ -386,15 +387,34 @@ fn strip_site(title: &str, site: Option<&str>) -> String {
     title
 }
 
+/// The text under `node`, scripts, styles and the like left out.
 fn text_of(node: NodeRef<'_, Node>) -> String {
     let mut s = String::new();
-    for d in node.descendants() {
-        if let Node::Text(t) = d.value() {
-            s.push_str(t);
+    let mut skipping = Skipper::default();
+    for edge in node.traverse() {
+        match edge {
+            Edge::Open(n) => {
+                if skipping.opening() {
+                    continue;
+                }
+                match n.value() {
+                    Node::Text(t) => s.push_str(t),
+                    Node::Element(e) if RAW_TEXT.contains(&e.name()) && n.id() != node.id() => {
+                        skipping.skip(n.id())
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(n) => {
+                skipping.closing(n.id());
+            }
         }
     }
     s
 }
+
+/// Elements whose text is never read.
+const RAW_TEXT: &[&str] = &["script", "style", "noscript", "template", "svg", "iframe"];
 
 // ---------------------------------------------------------------------------------------------
 // Walking a tree past the subtrees left out
@@ -534,6 +554,18 @@ fn is_block(name: &str) -> bool {
 }
 
 fn measure(doc: &Html) -> Measured {
+    // Once with only what is surely boilerplate left out, to know the page's text; then with
+    // what is named like boilerplate left out too, unless it holds half of that text.
+    let first = measure_with(doc, &|n| boilerplate(n) == Cut::Hard);
+    let page = first.get(body_of(doc).id()).units;
+    measure_with(doc, &|n| match boilerplate(n) {
+        Cut::Hard => true,
+        Cut::Soft => first.get(n.id()).units < page * 0.5,
+        Cut::Keep => false,
+    })
+}
+
+fn measure_with(doc: &Html, left_out: &dyn Fn(NodeRef<'_, Node>) -> bool) -> Measured {
     struct Acc {
         id: NodeId,
         info: Info,
@@ -550,7 +582,7 @@ fn measure(doc: &Html) -> Measured {
                 }
                 match node.value() {
                     Node::Element(el) => {
-                        if boilerplate(node) {
+                        if left_out(node) {
                             skipping.skip(node.id());
                             continue;
                         }
@@ -656,13 +688,29 @@ const ROLES: &[&str] = &[
     "alert",
 ];
 
-fn boilerplate(node: NodeRef<'_, Node>) -> bool {
+/// How sure it is that an element's subtree is not content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// Never content: scripts, styles, `nav`, `aside`, `footer`, hidden elements, landmarks
+    /// that are not the main one.
+    Hard,
+    /// Named like boilerplate (its class or id, a `header` without the headline, a `form`):
+    /// left out unless it holds at least half the page's text, for then it wraps the page (an
+    /// ASP.NET `form`, a `div class="…-nav"` around everything).
+    Soft,
+    Keep,
+}
+
+fn boilerplate(node: NodeRef<'_, Node>) -> Cut {
     let Node::Element(el) = node.value() else {
-        return false;
+        return Cut::Keep;
     };
     let name = el.name();
+    if name == "form" {
+        return Cut::Soft;
+    }
     if NEVER.contains(&name) {
-        return true;
+        return Cut::Hard;
     }
     if el.attr("hidden").is_some()
         || el.attr("aria-hidden").is_some_and(|v| v == "true")
@@ -674,23 +722,28 @@ fn boilerplate(node: NodeRef<'_, Node>) -> bool {
             .attr("role")
             .is_some_and(|r| ROLES.contains(&r.to_ascii_lowercase().as_str()))
     {
-        return true;
+        return Cut::Hard;
     }
     if matches!(name, "html" | "body" | "main" | "article" | "h1") {
-        return false;
+        return Cut::Keep;
     }
     // A page's header holds its headline at times: only a header without one is boilerplate.
     if name == "header" {
-        return !node
+        let headline = node
             .descendants()
             .any(|d| matches!(d.value(), Node::Element(e) if e.name() == "h1"));
+        return if headline { Cut::Keep } else { Cut::Soft };
     }
     let words = format!(
         "{} {}",
         el.attr("class").unwrap_or_default(),
         el.id().unwrap_or_default()
     );
-    NEGATIVE.is_match(&words) && !POSITIVE_STRONG.is_match(&words)
+    if NEGATIVE.is_match(&words) && !POSITIVE_STRONG.is_match(&words) {
+        Cut::Soft
+    } else {
+        Cut::Keep
+    }
 }
 
 /// Class words that keep an element even when a negative word is beside them
@@ -1033,9 +1086,10 @@ impl<'m> Emitter<'m> {
                                 }
                                 "table" if !self.m.get(node.id()).has_blocks => {
                                     self.flush(tree);
-                                    self.table(node);
-                                    skipping.skip(node.id());
-                                    continue;
+                                    if self.table(node) {
+                                        skipping.skip(node.id());
+                                        continue;
+                                    }
                                 }
                                 "img" => {}
                                 _ => {}
@@ -1079,8 +1133,9 @@ impl<'m> Emitter<'m> {
     }
 
     /// A data table as one block: a row per line, ` | ` between cells (a one-cell table is a
-    /// paragraph).
-    fn table(&mut self, table: NodeRef<'_, Node>) {
+    /// paragraph). False, and nothing emitted, for a table that lays out prose (a cell of more
+    /// than [`MAX_CELL`] units): its content is walked as any other.
+    fn table(&mut self, table: NodeRef<'_, Node>) -> bool {
         let mut rows: Vec<String> = Vec::new();
         let mut cells = 0usize;
         for row in table
@@ -1092,13 +1147,16 @@ impl<'m> Emitter<'m> {
                 .filter(|c| matches!(element_name(c), Some("td" | "th")))
                 .map(|c| collapse(&text_of(c)))
                 .collect();
+            if texts.iter().any(|t| units(t).0 > MAX_CELL) {
+                return false;
+            }
             if texts.iter().any(|t| !t.is_empty()) {
                 cells += texts.len();
                 rows.push(texts.join(" | "));
             }
         }
         if rows.is_empty() {
-            return;
+            return true;
         }
         let kind = if cells == 1 {
             BlockKind::Paragraph
@@ -1115,8 +1173,12 @@ impl<'m> Emitter<'m> {
             }),
             opens_article: false,
         });
+        true
     }
 }
+
+/// The most units a data table's cell holds; a longer cell is prose laid out by a table.
+const MAX_CELL: f32 = 300.0;
 
 /// The main content's blocks, headed by the page's headline when the content does not hold it.
 fn main_blocks(doc: &Html, meta: &Meta) -> Vec<Block> {

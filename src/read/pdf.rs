@@ -143,6 +143,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Read, ReadFailure> {
             "an encrypted PDF that opens only with a password: sluice reads no encrypted documents",
         ));
     }
+    bounded_streams(&doc, limits.max_expanded_bytes)?;
     let pages = doc.get_pages();
     let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
     if count > limits.max_pdf_pages {
@@ -203,6 +204,44 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Read, ReadFailure> {
         encoding: "pdf".into(),
         meta,
     })
+}
+
+/// Fails a PDF whose Flate streams, all together, inflate past `cap`
+/// (`formats.max_expanded_bytes`): a content stream of zeros compressed a thousandfold is a
+/// zip bomb too. Each stream is inflated into a counter (nothing is kept), so this costs one
+/// pass over what the parser would inflate anyway.
+fn bounded_streams(doc: &pdf_extract::Document, cap: u64) -> Result<(), ReadFailure> {
+    use std::io::Read as _;
+    let mut total = 0u64;
+    for object in doc.objects.values() {
+        let pdf_extract::Object::Stream(stream) = object else {
+            continue;
+        };
+        let flate = stream
+            .filters()
+            .is_ok_and(|f| f.iter().any(|name| *name == b"FlateDecode"));
+        if !flate {
+            total = total.saturating_add(stream.content.len() as u64);
+            continue;
+        }
+        let left = cap.saturating_sub(total);
+        let n = std::io::copy(
+            &mut flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(left + 1),
+            &mut std::io::sink(),
+        )
+        .unwrap_or(0);
+        total = total.saturating_add(n);
+        if total > cap {
+            return Err(ReadFailure::new(
+                FailKind::TooLarge,
+                format!(
+                    "a PDF whose streams inflate past formats.max_expanded_bytes ({cap} bytes); \
+                     raise the setting if such documents are expected"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn info_string(doc: &pdf_extract::Document, key: &[u8]) -> Option<String> {
