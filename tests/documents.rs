@@ -352,3 +352,18 @@ fn html_pages_give_their_article_and_none_of_their_boilerplate() {
         }
     }
 }
+
+#[test]
+fn a_pdf_in_a_cjk_font_that_is_not_embedded_reads_through_its_unicode_cmap() {
+    let events = ingest(&["songti-cid.pdf"]);
+    assert_eq!(
+        kinds(&events, "songti-cid.pdf"),
+        pairs(&[
+            ("title", "春季植树活动启动"),
+            (
+                "paragraph",
+                "本报讯 全市春季义务植树活动昨日启动，计划种植各类苗木三十万株。"
+            ),
+        ])
+    );
+}

@@ -144,6 +144,7 @@ pub fn read(bytes: &[u8], limits: &Limits) -> Result<Read, ReadFailure> {
         ));
     }
     bounded_streams(&doc, limits.max_expanded_bytes)?;
+    unicode_cmaps(&mut doc);
     let pages = doc.get_pages();
     let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
     if count > limits.max_pdf_pages {
@@ -242,6 +243,77 @@ fn bounded_streams(doc: &pdf_extract::Document, cap: u64) -> Result<(), ReadFail
         }
     }
     Ok(())
+}
+
+/// The predefined CMaps whose codes are UCS-2 / UTF-16 (BMP) values: Adobe's Unicode CMaps
+/// for Chinese, Japanese and Korean, used by CJK fonts that are not embedded.
+const UNICODE_CMAPS: &[&[u8]] = &[
+    b"UniGB-UCS2-H",
+    b"UniGB-UTF16-H",
+    b"UniCNS-UCS2-H",
+    b"UniCNS-UTF16-H",
+    b"UniJIS-UCS2-H",
+    b"UniJIS-UTF16-H",
+    b"UniKS-UCS2-H",
+    b"UniKS-UTF16-H",
+    b"UniGB-UCS2-V",
+    b"UniGB-UTF16-V",
+    b"UniCNS-UCS2-V",
+    b"UniCNS-UTF16-V",
+    b"UniJIS-UCS2-V",
+    b"UniJIS-UTF16-V",
+    b"UniKS-UCS2-V",
+    b"UniKS-UTF16-V",
+];
+
+/// Lets the parser read CJK text set in a font that names one of Adobe's Unicode CMaps and
+/// carries no ToUnicode map (it knows only Identity-H and embedded maps): such a font's codes
+/// are the characters themselves, so the font is given a ToUnicode map that says so and the
+/// two-byte Identity encoding its codes have. Only glyph widths are then approximate (the
+/// font's default width), which reading order tolerates.
+fn unicode_cmaps(doc: &mut pdf_extract::Document) {
+    use pdf_extract::{Dictionary, Object, Stream};
+    let fonts: Vec<(pdf_extract::ObjectId, bool)> = doc
+        .objects
+        .iter()
+        .filter_map(|(id, o)| {
+            let d = o.as_dict().ok()?;
+            let encoding = d.get(b"Encoding").ok()?.as_name().ok()?;
+            let subtype = d.get(b"Subtype").ok()?.as_name().ok()?;
+            (subtype == b"Type0"
+                && UNICODE_CMAPS.contains(&encoding)
+                && d.get(b"ToUnicode").is_err())
+            .then(|| (*id, encoding.ends_with(b"-V")))
+        })
+        .collect();
+    if fonts.is_empty() {
+        return;
+    }
+    let mut cmap = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CMapName /sluice-ucs2 def\n\
+         /CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    // A bfrange may differ only in its last byte: 256 ranges of 256 codes.
+    for chunk in 0..2u32 {
+        cmap.push_str("128 beginbfrange\n");
+        for hi in chunk * 128..(chunk + 1) * 128 {
+            cmap.push_str(&format!("<{hi:02X}00> <{hi:02X}FF> <{hi:02X}00>\n"));
+        }
+        cmap.push_str("endbfrange\n");
+    }
+    cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    let stream = doc.add_object(Stream::new(Dictionary::new(), cmap.into_bytes()));
+    for (id, vertical) in fonts {
+        if let Ok(Object::Dictionary(d)) = doc.get_object_mut(id) {
+            d.set("ToUnicode", Object::Reference(stream));
+            let identity: &[u8] = if vertical {
+                b"Identity-V"
+            } else {
+                b"Identity-H"
+            };
+            d.set("Encoding", Object::Name(identity.to_vec()));
+        }
+    }
 }
 
 fn info_string(doc: &pdf_extract::Document, key: &[u8]) -> Option<String> {
