@@ -365,7 +365,7 @@ fn process_version(v: FileVersion, p: &Processor) -> Committable {
             size: v.stat.size,
             encoding: &encoding,
             format: format.as_str(),
-            language: text::language(&doc_text),
+            language: page.language,
             metadata: (!meta.is_empty()).then(|| to_data(&meta)),
             articles,
             counts,
@@ -529,6 +529,7 @@ pub fn segment_events(
             event::raw_field("figures", &found.figures),
             event::raw_field("index", &index),
             event::raw_field("kind", &seg.kind),
+            event::raw_field("language", &seg.language),
             event::raw_field("sentences", &Sentences(&seg.sentences)),
         ];
         if let Some(source) = &seg.source {
@@ -662,7 +663,7 @@ mod tests {
         );
         assert_eq!(c.events[2].payload()["index"], 1);
         assert_eq!(c.events[3].data["articles"][0]["segments"], json!([0, 1]));
-        assert_eq!(c.events[3].data["language"], "zh");
+        assert_eq!(c.events[3].data["language"], "zh-Hans");
     }
 
     #[test]

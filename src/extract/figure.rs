@@ -108,6 +108,8 @@ const UNITS: &[(&str, FigureKind, &str)] = &[
     ("加元", FigureKind::Money, "CAD"),
     ("卢布", FigureKind::Money, "RUB"),
     ("新台币", FigureKind::Money, "TWD"),
+    ("台币", FigureKind::Money, "TWD"),
+    ("澳门币", FigureKind::Money, "MOP"),
     ("澳门元", FigureKind::Money, "MOP"),
     ("瑞士法郎", FigureKind::Money, "CHF"),
     ("新加坡元", FigureKind::Money, "SGD"),
@@ -234,6 +236,7 @@ pub fn figures(text: &str) -> Vec<Figure> {
     while i < chars.len() {
         match figure_at(&chars, i, out.last().map_or(0, |f| f.char_end)) {
             Some((mut f, end)) => {
+                currency_before(&chars, &mut f, out.last().map_or(0, |f| f.char_end));
                 let before =
                     modifier_before(&chars, f.char_start, out.last().map_or(0, |f| f.char_end));
                 let after = modifier_after(&chars, end);
@@ -256,6 +259,41 @@ pub fn figures(text: &str) -> Vec<Figure> {
     out
 }
 
+/// Currency names written before a number whose unit is only 元 (新台币5467亿元,
+/// 港币3亿元), longest first.
+const CURRENCY_BEFORE: &[(&str, &str)] = &[
+    ("新台币", "TWD"),
+    ("澳门币", "MOP"),
+    ("澳门元", "MOP"),
+    ("台币", "TWD"),
+    ("港币", "HKD"),
+    ("港元", "HKD"),
+    ("美元", "USD"),
+    ("美金", "USD"),
+    ("日元", "JPY"),
+    ("日币", "JPY"),
+    ("欧元", "EUR"),
+    ("英镑", "GBP"),
+    ("韩元", "KRW"),
+];
+
+/// A money figure in plain 元 that a currency name right before it qualifies: the figure takes
+/// that currency and begins at its name.
+fn currency_before(chars: &[char], f: &mut Figure, floor: usize) {
+    if f.kind != FigureKind::Money || f.unit != "CNY" || !f.text.ends_with('元') {
+        return;
+    }
+    for (name, code) in CURRENCY_BEFORE {
+        let n = name.chars().count();
+        if f.char_start >= floor + n && ends_with_at(chars, f.char_start, name) {
+            f.char_start -= n;
+            f.unit = (*code).to_string();
+            f.text = chars[f.char_start..f.char_end].iter().collect();
+            return;
+        }
+    }
+}
+
 fn joined(chars: &[char], from: usize, to: usize) -> bool {
     let between: String = chars.get(from..to).unwrap_or_default().iter().collect();
     JOINERS.contains(&between.as_str())
@@ -268,6 +306,9 @@ fn figure_at(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize)> 
         return Some(f);
     }
     if let Some(f) = percent_in_words(chars, i) {
+        return Some(f);
+    }
+    if let Some(f) = named_money(chars, i) {
         return Some(f);
     }
     if !number_may_start(chars, i, floor) {
@@ -391,6 +432,24 @@ fn signed_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
     let modifier = num.more.then_some(Modifier::MoreThan);
     let f = make(chars, FigureKind::Money, i, end, amount, unit, modifier);
     Some((f, end))
+}
+
+/// A currency's name before a number that no unit follows: 港币3.14, 新台币200.
+fn named_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
+    let (name, code) = CURRENCY_BEFORE
+        .iter()
+        .chain(&[("人民币", "CNY")])
+        .find(|(n, _)| starts_with_at(chars, i, n))?;
+    let at = i + name.chars().count();
+    let (amount, end, num) = amount_at(chars, at)?;
+    if num.chinese || unit_at(chars, end).is_some() {
+        return None;
+    }
+    let modifier = num.more.then_some(Modifier::MoreThan);
+    Some((
+        make(chars, FigureKind::Money, i, end, amount, code, modifier),
+        end,
+    ))
 }
 
 /// 百分之六点九, 百分之十五, 百分之百.

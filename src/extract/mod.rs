@@ -76,7 +76,80 @@ pub fn warm_up() {
 }
 
 /// Runs every extractor over a laid-out page. `mtime` is the last resort for the reference date.
+///
+/// Segments in Traditional Chinese (`zh-Hant`) are read through their Simplified shadow
+/// ([`crate::text::hant::shadow`], one char for one), so the same rules apply; every text
+/// reported (figures, dates, entities, keywords) is cut from the original at the same char
+/// offsets.
 pub fn extract_page(
+    page: &Page,
+    words: &Words,
+    options: &Options,
+    mtime: time::Date,
+) -> PageExtraction {
+    use crate::text::hant::shadow;
+    let traditional: Vec<bool> = page
+        .segments
+        .iter()
+        .map(|s| s.language == "zh-Hant" && matches!(shadow(&s.text), std::borrow::Cow::Owned(_)))
+        .collect();
+    if !traditional.contains(&true) {
+        return extract_shadowed(page, words, options, mtime);
+    }
+    let mut shadowed = page.clone();
+    for (s, &t) in shadowed.segments.iter_mut().zip(&traditional) {
+        if t {
+            s.text = shadow(&s.text).into_owned();
+        }
+    }
+    for a in &mut shadowed.articles {
+        a.authors = a.authors.iter().map(|n| shadow(n).into_owned()).collect();
+    }
+    let mut out = extract_shadowed(&shadowed, words, options, mtime);
+    let original = |i: usize, start: usize, end: usize| -> String {
+        page.segments[i]
+            .text
+            .chars()
+            .skip(start)
+            .take(end.saturating_sub(start))
+            .collect()
+    };
+    for (i, found) in out.segments.iter_mut().enumerate() {
+        if !traditional[i] {
+            continue;
+        }
+        for f in &mut found.figures {
+            f.text = original(i, f.char_start, f.char_end);
+        }
+        for d in &mut found.dates {
+            d.text = original(i, d.char_start, d.char_end);
+        }
+        for e in &mut found.entities {
+            e.text = original(i, e.char_start, e.char_end);
+        }
+    }
+    // A keyword is a word of the shadow: it is given back as the article writes it where it
+    // first occurs.
+    for (a, keywords) in out.keywords.iter_mut().enumerate() {
+        let Some(article) = page.articles.get(a) else {
+            continue;
+        };
+        let (first, last) = article.segments;
+        for k in keywords.iter_mut() {
+            let found = (first..=last.min(page.segments.len().saturating_sub(1))).find_map(|i| {
+                let at = shadowed.segments[i].text.find(k.as_str())?;
+                let start = shadowed.segments[i].text[..at].chars().count();
+                Some(original(i, start, start + k.chars().count()))
+            });
+            if let Some(original) = found {
+                *k = original;
+            }
+        }
+    }
+    out
+}
+
+fn extract_shadowed(
     page: &Page,
     words: &Words,
     options: &Options,

@@ -291,6 +291,21 @@ fn arabic_at(chars: &[char], start: usize) -> Option<Num> {
     if multiplier > 0 {
         value = value.mul_pow10(multiplier)?;
     }
+    // 5467亿3200万: a smaller part, itself multiplied, follows a multiplied integer.
+    if multiplier >= 8 && !more && !text.contains('.') {
+        if let Some(rest) = chars
+            .get(i)
+            .filter(|&&c| arabic_digit(c).is_some())
+            .and_then(|_| arabic_at(chars, i))
+        {
+            if rest.multiplier > 0 && rest.multiplier < multiplier && !rest.more {
+                if let Some(sum) = value.checked_add(rest.value) {
+                    value = sum;
+                    i = rest.end;
+                }
+            }
+        }
+    }
     if let Some(next) = more_at(chars, i) {
         more = true;
         i = next;

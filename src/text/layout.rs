@@ -190,7 +190,12 @@ fn probe(text: &str) -> Probe {
             .nth(PROBE_HEAD)
             .map_or(text.len(), |(b, _)| b)
     };
-    let head = normalize(&text[..head_end]);
+    let mut head = normalize(&text[..head_end]);
+    // Traditional text matches the same patterns through its Simplified shadow (one char for
+    // one, so offsets hold).
+    if let std::borrow::Cow::Owned(s) = super::hant::shadow(&head.text) {
+        head.text = s;
+    }
     let tail = if whole {
         head.text.clone()
     } else {
@@ -206,7 +211,7 @@ fn probe_tail(text: &str) -> String {
         .rev()
         .nth(PROBE_TAIL - 1)
         .map_or(0, |(b, _)| b);
-    super::normalize::normalized(&text[start..])
+    super::hant::shadow(&super::normalize::normalized(&text[start..])).into_owned()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -574,6 +579,7 @@ impl Builder {
             // Split by `text::analyze` once the page is laid out.
             sentences: Vec::new(),
             source: None,
+            language: "und",
         });
     }
 
@@ -628,7 +634,7 @@ fn assemble(runs: Vec<Shaped>, typical_gap: usize, headings: bool) -> Layout {
                 let under_title = matches!(b.last_kind(), Some(SegmentKind::Title));
                 if under_title && !b.has_body {
                     if let Some(names) = byline_names(norm) {
-                        b.article().authors.extend(names);
+                        b.article().authors.extend(as_written(&run.text, names));
                         b.push(SegmentKind::Byline, text, run.span);
                         continue;
                     }
@@ -651,7 +657,9 @@ fn assemble(runs: Vec<Shaped>, typical_gap: usize, headings: bool) -> Layout {
                 b.push(SegmentKind::PhotoCredit, text, run.span);
             }
             Shape::SignOff(names) => {
-                b.article().authors.extend(names.iter().cloned());
+                b.article()
+                    .authors
+                    .extend(as_written(&run.text, names.clone()));
                 b.push(SegmentKind::Byline, text, run.span);
                 b.closed = true;
             }
@@ -673,11 +681,11 @@ fn paragraph(b: &mut Builder, run: &Run) {
             let chars = norm.original_char(end);
             let cut: String = run.text.chars().take(chars).collect();
             article.dateline = Some(cut.trim_end().to_string());
-            article.authors.extend(names);
+            article.authors.extend(as_written(&run.text, names));
         }
     }
     if let Some(names) = signature(&run.probe.tail) {
-        b.article().authors.extend(names);
+        b.article().authors.extend(as_written(&run.text, names));
         b.closed = true;
     }
     b.current();
@@ -747,6 +755,23 @@ static DATELINE_AGENCY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("agency dateline pattern")
 });
 
+/// Taiwan's Central News Agency, on the Simplified shadow of the text:
+/// `中央社记者张建中新竹2023年10月19日电`, `(中央社记者X台北19日电)`, `中央社台北19日综合外电报导`.
+/// A reporter's name is taken as three characters when that leaves a place of two or more
+/// (most names are), else two.
+static DATELINE_TW: LazyLock<Regex> = LazyLock::new(|| {
+    let body = r"中央社(?:记者((?:\p{Han}{3}|\p{Han}{2})(?:、\p{Han}{2,3})*))?\p{Han}{2,8}?(?:\d{4}年)?(?:\d{1,2}月)?\d{1,2}日(?:综合外电|综合|专)?电(?:报导)?";
+    // In parentheses, or bare: a closing parenthesis is the dateline's only after an opening one.
+    Regex::new(&format!(r"^(?:\({body}\)|{body})")).expect("CNA dateline pattern")
+});
+
+/// Reporters' credits that open Taiwan and Hong Kong stories: `【记者X/台北报导】`,
+/// `〔记者X/台北报导〕`, `记者X/台北报导`, `【明报专讯】`, `(星岛日报报道)`.
+static DATELINE_REPORTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[【〔\[(]?记者((?:\p{Han}{2,4})(?:、\p{Han}{2,4})*)/\p{Han}{2,8}?报[导道][】〕\])]?|[【〔\[(]\p{Han}{2,8}?(?:专讯|报道|报导)[】〕\])])")
+        .expect("reported-by dateline pattern")
+});
+
 /// `BEIJING, March 3 (Xinhua) --`.
 static DATELINE_LATIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[A-Z][A-Z .'\-]{1,30}, [A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})? (?:\([A-Za-z .]{1,30}\) )?(?:--|—|–)")
@@ -771,13 +796,37 @@ fn dateline(norm: &str) -> Option<(usize, Vec<String>)> {
                         .is_some_and(|n| DIAN_WORDS.contains(n))
             })
         })
+        .or_else(|| DATELINE_TW.captures(norm))
+        .or_else(|| DATELINE_REPORTED.captures(norm))
         .or_else(|| DATELINE_LATIN.captures(norm))?;
     let whole = found.get(0)?;
-    let names = found
-        .get(1)
+    // The credit is the first group that took part (patterns with alternatives have several).
+    let names = (1..found.len())
+        .find_map(|i| found.get(i))
         .map(|m| names_in(m.as_str()))
         .unwrap_or_default();
     Some((norm[..whole.end()].chars().count(), names))
+}
+
+/// Names found in the Simplified shadow of `text`, as `text` writes them (張建中, not 张建中):
+/// each is cut from `text` where the shadow has it.
+fn as_written(text: &str, names: Vec<String>) -> Vec<String> {
+    let std::borrow::Cow::Owned(shadow) = super::hant::shadow(text) else {
+        return names;
+    };
+    names
+        .into_iter()
+        .map(|name| match shadow.find(&name) {
+            Some(at) => {
+                let start = shadow[..at].chars().count();
+                text.chars()
+                    .skip(start)
+                    .take(name.chars().count())
+                    .collect()
+            }
+            None => name,
+        })
+        .collect()
 }
 
 /// Roles written before reporters' names.

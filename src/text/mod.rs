@@ -7,6 +7,7 @@
 //! - [`words`]: the shared word segmenter (jieba) and its user dictionary.
 
 pub mod decode;
+pub mod hant;
 pub mod layout;
 pub mod normalize;
 pub mod script;
@@ -106,6 +107,9 @@ pub struct Segment {
     pub sentences: Vec<(usize, usize)>,
     /// Where in the file it came from, for formats whose text is not the file's.
     pub source: Option<Source>,
+    /// BCP 47 tag of its text (see [`hant::language`]; a segment whose Han characters say
+    /// nothing either way takes its document's).
+    pub language: &'static str,
 }
 
 impl Segment {
@@ -135,6 +139,8 @@ pub struct Page {
     /// The date the document says it was published (HTML metadata, say): relative dates are
     /// read against it when no dateline gives a year.
     pub published: Option<time::Date>,
+    /// BCP 47 tag of the whole document's text.
+    pub language: &'static str,
 }
 
 /// Lays out a decoded document into articles and segments, each with its sentences.
@@ -143,13 +149,16 @@ pub fn analyze(text: &str) -> Page {
         mut segments,
         articles,
     } = layout::layout(text);
+    let language = language(text);
     for s in &mut segments {
         s.sentences = sentence::sentences(&s.text);
+        s.language = hant::language(&s.text, language);
     }
     Page {
         segments,
         articles,
         published: None,
+        language,
     }
 }
 
@@ -163,11 +172,13 @@ pub fn analyze_blocks(blocks: Vec<Block>) -> (String, Page) {
             articles,
         },
     ) = layout::layout_blocks(blocks);
+    let language = language(&text);
     for s in &mut segments {
         s.sentences = match s.kind {
             SegmentKind::Code | SegmentKind::Table => vec![(0, s.text.chars().count())],
             _ => sentence::sentences(&s.text),
         };
+        s.language = hant::language(&s.text, language);
     }
     (
         text,
@@ -175,29 +186,15 @@ pub fn analyze_blocks(blocks: Vec<Block>) -> (String, Page) {
             segments,
             articles,
             published: None,
+            language,
         },
     )
 }
 
-/// The language of a document: `zh` when Han characters dominate its letters, `en` when Latin
-/// letters do, `und` otherwise.
+/// The language of a document, as a BCP 47 tag: `zh-Hans`, `zh-Hant`, `en`, `ja`, `ko` or
+/// `und` (see [`hant::language`]).
 pub fn language(text: &str) -> &'static str {
-    let (mut han, mut latin) = (0usize, 0usize);
-    for c in text.chars().take(20_000) {
-        if script::is_han(c) {
-            han += 1;
-        } else if c.is_ascii_alphabetic() {
-            latin += 1;
-        }
-    }
-    // A Han character carries about as much as a Latin word (~5 letters).
-    if han == 0 && latin == 0 {
-        "und"
-    } else if han * 5 >= latin {
-        "zh"
-    } else {
-        "en"
-    }
+    hant::language(text, "zh-Hans")
 }
 
 /// The segments of a document (see [`analyze`] for its articles too).
@@ -237,7 +234,7 @@ mod tests {
 
     #[test]
     fn language_follows_the_dominant_script() {
-        assert_eq!(language("海口高新区积极探索经济合作模式"), "zh");
+        assert_eq!(language("海口高新区积极探索经济合作模式"), "zh-Hans");
         assert_eq!(
             language("The quick brown fox jumps over the lazy dog"),
             "en"

@@ -1,0 +1,154 @@
+//! Languages: every segment and document carries its BCP 47 tag, and Traditional Chinese goes
+//! through the Simplified rules by its one-for-one shadow, reported as written.
+
+use sluice::extract::{extract_page, Options};
+use sluice::text::{analyze, words::shared};
+
+fn page(text: &str) -> (sluice::text::Page, sluice::extract::PageExtraction) {
+    let page = analyze(text);
+    let mtime = time::Date::from_calendar_date(2026, time::Month::March, 1).unwrap();
+    let ex = extract_page(&page, shared(), &Options::default(), mtime);
+    (page, ex)
+}
+
+fn json(v: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap()
+}
+
+#[test]
+fn a_cna_story_in_traditional_chinese_reads_like_a_simplified_one() {
+    let text =
+        "台積電第3季營收創新高\n\n中央社記者張建中新竹2023年10月19日電 台積電今天公布第3季財報，\
+                合併營收約新台幣5467億3200萬元。董事長劉德音表示，明年營收將成長。\n";
+    let (page, ex) = page(text);
+    assert_eq!(page.language, "zh-Hant");
+    assert!(page.segments.iter().all(|s| s.language == "zh-Hant"));
+    let article = &page.articles[0];
+    assert_eq!(
+        article.dateline.as_deref(),
+        Some("中央社記者張建中新竹2023年10月19日電")
+    );
+    assert_eq!(article.authors, vec!["張建中"]);
+    assert_eq!(ex.reference.date.to_string(), "2023-10-19");
+
+    let body = &ex.segments[1];
+    let money: Vec<_> = body.figures.iter().map(json).collect();
+    let money = money
+        .iter()
+        .find(|f| f["unit"] == "TWD")
+        .unwrap_or_else(|| panic!("no TWD money: {money:?}"));
+    assert_eq!(money["text"], "新台幣5467億3200萬元");
+    assert_eq!(money["value"], serde_json::json!(546732000000u64));
+    assert_eq!(money["modifier"], "about");
+    let dates: Vec<_> = body.dates.iter().map(json).collect();
+    let value = |t: &str| {
+        dates
+            .iter()
+            .find(|d| d["text"] == t)
+            .map(|d| d["value"].clone())
+    };
+    assert_eq!(
+        value("今天"),
+        Some(serde_json::json!("2023-10-19")),
+        "{dates:?}"
+    );
+    assert_eq!(value("明年"), Some(serde_json::json!("2024")), "{dates:?}");
+    let people: Vec<String> = body
+        .entities
+        .iter()
+        .map(json)
+        .filter(|e| e["type"] == "person")
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect();
+    assert!(people.contains(&"劉德音".to_string()), "{people:?}");
+    // Every reported text is the original's, at its offsets.
+    let chars: Vec<char> = page.segments[1].text.chars().collect();
+    for f in &body.figures {
+        let cut: String = chars[f.char_start..f.char_end].iter().collect();
+        assert_eq!(cut, f.text);
+    }
+    for e in &body.entities {
+        let cut: String = chars[e.char_start..e.char_end].iter().collect();
+        assert_eq!(cut, e.text);
+    }
+}
+
+#[test]
+fn traditional_currencies_and_numerals() {
+    let cases = [
+        (
+            "新台幣7596億元",
+            759_600_000_000u64,
+            "TWD",
+            "新台幣7596億元",
+        ),
+        ("營收新台幣200萬元", 2_000_000, "TWD", "新台幣200萬元"),
+        ("港幣3.14", 0, "HKD", "港幣3.14"),
+        ("澳門幣50萬元", 500_000, "MOP", "澳門幣50萬元"),
+        ("票價台幣300元", 300, "TWD", "台幣300元"),
+        ("人民幣1億元", 100_000_000, "CNY", "1億元"),
+    ];
+    for (text, value, unit, surface) in cases {
+        let (_, ex) = page(&format!("報導\n\n{text}，數字如此。\n"));
+        let figures: Vec<_> = ex
+            .segments
+            .iter()
+            .flat_map(|s| s.figures.iter().map(json))
+            .collect();
+        let f = figures
+            .iter()
+            .find(|f| f["unit"] == unit)
+            .unwrap_or_else(|| panic!("{text}: {figures:?}"));
+        assert_eq!(f["text"], surface, "{text}");
+        if value > 0 {
+            assert_eq!(f["value"], serde_json::json!(value), "{text}");
+        } else {
+            assert_eq!(f["value"].to_string(), "3.14", "{text}");
+        }
+    }
+}
+
+#[test]
+fn taiwan_and_hong_kong_credits_open_stories() {
+    for (line, dateline, author) in [
+        (
+            "【記者王小明／台北報導】行政院今天通過預算案。",
+            "【記者王小明／台北報導】",
+            Some("王小明"),
+        ),
+        (
+            "〔記者李大同／高雄報導〕高雄港貨櫃量成長。",
+            "〔記者李大同／高雄報導〕",
+            Some("李大同"),
+        ),
+        (
+            "（中央社記者陳家豪台北19日電）立法院今天三讀通過法案。",
+            "（中央社記者陳家豪台北19日電）",
+            Some("陳家豪"),
+        ),
+        (
+            "【明報專訊】特區政府昨日公布施政報告。",
+            "【明報專訊】",
+            None,
+        ),
+    ] {
+        let (page, _) = page(&format!("標題在此\n\n{line}\n"));
+        let a = &page.articles[0];
+        assert_eq!(a.dateline.as_deref(), Some(dateline), "{line}");
+        match author {
+            Some(name) => assert_eq!(a.authors, vec![name], "{line}"),
+            None => assert!(a.authors.is_empty(), "{line}"),
+        }
+    }
+}
+
+#[test]
+fn segments_carry_their_own_language() {
+    let (page, _) = page(
+        "海口高新区积极探索经济合作模式\n\nApple Inc. reported revenue of $123.9 billion on Thursday.\n\n\
+         本报讯 海口国家高新区今年引进企业120家。\n",
+    );
+    assert_eq!(page.language, "zh-Hans");
+    let langs: Vec<&str> = page.segments.iter().map(|s| s.language).collect();
+    assert_eq!(langs, vec!["zh-Hans", "en", "zh-Hans"]);
+}
