@@ -152,3 +152,144 @@ fn segments_carry_their_own_language() {
     let langs: Vec<&str> = page.segments.iter().map(|s| s.language).collect();
     assert_eq!(langs, vec!["zh-Hans", "en", "zh-Hans"]);
 }
+
+/// `(text, value, unit, kind, modifier)` of every figure of `text`.
+fn figures_of(text: &str) -> Vec<(String, serde_json::Value, String, String, serde_json::Value)> {
+    sluice::extract::figure::figures(text)
+        .iter()
+        .map(|f| {
+            let j = json(f);
+            (
+                j["text"].as_str().unwrap().to_string(),
+                j["value"].clone(),
+                j["unit"].as_str().unwrap().to_string(),
+                j["kind"].as_str().unwrap().to_string(),
+                j["modifier"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn english_money_and_percent_take_their_scale_and_currency() {
+    use serde_json::json as j;
+    let one = |text: &str| {
+        let got = figures_of(text);
+        assert_eq!(got.len(), 1, "{text}: {got:?}");
+        got.into_iter().next().unwrap()
+    };
+    for (text, surface, value, unit, kind) in [
+        (
+            "Apple Inc. reported revenue of $123.9 billion.",
+            "$123.9 billion",
+            j!(123900000000u64),
+            "USD",
+            "money",
+        ),
+        (
+            "The unit earned $4.2 million.",
+            "$4.2 million",
+            j!(4200000),
+            "USD",
+            "money",
+        ),
+        (
+            "a fine of EUR 1.5m was paid",
+            "EUR 1.5m",
+            j!(1500000),
+            "EUR",
+            "money",
+        ),
+        ("costs 20 euros each", "20 euros", j!(20), "EUR", "money"),
+        (
+            "worth 5 million dollars",
+            "5 million dollars",
+            j!(5000000),
+            "USD",
+            "money",
+        ),
+        (
+            "raised US$3 billion",
+            "US$3 billion",
+            j!(3000000000u64),
+            "USD",
+            "money",
+        ),
+        (
+            "a HK$2.5bn deal",
+            "HK$2.5bn",
+            j!(2500000000u64),
+            "HKD",
+            "money",
+        ),
+        ("priced at C$10", "C$10", j!(10), "CAD", "money"),
+        ("an A$5m grant", "A$5m", j!(5000000), "AUD", "money"),
+        (
+            "sold for €3.2 million",
+            "€3.2 million",
+            j!(3200000),
+            "EUR",
+            "money",
+        ),
+        ("tickets cost £20", "£20", j!(20), "GBP", "money"),
+        (
+            "a budget of Rs 500 crore",
+            "Rs 500 crore",
+            j!(5000000000u64),
+            "INR",
+            "money",
+        ),
+        ("paid 40 USD", "40 USD", j!(40), "USD", "money"),
+        (
+            "a stake of 5 million pounds",
+            "5 million pounds",
+            j!(5000000),
+            "GBP",
+            "money",
+        ),
+        ("a stamp costs 43c", "43c", j!(0.43), "USD", "money"),
+        (
+            "Shares rose 2.5 percent",
+            "2.5 percent",
+            j!(2.5),
+            "%",
+            "percent",
+        ),
+        ("down 3 per cent", "3 per cent", j!(3), "%", "percent"),
+        ("up 1.2 pct on the day", "1.2 pct", j!(1.2), "%", "percent"),
+        (
+            "cut by 0.25 percentage points",
+            "0.25 percentage points",
+            j!(0.25),
+            "pp",
+            "percent_point",
+        ),
+        (
+            "a ¥500 billion stimulus, the yen fell",
+            "¥500 billion",
+            j!(500000000000u64),
+            "JPY",
+            "money",
+        ),
+    ] {
+        let (t, v, u, k, _) = one(text);
+        assert_eq!(
+            (t.as_str(), u.as_str(), k.as_str()),
+            (surface, unit, kind),
+            "{text}"
+        );
+        assert_eq!(v.to_string(), value.to_string(), "{text}");
+    }
+    // Modifiers and ranges.
+    assert_eq!(one("about $5 million").4, "about");
+    assert_eq!(one("more than 10 percent").4, "over");
+    assert_eq!(one("at least 20 euros").4, "at_least");
+    assert_eq!(one("up to $3 billion").4, "at_most");
+    assert_eq!(one("nearly 40 percent").4, "about");
+    let range = one("a $10-20 million fund");
+    assert_eq!(range.1, j!([10000000, 20000000]));
+    // No figure where English writes none: a bare number, a weight, metres.
+    assert!(figures_of("lost 10 pounds in 2024").is_empty());
+    assert!(figures_of("ran 5 m and 20 laps").is_empty());
+    assert!(figures_of("Mrs 20 came").is_empty());
+}

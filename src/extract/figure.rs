@@ -183,6 +183,15 @@ const PER: &[&str] = &["/日", "/天", "/年", "/小时", "/时", "/月"];
 const SIGNS: &[(&str, &str)] = &[
     ("US$", "USD"),
     ("HK$", "HKD"),
+    ("NT$", "TWD"),
+    ("NZ$", "NZD"),
+    ("C$", "CAD"),
+    ("A$", "AUD"),
+    ("S$", "SGD"),
+    ("R$", "BRL"),
+    ("₹", "INR"),
+    ("Rs.", "INR"),
+    ("Rs", "INR"),
     ("¥", "CNY"),
     ("￥", "CNY"),
     ("$", "USD"),
@@ -237,8 +246,9 @@ pub fn figures(text: &str) -> Vec<Figure> {
         match figure_at(&chars, i, out.last().map_or(0, |f| f.char_end)) {
             Some((mut f, end)) => {
                 currency_before(&chars, &mut f, out.last().map_or(0, |f| f.char_end));
-                let before =
-                    modifier_before(&chars, f.char_start, out.last().map_or(0, |f| f.char_end));
+                let floor = out.last().map_or(0, |f| f.char_end);
+                let before = modifier_before(&chars, f.char_start, floor)
+                    .or_else(|| english_modifier_before(&chars, f.char_start, floor));
                 let after = modifier_after(&chars, end);
                 let from_before = f.modifier.is_none() && before.is_some() && after.is_none();
                 f.modifier = f.modifier.or(after).or(before);
@@ -256,7 +266,25 @@ pub fn figures(text: &str) -> Vec<Figure> {
             None => i += 1,
         }
     }
+    yen_by_context(text, &mut out);
     out
+}
+
+/// `¥` is the yen's sign as much as the yuan's: in a text that speaks of Japan it is JPY.
+fn yen_by_context(text: &str, figures: &mut [Figure]) {
+    let signed = |f: &Figure| f.unit == "CNY" && f.text.starts_with(['¥', '￥']);
+    if !figures.iter().any(signed) {
+        return;
+    }
+    let lower = text.to_lowercase();
+    let japan = ["yen", "japan", "tokyo", "nikkei", "日元", "日本", "东京"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if japan {
+        for f in figures.iter_mut().filter(|f| signed(f)) {
+            f.unit = "JPY".into();
+        }
+    }
 }
 
 /// Currency names written before a number whose unit is only 元 (新台币5467亿元,
@@ -309,6 +337,9 @@ fn figure_at(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize)> 
         return Some(f);
     }
     if let Some(f) = named_money(chars, i) {
+        return Some(f);
+    }
+    if let Some(f) = english_figure(chars, i, floor) {
         return Some(f);
     }
     if !number_may_start(chars, i, floor) {
@@ -424,14 +455,255 @@ fn ends_with_at(chars: &[char], end: usize, word: &str) -> bool {
 /// ¥100万, US$5亿, €3.2万.
 fn signed_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
     let (sign, unit) = SIGNS.iter().find(|(s, _)| starts_with_at(chars, i, s))?;
-    let at = i + sign.chars().count();
+    // Rs and R$ are signs only where a word does not go on (Mrs, HRs).
+    if sign.starts_with(|c: char| c.is_ascii_alphabetic())
+        && i > 0
+        && chars[i - 1].is_alphanumeric()
+    {
+        return None;
+    }
+    let mut at = i + sign.chars().count();
+    if sign.ends_with(|c: char| c.is_ascii_alphabetic() || c == '.') && chars.get(at) == Some(&' ')
+    {
+        at += 1;
+    }
     let (amount, end, num) = amount_at(chars, at)?;
     if num.chinese {
         return None;
     }
+    let (amount, end) = scaled(chars, amount, end, num.multiplier)?;
     let modifier = num.more.then_some(Modifier::MoreThan);
     let f = make(chars, FigureKind::Money, i, end, amount, unit, modifier);
     Some((f, end))
+}
+
+// ---------------------------------------------------------------------------------------------
+// English
+
+/// Scale words after a number, with their power of ten. Spelled-out words may follow a space;
+/// the letter forms (5m, $20k, 2bn) only touch the number (5 m is five metres).
+const SCALES: &[(&str, u32, bool)] = &[
+    ("trillion", 12, true),
+    ("billion", 9, true),
+    ("million", 6, true),
+    ("thousand", 3, true),
+    ("crore", 7, true),
+    ("lakh", 5, true),
+    ("tn", 12, true),
+    ("bn", 9, true),
+    ("mn", 6, true),
+    ("m", 6, false),
+    ("k", 3, false),
+];
+
+/// Currency words after a number (and its scale), longest first. `pound`/`pounds` are money
+/// only after a scale word or before `sterling`, since they weigh too.
+const CURRENCY_AFTER: &[(&str, &str)] = &[
+    ("new taiwan dollars", "TWD"),
+    ("hong kong dollars", "HKD"),
+    ("australian dollars", "AUD"),
+    ("canadian dollars", "CAD"),
+    ("singapore dollars", "SGD"),
+    ("us dollars", "USD"),
+    ("u.s. dollars", "USD"),
+    ("dollars", "USD"),
+    ("dollar", "USD"),
+    ("euros", "EUR"),
+    ("euro", "EUR"),
+    ("yuan", "CNY"),
+    ("renminbi", "CNY"),
+    ("yen", "JPY"),
+    ("rupees", "INR"),
+    ("swiss francs", "CHF"),
+    ("roubles", "RUB"),
+    ("rubles", "RUB"),
+];
+
+/// ISO codes written before (EUR 20) or after (20 EUR) a number.
+const CODES: &[&str] = &[
+    "USD", "EUR", "GBP", "JPY", "CNY", "RMB", "HKD", "TWD", "AUD", "CAD", "CHF", "INR", "KRW",
+    "SGD", "NZD", "RUB", "BRL", "MOP",
+];
+
+/// Percent words after a number.
+const PERCENT_WORDS: &[(&str, FigureKind)] = &[
+    ("percentage points", FigureKind::PercentPoint),
+    ("percentage point", FigureKind::PercentPoint),
+    ("per cent", FigureKind::Percent),
+    ("percent", FigureKind::Percent),
+    ("pct", FigureKind::Percent),
+];
+
+/// Whether `word` is written at `i`, ignoring ASCII case, and ends a word there.
+fn word_at(chars: &[char], i: usize, word: &str) -> Option<usize> {
+    let mut k = i;
+    for w in word.chars() {
+        let c = *chars.get(k)?;
+        if !c.eq_ignore_ascii_case(&w) {
+            return None;
+        }
+        k += 1;
+    }
+    let ends = chars.get(k).is_none_or(|c| !c.is_alphanumeric());
+    ends.then_some(k)
+}
+
+/// After `end`, one space or none.
+fn after_space(chars: &[char], end: usize) -> usize {
+    if chars.get(end) == Some(&' ') {
+        end + 1
+    } else {
+        end
+    }
+}
+
+/// The amount times the English scale word after it (123.9 billion), with the new end.
+/// A number that already carries a Chinese multiplier takes no English one.
+fn scaled(chars: &[char], amount: Amount, end: usize, multiplier: u32) -> Option<(Amount, usize)> {
+    if multiplier > 0 {
+        return Some((amount, end));
+    }
+    for &(word, p, spaced) in SCALES {
+        let at = if spaced { after_space(chars, end) } else { end };
+        if let Some(e) = word_at(chars, at, word) {
+            let value = match amount {
+                Amount::One(v) => Amount::One(v.mul_pow10(p)?),
+                Amount::Range(a, b) => Amount::Range(a.mul_pow10(p)?, b.mul_pow10(p)?),
+            };
+            return Some((value, e));
+        }
+    }
+    Some((amount, end))
+}
+
+/// A figure written the English way at `i`: `EUR 1.5m`, `20 euros`, `5 million dollars`,
+/// `2.5 percent`, `0.25 percentage points`, `40 USD`. A bare number is no figure.
+fn english_figure(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize)> {
+    // A code before the number.
+    if chars.get(i).is_some_and(char::is_ascii_uppercase)
+        && (i == 0 || !chars[i - 1].is_alphanumeric())
+    {
+        for code in CODES {
+            if let Some(e) = word_at(chars, i, code) {
+                if chars.get(e) == Some(&' ')
+                    && chars.get(e + 1).is_some_and(|c| c.is_ascii_digit())
+                {
+                    let (amount, end, num) = amount_at(chars, e + 1)?;
+                    let (amount, end) = scaled(chars, amount, end, num.multiplier)?;
+                    let unit = if *code == "RMB" { "CNY" } else { code };
+                    return Some((
+                        make(chars, FigureKind::Money, i, end, amount, unit, None),
+                        end,
+                    ));
+                }
+            }
+        }
+        return None;
+    }
+    if !chars.get(i).is_some_and(|c| c.is_ascii_digit()) || !number_may_start(chars, i, floor) {
+        return None;
+    }
+    let (amount, end, num) = amount_at(chars, i)?;
+    if num.chinese || num.multiplier > 0 {
+        return None;
+    }
+    let (amount, end_scaled) = scaled(chars, amount, end, 0)?;
+    let has_scale = end_scaled != end;
+    let at = after_space(chars, end_scaled);
+    for &(word, kind) in PERCENT_WORDS {
+        if has_scale {
+            break;
+        }
+        if let Some(e) = word_at(chars, at, word) {
+            let unit = if kind == FigureKind::PercentPoint {
+                "pp"
+            } else {
+                "%"
+            };
+            return Some((make(chars, kind, i, e, amount, unit, None), e));
+        }
+    }
+    for &(word, code) in CURRENCY_AFTER {
+        if let Some(e) = word_at(chars, at, word) {
+            return Some((make(chars, FigureKind::Money, i, e, amount, code, None), e));
+        }
+    }
+    // 43c: cents, when the number is a whole one below 100 touching the c.
+    if !has_scale
+        && chars.get(end) == Some(&'c')
+        && chars.get(end + 1).is_none_or(|c| !c.is_alphanumeric())
+    {
+        if let Amount::One(v) = amount {
+            let cents = chars[i..end].iter().collect::<String>();
+            if cents.len() <= 2 && cents.chars().all(|c| c.is_ascii_digit()) {
+                let value = Amount::One(v.div_pow10(2)?);
+                return Some((
+                    make(chars, FigureKind::Money, i, end + 1, value, "USD", None),
+                    end + 1,
+                ));
+            }
+        }
+    }
+    for word in ["pounds", "pound"] {
+        if let Some(e) = word_at(chars, at, word) {
+            let sterling = word_at(chars, after_space(chars, e), "sterling");
+            if has_scale || sterling.is_some() {
+                let e = sterling.unwrap_or(e);
+                return Some((make(chars, FigureKind::Money, i, e, amount, "GBP", None), e));
+            }
+        }
+    }
+    if chars.get(at.saturating_sub(1)) == Some(&' ') || at == end_scaled {
+        for code in CODES {
+            if let Some(e) = word_at(chars, at, code) {
+                let unit = if *code == "RMB" { "CNY" } else { code };
+                return Some((make(chars, FigureKind::Money, i, e, amount, unit, None), e));
+            }
+        }
+    }
+    None
+}
+
+/// English modifiers written before a figure (and the space after them), longest first.
+const BEFORE_EN: &[(&str, Modifier)] = &[
+    ("approximately", Modifier::About),
+    ("no more than", Modifier::AtMost),
+    ("more than", Modifier::Over),
+    ("less than", Modifier::AtMost),
+    ("fewer than", Modifier::AtMost),
+    ("at least", Modifier::AtLeast),
+    ("roughly", Modifier::About),
+    ("nearly", Modifier::About),
+    ("almost", Modifier::About),
+    ("around", Modifier::About),
+    ("about", Modifier::About),
+    ("up to", Modifier::AtMost),
+    ("under", Modifier::AtMost),
+    ("over", Modifier::Over),
+    ("some", Modifier::About),
+];
+
+fn english_modifier_before(chars: &[char], start: usize, floor: usize) -> Option<Modifier> {
+    if start < floor + 2 || chars.get(start - 1) != Some(&' ') {
+        return None;
+    }
+    let end = start - 1;
+    for &(word, modifier) in BEFORE_EN {
+        let n = word.chars().count();
+        if end < floor + n {
+            continue;
+        }
+        let begin = end - n;
+        let matches = chars[begin..end]
+            .iter()
+            .zip(word.chars())
+            .all(|(c, w)| c.eq_ignore_ascii_case(&w));
+        let starts_word = begin == 0 || !chars[begin - 1].is_alphanumeric();
+        if matches && starts_word {
+            return Some(modifier);
+        }
+    }
+    None
 }
 
 /// A currency's name before a number that no unit follows: 港币3.14, 新台币200.

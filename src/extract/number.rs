@@ -56,6 +56,12 @@ impl Dec {
         Some(Dec::new(self.mantissa.checked_mul(p)?, 0))
     }
 
+    /// `self / 10^k`, or None past the kept scale.
+    pub fn div_pow10(self, k: u32) -> Option<Dec> {
+        let scale = self.scale.checked_add(k)?;
+        (scale <= MAX_SCALE).then(|| Dec::new(self.mantissa, scale))
+    }
+
     /// `self × n`, or None on overflow.
     pub fn mul_int(self, n: i128) -> Option<Dec> {
         Some(Dec::new(self.mantissa.checked_mul(n)?, self.scale))
