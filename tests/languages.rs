@@ -293,3 +293,202 @@ fn english_money_and_percent_take_their_scale_and_currency() {
     assert!(figures_of("ran 5 m and 20 laps").is_empty());
     assert!(figures_of("Mrs 20 came").is_empty());
 }
+
+#[test]
+fn english_datelines_bylines_and_sign_offs_credit_people_never_agencies() {
+    let text = "Apple results beat forecasts\n\nBy Jane Smith and John Doe, Reuters\n\n\
+                CUPERTINO, Calif., Jan. 30 (Reuters) - Apple Inc. reported revenue of $123.9 billion.\n\n\
+                Shares rose 2.5 percent in late trading.\n\n\
+                Reporting by Jane Smith in San Francisco; Editing by Peter Grey\n\n\
+                Markets slide on rate fears\n\n\
+                NEW YORK (AP) — Stocks fell on Tuesday as investors weighed the outlook.\n";
+    let (page, _) = page(text);
+    let a = &page.articles[0];
+    assert_eq!(
+        a.dateline.as_deref(),
+        Some("CUPERTINO, Calif., Jan. 30 (Reuters) -")
+    );
+    for name in ["Jane Smith", "John Doe", "Peter Grey"] {
+        assert!(
+            a.authors.iter().any(|n| n == name),
+            "{name}: {:?}",
+            a.authors
+        );
+    }
+    assert!(
+        a.authors
+            .iter()
+            .all(|n| ["Jane Smith", "John Doe", "Peter Grey"].contains(&n.as_str())),
+        "{:?}",
+        a.authors
+    );
+    assert!(!a.authors.iter().any(|n| n == "Reuters"), "{:?}", a.authors);
+    let b = &page.articles[1];
+    assert_eq!(b.title.as_deref(), Some("Markets slide on rate fears"));
+    assert_eq!(b.dateline.as_deref(), Some("NEW YORK (AP) —"));
+    assert!(b.authors.is_empty(), "{:?}", b.authors);
+}
+
+#[test]
+fn english_dates_resolve_against_the_reference() {
+    use sluice::extract::date::{dates, Reference, ResolvedFrom};
+    let at = |y: i32, m: u8, d: u8| Reference {
+        date: time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap(),
+        source: ResolvedFrom::Dateline,
+    };
+    let one = |text: &str, r: &Reference| -> (String, serde_json::Value, String) {
+        let got: Vec<_> = dates(text, r).iter().map(json).collect();
+        assert_eq!(got.len(), 1, "{text}: {got:?}");
+        let d = &got[0];
+        (
+            d["text"].as_str().unwrap().to_string(),
+            d["value"].clone(),
+            d["resolved_from"].as_str().unwrap().to_string(),
+        )
+    };
+    let nov7 = at(2024, 11, 7); // a Thursday
+    let jan3 = at(2024, 1, 3);
+    for (text, r, surface, value, from) in [
+        (
+            "a dividend payable on Dec. 15 to holders",
+            &nov7,
+            "Dec. 15",
+            "2024-12-15",
+            "dateline",
+        ),
+        (
+            "sales over the holidays to Dec. 30 rose",
+            &jan3,
+            "Dec. 30",
+            "2023-12-30",
+            "dateline",
+        ),
+        (
+            "results on Jan. 30",
+            &nov7,
+            "Jan. 30",
+            "2025-01-30",
+            "dateline",
+        ),
+        (
+            "on January 30, 2024 the board met",
+            &nov7,
+            "January 30, 2024",
+            "2024-01-30",
+            "text",
+        ),
+        (
+            "on 30 January 2024 the board met",
+            &nov7,
+            "30 January 2024",
+            "2024-01-30",
+            "text",
+        ),
+        (
+            "filed on 2024-01-30 in Delaware",
+            &nov7,
+            "2024-01-30",
+            "2024-01-30",
+            "text",
+        ),
+        (
+            "sales in March 2023 fell",
+            &nov7,
+            "March 2023",
+            "2023-03",
+            "text",
+        ),
+        (
+            "profit in Q3 2024 rose",
+            &nov7,
+            "Q3 2024",
+            "2024-Q3",
+            "text",
+        ),
+        (
+            "in the third quarter, profit rose",
+            &nov7,
+            "the third quarter",
+            "2024-Q3",
+            "dateline",
+        ),
+        (
+            "in the first half the firm grew",
+            &nov7,
+            "the first half",
+            "2024-H1",
+            "dateline",
+        ),
+        (
+            "guidance for fiscal 2025 is weak",
+            &nov7,
+            "fiscal 2025",
+            "2025",
+            "text",
+        ),
+        (
+            "said on Monday that",
+            &nov7,
+            "Monday",
+            "2024-11-04",
+            "dateline",
+        ),
+        (
+            "said on Saturday it would",
+            &nov7,
+            "Saturday",
+            "2024-11-09",
+            "dateline",
+        ),
+        (
+            "met last Thursday with",
+            &nov7,
+            "last Thursday",
+            "2024-10-31",
+            "dateline",
+        ),
+        (
+            "will meet next Tuesday",
+            &nov7,
+            "next Tuesday",
+            "2024-11-12",
+            "dateline",
+        ),
+        (
+            "prices fell last month",
+            &nov7,
+            "last month",
+            "2024-10",
+            "dateline",
+        ),
+        (
+            "plans for next year",
+            &jan3,
+            "next year",
+            "2025",
+            "dateline",
+        ),
+        (
+            "shares rose today",
+            &nov7,
+            "today",
+            "2024-11-07",
+            "dateline",
+        ),
+        (
+            "shares fell yesterday",
+            &nov7,
+            "yesterday",
+            "2024-11-06",
+            "dateline",
+        ),
+    ] {
+        let (t, v, f) = one(text, r);
+        assert_eq!((t.as_str(), f.as_str()), (surface, from), "{text}");
+        assert_eq!(v, serde_json::json!(value), "{text}");
+    }
+    let (_, v, _) = one("over 2019-21 the firm grew", &nov7);
+    assert_eq!(v, serde_json::json!(["2019", "2021"]));
+    // The modal verb is no month.
+    assert!(dates("The firm may 5 times over", &nov7).is_empty());
+}

@@ -121,8 +121,258 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&p).expect("date pattern")
 });
 
-/// Every date of `text`, resolved against `reference`.
+/// Every date of `text`, resolved against `reference`: Chinese and numeric forms, and, in a
+/// text with Latin letters, English ones ([`english_dates`]).
 pub fn dates(text: &str, reference: &Reference) -> Vec<DateMention> {
+    let mut out = chinese_dates(text, reference);
+    if text.bytes().any(|b| b.is_ascii_alphabetic()) {
+        let english = english_dates(text, reference);
+        if !english.is_empty() {
+            let overlaps = |e: &DateMention| {
+                out.iter()
+                    .any(|c| e.char_start < c.char_end && c.char_start < e.char_end)
+            };
+            let mut extra: Vec<DateMention> =
+                english.into_iter().filter(|e| !overlaps(e)).collect();
+            out.append(&mut extra);
+            out.sort_by_key(|d| d.char_start);
+        }
+    }
+    out
+}
+
+const MONTHS: &str = r"Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?";
+const WEEKDAYS: &str = r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday";
+
+static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
+    let p = format!(
+        r"(?x)
+        \b(?:
+          (?P<mdy>(?P<m1>{MONTHS})\.?\s(?P<d1>[0-9]{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<y1>[12][0-9]{{3}})\b)?)
+        | (?P<dmy>(?P<d2>[0-9]{{1,2}})(?:st|nd|rd|th)?\s(?P<m2>{MONTHS})\b\.?(?:,?\s(?P<y2>[12][0-9]{{3}})\b)?)
+        | (?P<my>(?P<m3>{MONTHS})\.?\s(?P<y3>[12][0-9]{{3}})\b)
+        | (?P<q>(?:Q(?P<qn>[1-4])|(?i:the\s)?(?P<qo>(?i:first|second|third|fourth))\s(?i:quarter))(?:\s(?:of\s)?(?P<qy>[12][0-9]{{3}}))?\b)
+        | (?P<h>(?:(?i:the\s)?(?P<ho>(?i:first|second))\s(?i:half)|H(?P<hn>[12]))(?:\s(?:of\s)?(?P<hy>[12][0-9]{{3}}))?\b)
+        | (?P<fy>(?i:fiscal)\s(?:(?i:year)\s)?(?P<fyy>[12][0-9]{{3}})\b)
+        | (?P<yr>(?P<yr1>[12][0-9]{{3}})\s?[-–]\s?(?P<yr2>[0-9]{{2}}|[12][0-9]{{3}})\b)
+        | (?P<wd>(?:(?P<wm>(?i:last|next|this))\s)?(?P<wdn>{WEEKDAYS})\b)
+        | (?P<rel>(?P<rw>(?i:last|next|this))\s(?P<ru>(?i:month|year))\b)
+        | (?P<dayw>(?i:today|yesterday|tomorrow)\b)
+        )"
+    );
+    Regex::new(&p).expect("english date pattern")
+});
+
+fn month_number(name: &str) -> Option<u32> {
+    let lower = name.to_ascii_lowercase();
+    let names = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    names
+        .iter()
+        .position(|n| lower.starts_with(n))
+        .map(|i| i as u32 + 1)
+}
+
+fn ordinal(word: &str) -> Option<u32> {
+    match word.to_ascii_lowercase().as_str() {
+        "first" => Some(1),
+        "second" => Some(2),
+        "third" => Some(3),
+        "fourth" => Some(4),
+        _ => None,
+    }
+}
+
+/// Month `m`, day `d` without a year: the year that puts it nearest the reference (a report
+/// dated Jan. 3 speaking of Dec. 30 means the year before).
+fn nearest_year(m: u32, d: u32, r: &Reference) -> Option<Date> {
+    let month = Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let day = u8::try_from(d).ok()?;
+    let y = r.date.year();
+    [y - 1, y, y + 1]
+        .iter()
+        .filter_map(|&y| Date::from_calendar_date(y, month, day).ok())
+        .min_by_key(|date| (*date - r.date).whole_days().abs())
+}
+
+/// English dates: `Jan. 30`, `January 30, 2024`, `30 January 2024`, `January 2024`, `Q3 2024`,
+/// `the third quarter`, `first half`, `fiscal 2024`, `2019-21`, `Monday`, `last Thursday`,
+/// `next month`, `today`. A date without a year is resolved against the reference.
+pub fn english_dates(text: &str, r: &Reference) -> Vec<DateMention> {
+    let mut out = Vec::new();
+    let (mut byte, mut chars) = (0usize, 0usize);
+    let mut char_at = |b: usize| {
+        chars += text[byte..b].chars().count();
+        byte = b;
+        chars
+    };
+    for caps in ENGLISH.captures_iter(text) {
+        let Some(whole) = caps.get(0) else { continue };
+        let Some((value, grain, from)) = read_english(&caps, r) else {
+            continue;
+        };
+        let char_start = char_at(whole.start());
+        let char_end = char_at(whole.end());
+        out.push(DateMention {
+            text: whole.as_str().to_string(),
+            value,
+            grain,
+            resolved_from: from,
+            char_start,
+            char_end,
+        });
+    }
+    out
+}
+
+fn read_english(caps: &Captures<'_>, r: &Reference) -> Option<Found> {
+    let int = |name: &str| caps.name(name).and_then(|m| m.as_str().parse::<i32>().ok());
+    let day_of = |m: u32, d: u32, y: Option<i32>| -> Option<Found> {
+        match y {
+            Some(y) => Some((
+                DateValue::One(day(y, m, d)?),
+                Grain::Day,
+                ResolvedFrom::Text,
+            )),
+            None => Some((
+                DateValue::One(iso_day(nearest_year(m, d, r)?)),
+                Grain::Day,
+                r.source,
+            )),
+        }
+    };
+    if caps.name("mdy").is_some() {
+        let m = month_number(caps.name("m1")?.as_str())?;
+        return day_of(m, u32::try_from(int("d1")?).ok()?, int("y1"));
+    }
+    if caps.name("dmy").is_some() {
+        let m = month_number(caps.name("m2")?.as_str())?;
+        return day_of(m, u32::try_from(int("d2")?).ok()?, int("y2"));
+    }
+    if caps.name("my").is_some() {
+        let m = month_number(caps.name("m3")?.as_str())?;
+        let v = format!("{:04}-{m:02}", int("y3")?);
+        return Some((DateValue::One(v), Grain::Month, ResolvedFrom::Text));
+    }
+    let year_or_ref = |name: &str| match int(name) {
+        Some(y) => (y, ResolvedFrom::Text),
+        None => (r.date.year(), r.source),
+    };
+    if caps.name("q").is_some() {
+        let q = int("qn")
+            .and_then(|q| u32::try_from(q).ok())
+            .or_else(|| ordinal(caps.name("qo")?.as_str()))?;
+        let (y, from) = year_or_ref("qy");
+        return Some((DateValue::One(format!("{y:04}-Q{q}")), Grain::Quarter, from));
+    }
+    if caps.name("h").is_some() {
+        let h = int("hn")
+            .and_then(|h| u32::try_from(h).ok())
+            .or_else(|| ordinal(caps.name("ho")?.as_str()))?;
+        let (y, from) = year_or_ref("hy");
+        return Some((DateValue::One(format!("{y:04}-H{h}")), Grain::Half, from));
+    }
+    if caps.name("fy").is_some() {
+        return Some((
+            DateValue::One(format!("{:04}", int("fyy")?)),
+            Grain::Year,
+            ResolvedFrom::Text,
+        ));
+    }
+    if caps.name("yr").is_some() {
+        let a = int("yr1")?;
+        let b_text = caps.name("yr2")?.as_str();
+        let b = if b_text.len() == 2 {
+            a / 100 * 100 + b_text.parse::<i32>().ok()?
+        } else {
+            b_text.parse().ok()?
+        };
+        if b <= a || b - a > 50 {
+            return None;
+        }
+        return Some((
+            DateValue::Range(a.to_string(), b.to_string()),
+            Grain::Year,
+            ResolvedFrom::Text,
+        ));
+    }
+    if let Some(w) = caps.name("wdn") {
+        let names = [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ];
+        let target = names
+            .iter()
+            .position(|n| w.as_str().eq_ignore_ascii_case(n))? as i64;
+        let today = i64::from(r.date.weekday().number_days_from_monday());
+        let back = (today - target).rem_euclid(7);
+        let shift = match caps.name("wm").map(|m| m.as_str().to_ascii_lowercase()) {
+            // The one before this week's (or before today, if today is that day).
+            Some(m) if m == "last" => -(if back == 0 { 7 } else { back }),
+            Some(m) if m == "next" => {
+                let ahead = (target - today).rem_euclid(7);
+                if ahead == 0 {
+                    7
+                } else {
+                    ahead
+                }
+            }
+            // A bare weekday in news is the nearest one (within three days either way).
+            _ => {
+                if back <= 3 {
+                    -back
+                } else {
+                    7 - back
+                }
+            }
+        };
+        let d = r.date.checked_add(Duration::days(shift))?;
+        return Some((DateValue::One(iso_day(d)), Grain::Day, r.source));
+    }
+    if caps.name("rel").is_some() {
+        let which = caps.name("rw")?.as_str().to_ascii_lowercase();
+        let step = match which.as_str() {
+            "last" => -1,
+            "next" => 1,
+            _ => 0,
+        };
+        let unit = caps.name("ru")?.as_str().to_ascii_lowercase();
+        let (y, mo) = (r.date.year(), i32::from(u8::from(r.date.month())));
+        if unit == "year" {
+            return Some((
+                DateValue::One(format!("{:04}", y + step)),
+                Grain::Year,
+                r.source,
+            ));
+        }
+        let total = y * 12 + (mo - 1) + step;
+        let v = format!(
+            "{:04}-{:02}",
+            total.div_euclid(12),
+            total.rem_euclid(12) + 1
+        );
+        return Some((DateValue::One(v), Grain::Month, r.source));
+    }
+    if let Some(m) = caps.name("dayw") {
+        let shift = match m.as_str().to_ascii_lowercase().as_str() {
+            "yesterday" => -1,
+            "tomorrow" => 1,
+            _ => 0,
+        };
+        let d = r.date.checked_add(Duration::days(shift))?;
+        return Some((DateValue::One(iso_day(d)), Grain::Day, r.source));
+    }
+    None
+}
+
+/// Chinese and numeric dates of `text`.
+fn chinese_dates(text: &str, reference: &Reference) -> Vec<DateMention> {
     let mut out = Vec::new();
     // Char offsets counted on from the last match, not from the start for each (matches come
     // in order): linear in the text however many dates it holds.

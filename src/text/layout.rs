@@ -370,6 +370,9 @@ fn shape(run: &Run) -> Shape {
     if let Some(c) = PHOTO_CREDIT.captures(norm) {
         return Shape::PhotoCredit(c[1].trim().to_string());
     }
+    if let Some(names) = latin_sign_off(norm) {
+        return Shape::SignOff(names);
+    }
     if let Some(c) = SIGN_OFF_LINE.captures(norm) {
         // One of the two alternatives matched: take whichever group took part.
         let names = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
@@ -773,10 +776,75 @@ static DATELINE_REPORTED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// `BEIJING, March 3 (Xinhua) --`.
+/// `CUPERTINO, Calif., Jan. 30 (Reuters) -`, `NEW YORK (AP) —`: a city in capitals, a state or
+/// country, then a date, an agency or both, then a dash. (The agency is no one's name: it is
+/// not captured.)
 static DATELINE_LATIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Z][A-Z .'\-]{1,30}, [A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})? (?:\([A-Za-z .]{1,30}\) )?(?:--|—|–)")
-        .expect("latin dateline pattern")
+    Regex::new(concat!(
+        r"^[A-Z][A-Z .'\-]{1,30}(?:, [A-Z][A-Za-z.]{1,15})?",
+        r"(?:, [A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?(?: \([A-Za-z .&\-]{1,30}\))?|(?: \([A-Za-z .&\-]{1,30}\)))",
+        r" ?(?:--|—|–|-) "
+    ))
+    .expect("latin dateline pattern")
 });
+
+/// Wire agencies and newsrooms that bylines and sign-offs name beside people: never a person.
+const AGENCIES: &[&str] = &[
+    "Reuters",
+    "AP",
+    "Associated Press",
+    "The Associated Press",
+    "AFP",
+    "Agence France-Presse",
+    "Bloomberg",
+    "Bloomberg News",
+    "Xinhua",
+    "Kyodo",
+    "Kyodo News",
+    "Yonhap",
+    "dpa",
+    "DPA",
+    "ANSA",
+    "EFE",
+    "TASS",
+    "UPI",
+    "PTI",
+    "CNA",
+    "Dow Jones",
+    "CNN",
+    "BBC",
+];
+
+/// `Reporting by Jane Smith; Editing by John Doe`, `(Additional reporting by A and B)`: the
+/// people a wire story's last line credits.
+fn latin_sign_off(norm: &str) -> Option<Vec<String>> {
+    let line = norm.trim_start_matches('(').trim_end_matches(['.', ')']);
+    let lower = line.to_ascii_lowercase();
+    let credits = [
+        "reporting by ",
+        "writing by ",
+        "editing by ",
+        "compiled by ",
+        "additional reporting by ",
+    ];
+    if !credits.iter().any(|c| lower.starts_with(c)) {
+        return None;
+    }
+    let mut names = Vec::new();
+    for part in line.split(';') {
+        let part = part.trim();
+        let at = part.to_ascii_lowercase().find(" by ")?;
+        for name in part[at + 4..].split(", ").flat_map(|p| p.split(" and ")) {
+            // `Jane Smith in San Francisco`: where the reporter was is not the name.
+            let name = name.split(" in ").next().unwrap_or_default().trim();
+            let capitalised = name.chars().next().is_some_and(char::is_uppercase);
+            if capitalised && name.split_whitespace().count() <= 4 && !AGENCIES.contains(&name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    (!names.is_empty()).then_some(names)
+}
 
 /// Characters after `日电` that make it a word (`电网`, `电视`…) rather than a dateline's `电`.
 const DIAN_WORDS: &str = "网视力话台厂站器子脑影池商动气价量费源信报车梯路";
@@ -901,7 +969,7 @@ fn byline_names(norm: &str) -> Option<Vec<String>> {
         c[1].split(',')
             .flat_map(|p| p.split(" and "))
             .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
+            .filter(|p| !p.is_empty() && !AGENCIES.contains(&p.as_str()))
             .collect(),
     )
 }
