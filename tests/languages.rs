@@ -492,3 +492,35 @@ fn english_dates_resolve_against_the_reference() {
     // The modal verb is no month.
     assert!(dates("The firm may 5 times over", &nov7).is_empty());
 }
+
+#[test]
+fn spoken_chinese_money() {
+    use serde_json::json as j;
+    for (text, surface, value) in [
+        ("一斤苹果三块五。", "三块五", j!(3.5)),
+        ("公交票一块二毛，", "一块二毛", j!(1.2)),
+        ("找了两毛五。", "两毛五", j!(0.25)),
+        ("一共五元六角。", "五元六角", j!(5.6)),
+        ("卖三块五毛二分。", "三块五毛二分", j!(3.52)),
+        ("只要五毛钱。", "五毛钱", j!(0.5)),
+        ("菜价一块二。", "一块二", j!(1.2)),
+    ] {
+        let got = figures_of(text);
+        assert_eq!(got.len(), 1, "{text}: {got:?}");
+        let (t, v, u, k, _) = &got[0];
+        assert_eq!(
+            (t.as_str(), u.as_str(), k.as_str()),
+            (surface, "CNY", "money"),
+            "{text}"
+        );
+        assert_eq!(v.to_string(), value.to_string(), "{text}");
+    }
+    // What only looks like money stays none: pieces, a spice, a second-hand watch.
+    for text in ["切成五块。", "放入八角。", "买了一块二手表。"] {
+        let money: Vec<_> = figures_of(text)
+            .into_iter()
+            .filter(|f| f.3 == "money")
+            .collect();
+        assert!(money.is_empty(), "{text}: {money:?}");
+    }
+}

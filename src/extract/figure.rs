@@ -339,6 +339,9 @@ fn figure_at(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize)> 
     if let Some(f) = named_money(chars, i) {
         return Some(f);
     }
+    if let Some(f) = spoken_money(chars, i, floor) {
+        return Some(f);
+    }
     if let Some(f) = english_figure(chars, i, floor) {
         return Some(f);
     }
@@ -704,6 +707,113 @@ fn english_modifier_before(chars: &[char], start: usize, floor: usize) -> Option
         }
     }
     None
+}
+
+/// One digit (Arabic or Chinese) at `i`.
+fn one_digit(chars: &[char], i: usize) -> Option<u32> {
+    chars
+        .get(i)
+        .and_then(|&c| arabic_digit(c).or_else(|| chinese_digit(c)))
+}
+
+/// Whether a spoken amount may end at `i`: the text does not go on with a word there (一块二手表
+/// is a second-hand watch, not 1.2 yuan).
+fn spoken_end(chars: &[char], i: usize) -> bool {
+    match chars.get(i) {
+        None => true,
+        Some(&c) => {
+            !crate::text::script::is_han(c) || matches!(c, '钱' | '的' | '一' | '左' | '多')
+        }
+    }
+}
+
+/// Spoken and colloquial money: 三块五 (3.5), 一块二毛 (1.2), 两毛五 (0.25), 五元六角 (5.6),
+/// 八角 (0.8), 三块五毛二分 (3.52), 十块钱. In yuan (CNY). A 块 or 毛 with nothing after it that
+/// makes it money (五块 is five pieces) is no figure.
+fn spoken_money(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize)> {
+    let c = *chars.get(i)?;
+    if chinese_digit(c).is_none() && !matches!(c, '十') && arabic_digit(c).is_none() {
+        return None;
+    }
+    if !number_may_start(chars, i, floor) {
+        return None;
+    }
+    let num = number_at(chars, i)?;
+    if num.more || num.multiplier > 0 && !num.chinese {
+        return None;
+    }
+    let mut k = num.end;
+    let mut value = num.value;
+    let dec = |n: u32, scale: u32| Dec::new(i128::from(n), scale);
+    let unit = *chars.get(k)?;
+    let (yuan, jiao_first) = match unit {
+        '块' | '元' => (true, false),
+        '毛' | '角' => (false, true),
+        _ => return None,
+    };
+    k += 1;
+    if jiao_first {
+        // 两毛五: tenths, then hundredths; a lone 五毛 is money only as 五毛钱 (八角 is a spice).
+        value = value.div_pow10(1)?;
+        if let Some(d) = one_digit(chars, k) {
+            value = value.checked_add(dec(d, 2))?;
+            k += 1;
+            if chars.get(k) == Some(&'分') {
+                k += 1;
+            }
+        } else if chars.get(k) == Some(&'钱') {
+            k += 1;
+        } else {
+            return None;
+        }
+        if !spoken_end(chars, k) {
+            return None;
+        }
+        let f = make(
+            chars,
+            FigureKind::Money,
+            i,
+            k,
+            Amount::One(value),
+            "CNY",
+            None,
+        );
+        return Some((f, k));
+    }
+    debug_assert!(yuan);
+    // 块 / 元, then a tenths digit (with or without 毛/角), then hundredths (分).
+    let mut spoken = unit == '元' && chars.get(k).is_some_and(|&c| chinese_digit(c).is_some());
+    if let Some(d) = one_digit(chars, k) {
+        value = value.checked_add(dec(d, 1))?;
+        k += 1;
+        spoken = true;
+        if matches!(chars.get(k), Some('毛' | '角')) {
+            k += 1;
+            if let Some(d) = one_digit(chars, k) {
+                value = value.checked_add(dec(d, 2))?;
+                k += 1;
+                if chars.get(k) == Some(&'分') {
+                    k += 1;
+                }
+            }
+        }
+    } else if unit == '块' && chars.get(k) == Some(&'钱') {
+        // 十块钱 is the 块钱 unit's: left to it.
+        return None;
+    }
+    if !spoken || !spoken_end(chars, k) || unit == '元' && !num.chinese {
+        return None;
+    }
+    let f = make(
+        chars,
+        FigureKind::Money,
+        i,
+        k,
+        Amount::One(value),
+        "CNY",
+        None,
+    );
+    Some((f, k))
 }
 
 /// A currency's name before a number that no unit follows: 港币3.14, 新台币200.
