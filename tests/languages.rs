@@ -524,3 +524,113 @@ fn spoken_chinese_money() {
         assert!(money.is_empty(), "{text}: {money:?}");
     }
 }
+
+/// `(type, text)` of every entity of every segment of `text`.
+fn entities_of(text: &str) -> Vec<(String, String)> {
+    let (_, ex) = page(text);
+    ex.segments
+        .iter()
+        .flat_map(|s| s.entities.iter())
+        .map(|e| (e.kind.name().to_string(), e.text.clone()))
+        .collect()
+}
+
+fn has(found: &[(String, String)], kind: &str, text: &str) -> bool {
+    found.iter().any(|(k, t)| k == kind && t == text)
+}
+
+#[test]
+fn english_people_organizations_and_places() {
+    let found = entities_of(
+        "Apple sales slow in China\n\n\
+         CUPERTINO, Calif., Jan. 30 (Reuters) - Apple Inc. reported revenue of $123.9 billion, \
+         chief executive Tim Cook said, as sales in China slowed. Analysts at Morgan Stanley in \
+         New York had expected less. Cook said demand for the iPhone was strong.\n\n\
+         The Bank of England and the University of Hong Kong were cited by President Joe Biden, \
+         Prime Minister Li Qiang and Dr. Anthony Fauci. Mr. Smith told the Associated Press on \
+         Monday that Samsung Electronics Co. Ltd would follow.\n",
+    );
+    for (kind, text) in [
+        ("organization", "Apple Inc."),
+        ("organization", "Reuters"),
+        ("organization", "Morgan Stanley"),
+        ("organization", "Bank of England"),
+        ("organization", "University of Hong Kong"),
+        ("organization", "Associated Press"),
+        ("organization", "Samsung Electronics Co. Ltd"),
+        ("place", "CUPERTINO"),
+        ("place", "Calif."),
+        ("place", "China"),
+        ("place", "New York"),
+        ("place", "Hong Kong"),
+        ("person", "Tim Cook"),
+        ("person", "Cook"),
+        ("person", "Joe Biden"),
+        ("person", "Li Qiang"),
+        ("person", "Anthony Fauci"),
+        ("person", "Smith"),
+    ] {
+        assert!(has(&found, kind, text), "{kind} {text}: {found:?}");
+    }
+    // A wire agency is never a person; sentence openers, months, weekdays and titles are no names.
+    let people: Vec<&str> = found
+        .iter()
+        .filter(|(k, _)| k == "person")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    for not in [
+        "Reuters",
+        "Analysts",
+        "Jan",
+        "Monday",
+        "President",
+        "Mr. Smith",
+        "Apple",
+    ] {
+        assert!(!people.contains(&not), "{not}: {people:?}");
+    }
+    assert_eq!(people.len(), 6, "{people:?}");
+}
+
+#[test]
+fn english_words_that_are_no_names_stay_unnamed() {
+    for text in [
+        "Shares rose sharply on Monday after the company said it would buy back stock.\n",
+        "The recipes in Cooking Light are quick. Analysts Expect More.\n",
+    ] {
+        let found = entities_of(text);
+        assert!(found.is_empty(), "{text}: {found:?}");
+    }
+    // A surname known on the page matches whole words only.
+    let found = entities_of("Chef Tim Cook opened Cookhouse. Cook said so.\n");
+    let cooks: Vec<_> = found
+        .iter()
+        .filter(|(_, t)| t.starts_with("Cook"))
+        .collect();
+    assert_eq!(cooks, vec![&("person".to_string(), "Cook".to_string())]);
+}
+
+#[test]
+fn mixed_chinese_and_english_names_and_full_width_forms() {
+    let found = entities_of(
+        "苹果公司首席执行官库克(Tim Cook)表示，公司在中国的销售增长。\n\n\
+         Huawei founder Ren Zhengfei (任正非) said the company would keep investing.\n\n\
+         微软公司总裁Ｂｒａｄ Ｓｍｉｔｈ出席活动。\n",
+    );
+    for (kind, text) in [
+        ("organization", "苹果公司"),
+        ("person", "库克"),
+        ("person", "Tim Cook"),
+        ("organization", "Huawei"),
+        ("person", "Ren Zhengfei"),
+        ("person", "任正非"),
+        ("person", "Ｂｒａｄ Ｓｍｉｔｈ"),
+    ] {
+        assert!(has(&found, kind, text), "{kind} {text}: {found:?}");
+    }
+    // Full-width digits are numbers like any other.
+    let got = figures_of("营收１２３亿元");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].1, serde_json::json!(12300000000u64));
+    assert_eq!(got[0].2, "CNY");
+}

@@ -39,6 +39,29 @@ fn page_of_many_names(paragraphs: usize) -> String {
     page
 }
 
+/// A page of `paragraphs` English paragraphs, each naming a different person (by title, so their
+/// surnames are then looked for on the whole page) and organization.
+fn english_page_of_many_names(paragraphs: usize) -> String {
+    let word = |mut n: usize| {
+        let mut w = String::from("Q");
+        for _ in 0..4 {
+            w.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+        }
+        w
+    };
+    let mut page = String::from("Deals of the day\n\n");
+    for i in 0..paragraphs {
+        page.push_str(&format!(
+            "Mr. {} {} said {} Holdings Inc. would pay $5 million in New York.\n\n",
+            word(i),
+            word(i + 7),
+            word(i + 13)
+        ));
+    }
+    page
+}
+
 #[test]
 fn two_million_tiny_paragraphs_and_a_page_of_ten_thousand_names_finish_in_linear_time() {
     let env = Env::new().with("watch.settle_ms=50");
@@ -48,9 +71,29 @@ fn two_million_tiny_paragraphs_and_a_page_of_ten_thousand_names_finish_in_linear
     // About 1.5 MB naming thousands of people: each name used to be searched in every segment.
     env.write("names.txt", page_of_many_names(12_000));
     env.write("small.txt", article(1));
+    // One paragraph of 1.2 MB of capitalized words: one run of names, classified once.
+    env.write(
+        "capitals.txt",
+        "Bank of Tim Cook Mr. Smith Inc. Paris ".repeat(32_000),
+    );
+    // About 0.7 MB of English paragraphs naming 10,000 people and organizations.
+    env.write("english.txt", english_page_of_many_names(10_000));
     let events = env.wait_for(DEADLINE, |e| {
-        subjects(e, "sluice.document.ingested").len() == 3
+        subjects(e, "sluice.document.ingested").len() == 5
     });
+    let english = of_type(&events, "sluice.document.ingested")
+        .into_iter()
+        .find(|d| d["subject"] == "english.txt")
+        .unwrap()
+        .clone();
+    assert!(
+        english["data"]["counts"]["entities_person"]
+            .as_u64()
+            .unwrap()
+            >= 10_000,
+        "{}",
+        english["data"]["counts"]
+    );
     let names = of_type(&events, "sluice.document.ingested")
         .into_iter()
         .find(|d| d["subject"] == "names.txt")

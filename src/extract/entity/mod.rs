@@ -23,6 +23,7 @@ use jieba_rs::Tag;
 use crate::text::script::is_han as han;
 use crate::text::words::Words;
 
+mod latin;
 mod orgs;
 mod people;
 mod places;
@@ -160,6 +161,24 @@ impl NameMatcher {
         for m in ac.find_overlapping_iter(text) {
             chars += text[byte..m.end()].chars().count();
             byte = m.end();
+            // A Latin-script name matches whole words only: no Cook inside Cooking.
+            let bordered = |before: Option<char>, after: Option<char>| {
+                before.is_some_and(latin::joins) || after.is_some_and(latin::joins)
+            };
+            let matched = &text[m.start()..m.end()];
+            let edge_before = matched
+                .chars()
+                .next()
+                .filter(|&c| latin::joins(c))
+                .and(text[..m.start()].chars().next_back());
+            let edge_after = matched
+                .chars()
+                .next_back()
+                .filter(|&c| latin::joins(c))
+                .and(text[m.end()..].chars().next());
+            if bordered(edge_before, edge_after) {
+                continue;
+            }
             let (name, n, kind) = &self.names[m.pattern().as_usize()];
             let e = entity(*kind, name.clone(), chars - n, chars);
             match kind {
@@ -193,6 +212,11 @@ pub fn find_tagged<'a>(text: &'a str, tags: &[Tag<'a>], credited: &[String]) -> 
     for name in credited {
         people.extend(occurrences(&t, name, EntityType::Person));
     }
+    let (latin_places, latin_orgs, latin_people) = latin::find(&t);
+    let mut places = places;
+    places.extend(latin_places);
+    orgs.extend(latin_orgs);
+    people.extend(latin_people);
     Found {
         text,
         tagged: tagged_people(&t.toks),
@@ -226,6 +250,18 @@ impl<'a> Found<'a> {
         names
             .people
             .extend(self.people.iter().map(|e| e.text.clone()));
+        // A transliterated name (拉斐尔·德鲁格里) is named by its last part alone later on.
+        names.people.extend(self.people.iter().filter_map(|e| {
+            let (_, last) = e.text.rsplit_once(['·', '•'])?;
+            (last.chars().count() >= 2 && last.chars().all(han)).then(|| last.to_string())
+        }));
+        // A Latin-script person named in full is named by the last word alone later on.
+        names.people.extend(
+            self.people
+                .iter()
+                .filter_map(|e| latin::surname(&e.text))
+                .map(str::to_string),
+        );
         names.orgs.extend(self.orgs.iter().map(|e| e.text.clone()));
     }
 
@@ -245,7 +281,8 @@ impl<'a> Found<'a> {
         let (known, orgs): (Vec<Entity>, Vec<Entity>) = orgs
             .into_iter()
             .partition(|o| GAZETTEER.orgs.contains(&o.text));
-        settle(orgs, known, places, people)
+        let settled = settle(orgs, known, places, people);
+        glossed(text, settled)
     }
 }
 
@@ -339,6 +376,68 @@ fn settle(
         })
         .collect();
     let mut all: Vec<Entity> = orgs.into_iter().chain(places).chain(people).collect();
+    all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
+    all.dedup();
+    all
+}
+
+/// A name glossed in the other script in parentheses right after it (`库克(Tim Cook)`,
+/// `Ren Zhengfei (任正非)`) names the same entity: the gloss takes its kind, unless something
+/// was found in it already.
+fn glossed(text: &str, mut all: Vec<Entity>) -> Vec<Entity> {
+    if !text.contains(['(', '（']) {
+        return all;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut more = Vec::new();
+    for e in &all {
+        let mut i = e.char_end;
+        while chars.get(i) == Some(&' ') {
+            i += 1;
+        }
+        if !matches!(chars.get(i), Some('(' | '（')) {
+            continue;
+        }
+        let open = i + 1;
+        let Some(len) = chars[open..]
+            .iter()
+            .take(41)
+            .position(|&c| matches!(c, ')' | '）'))
+        else {
+            continue;
+        };
+        let gloss: String = chars[open..open + len].iter().collect();
+        let trimmed = gloss.trim();
+        let words = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_alphabetic() || matches!(c, ' ' | '.' | '-' | '·' | '\'' | '&'))
+        };
+        if !words(trimmed) || latin::has_han(trimmed) == latin::has_han(&e.text) {
+            continue;
+        }
+        // A person's gloss reads as a name; an organization's may be an acronym; a place's
+        // gloss is too often something else (伦敦(ICE) is an exchange).
+        let fits = match e.kind {
+            EntityType::Person => latin::has_han(trimmed) || latin::person_words(trimmed).is_some(),
+            EntityType::Organization => true,
+            EntityType::Place => false,
+        };
+        if !fits {
+            continue;
+        }
+        let lead = gloss.len() - gloss.trim_start().len();
+        let s = open + gloss[..lead].chars().count();
+        let n = trimmed.chars().count();
+        if all.iter().any(|o| o.char_start < s + n && s < o.char_end) {
+            continue;
+        }
+        more.push(entity(e.kind, trimmed.to_string(), s, s + n));
+    }
+    if more.is_empty() {
+        return all;
+    }
+    all.extend(more);
     all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
     all.dedup();
     all

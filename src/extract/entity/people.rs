@@ -69,6 +69,56 @@ pub(super) fn ends_name(t: &Text, at: usize) -> bool {
         || "等和与在是的也还对就从、向为今近曾已正将到".contains(c) && t.starts_word(at)
 }
 
+/// The end of a transliterated name whose first part ends at `end`: past each `·` and the Han
+/// chars after it (乔治·奇米尔); `end` itself when no dot follows.
+pub(super) fn dotted_end(t: &Text, mut end: usize) -> usize {
+    let chars = &t.chars;
+    while matches!(chars.get(end), Some('·' | '•')) && chars.get(end + 1).is_some_and(|&c| han(c))
+    {
+        let run = chars[end + 1..]
+            .iter()
+            .take(6)
+            .take_while(|&&c| han(c))
+            .count();
+        // The part ends where a speech verb or a title of address starts (史蒂夫·科尔曼称).
+        let n = (1..run)
+            .find(|&n| {
+                let rest = &t.text[t.bytes[end + 1 + n]..];
+                SPEECH
+                    .iter()
+                    .chain(TITLES_AFTER.iter())
+                    .any(|w| rest.starts_with(w))
+            })
+            .unwrap_or(run);
+        if n > 5 {
+            break;
+        }
+        end += 1 + n;
+    }
+    end
+}
+
+/// A name in Han script (a transliteration: 库克, 蒂姆·库克) of two to eight chars from char `i`,
+/// right before a parenthesis that glosses it as a person's name in Latin script of at least
+/// `words` words: `库克(Tim Cook)`.
+pub(super) fn glossed_name_at(t: &Text, i: usize, words: usize) -> Option<usize> {
+    let chars = &t.chars;
+    let n = chars[i..]
+        .iter()
+        .take(9)
+        .take_while(|&&c| han(c) || c == '·' || c == '•')
+        .count();
+    if !(2..=8).contains(&n) || !han(chars[i]) || !matches!(chars.get(i + n)?, '(' | '（') {
+        return None;
+    }
+    let gloss: String = chars[i + n + 1..]
+        .iter()
+        .take(41)
+        .take_while(|&&c| !matches!(c, ')' | '）'))
+        .collect();
+    (super::latin::person_words(&gloss)? >= words).then_some(i + n)
+}
+
 pub(super) fn has_surname(name: &str) -> bool {
     let mut ends = name.char_indices().map(|(b, c)| b + c.len_utf8());
     let one = ends.next().unwrap_or(0);
@@ -97,14 +147,35 @@ pub(super) fn context_people(
                 i += 1;
             }
             if let Some(end) = name_at(t, i) {
+                // A transliterated name goes on past its dot: 乔治·奇米尔.
+                let end = dotted_end(t, end);
                 people.push(entity(EntityType::Person, t.str(i, end).into(), i, end));
                 if let Some(org) = org_before_title(t, k, &taken) {
                     new_orgs.push(org);
                 }
+            } else if let Some(end) = glossed_name_at(t, i, 1) {
+                people.push(entity(EntityType::Person, t.str(i, end).into(), i, end));
             }
         }
-        // Name before a speech verb or a title of address: 曾胜说, 马跃表示.
+        // A name jieba takes for one (库克/nrt), glossed in Latin script: 库克(Tim Cook).
         let tok = &toks[k];
+        if tok.tag.starts_with("nr")
+            && (2..=4).contains(&(tok.end - tok.start))
+            && (tok.start == 0
+                || !han(chars[tok.start - 1])
+                || "的和与及、".contains(chars[tok.start - 1]))
+            && glossed_name_at(t, tok.start, 2) == Some(tok.end)
+            && !NOT_NAMES_SET.contains(tok.text)
+            && !is_known_place(tok.text)
+        {
+            people.push(entity(
+                EntityType::Person,
+                tok.text.into(),
+                tok.start,
+                tok.end,
+            ));
+        }
+        // Name before a speech verb or a title of address: 曾胜说, 马跃表示.
         if SPEECH_SET.contains(tok.text) || TITLES_AFTER_SET.contains(tok.text) {
             for len in [3usize, 2, 4] {
                 if tok.start < len {
