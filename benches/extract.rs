@@ -3,7 +3,9 @@
 //! `SLUICE_BENCH_CORPUS=../shared/corpus/chinanews-dev cargo bench --bench extract`
 //! Without the variable, the corpus is the bundled seeds/ pages repeated to about 2 MB.
 //! Prints MB/s (decoded UTF-8 bytes) for: segmentation (layout + sentences), and segmentation
-//! followed by extraction (figures, dates, entities, keywords).
+//! followed by extraction (figures, dates, entities, keywords); then the same for English news
+//! (the paragraphs of `bench/eval/en-news.jsonl`, 75 real ones, as pages of ten, repeated to
+//! about 2 MB) in the same run.
 
 use std::path::Path;
 use std::time::Instant;
@@ -155,4 +157,58 @@ fn main() {
     ] {
         println!("  {what:<32} {:8.2} MB/s ({secs:.3} s)", mb / secs);
     }
+    english(words, &options, mtime);
+}
+
+/// Segmentation, then segmentation and extraction, over English news pages.
+fn english(words: &sluice::text::words::Words, options: &Options, mtime: time::Date) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/eval/en-news.jsonl");
+    let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let paragraphs: Vec<String> = data
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_string))
+        .collect();
+    let pages: Vec<String> = paragraphs
+        .chunks(10)
+        .map(|c| format!("News of the day\n\n{}\n", c.join("\n\n")))
+        .collect();
+    let mut texts = Vec::new();
+    let mut total = 0;
+    while total < 2_000_000 && !pages.is_empty() {
+        for p in &pages {
+            total += p.len();
+            texts.push(p.clone());
+        }
+    }
+    let mb = total as f64 / 1e6;
+    let t = Instant::now();
+    let mut segments = 0;
+    for text in &texts {
+        segments += analyze(text).segments.len();
+    }
+    let seg = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (mut figures, mut entities, mut dates) = (0, 0, 0);
+    for text in &texts {
+        let ex = extract_page(&analyze(text), words, options, mtime);
+        for s in &ex.segments {
+            figures += s.figures.len();
+            entities += s.entities.len();
+            dates += s.dates.len();
+        }
+    }
+    let both = t.elapsed().as_secs_f64();
+    println!(
+        "english: bench/eval/en-news.jsonl repeated: {} pages, {mb:.2} MB, {segments} segments",
+        texts.len()
+    );
+    println!(
+        "segmentation alone:        {:8.2} MB/s ({seg:.2} s)",
+        mb / seg
+    );
+    println!(
+        "segmentation + extraction: {:8.2} MB/s ({both:.2} s; {figures} figures, {dates} dates, {entities} entities)",
+        mb / both
+    );
 }

@@ -634,3 +634,187 @@ fn mixed_chinese_and_english_names_and_full_width_forms() {
     assert_eq!(got[0].1, serde_json::json!(12300000000u64));
     assert_eq!(got[0].2, "CNY");
 }
+
+#[test]
+fn english_figures_in_every_written_form() {
+    use serde_json::json as j;
+    let one = |text: &str| -> (String, serde_json::Value, String, String) {
+        let got = figures_of(text);
+        assert_eq!(got.len(), 1, "{text}: {got:?}");
+        let (t, v, u, k, _) = got.into_iter().next().unwrap();
+        (t, v, u, k)
+    };
+    for (text, surface, value, unit, kind) in [
+        (
+            "for $50 - $100, depending",
+            "$50 - $100",
+            j!([50, 100]),
+            "USD",
+            "money",
+        ),
+        (
+            "between $2 and $18 each",
+            "$2 and $18",
+            j!([2, 18]),
+            "USD",
+            "money",
+        ),
+        (
+            "rents rose 5 to 10 percent",
+            "5 to 10 percent",
+            j!([5, 10]),
+            "%",
+            "percent",
+        ),
+        (
+            "worth between 10 and 20 million dollars",
+            "10 and 20 million dollars",
+            j!([10000000, 20000000]),
+            "USD",
+            "money",
+        ),
+        (
+            "tickets from 26 to 50 € a seat",
+            "26 to 50 €",
+            j!([26, 50]),
+            "EUR",
+            "money",
+        ),
+        ("a menu at 15.00 € today", "15.00 €", j!(15), "EUR", "money"),
+        ("priced $ 22.00 now", "$ 22.00", j!(22), "USD", "money"),
+        (
+            "costs NT$ 1,160 in Taipei",
+            "NT$ 1,160",
+            j!(1160),
+            "TWD",
+            "money",
+        ),
+        ("sold for CA$1.23 each", "CA$1.23", j!(1.23), "CAD", "money"),
+        (
+            "listed at $1,190.00 AUD",
+            "$1,190.00 AUD",
+            j!(1190),
+            "AUD",
+            "money",
+        ),
+        ("a €10B fund", "€10B", j!(10000000000u64), "EUR", "money"),
+        (
+            "debt of $2.174T",
+            "$2.174T",
+            j!(2174000000000u64),
+            "USD",
+            "money",
+        ),
+        (
+            "a loss of -$123.46M",
+            "-$123.46M",
+            j!(-123460000),
+            "USD",
+            "money",
+        ),
+        (
+            "the rate is −0.25% now",
+            "−0.25%",
+            j!(-0.25),
+            "%",
+            "percent",
+        ),
+        ("apps for 99¢ each", "99¢", j!(0.99), "USD", "money"),
+        (
+            "it cost 5.65 cents to make",
+            "5.65 cents",
+            j!(0.0565),
+            "USD",
+            "money",
+        ),
+        (
+            "pronounced fifty pence",
+            "fifty pence",
+            j!(0.5),
+            "GBP",
+            "money",
+        ),
+        (
+            "rates rose 25 basis points",
+            "25 basis points",
+            j!(0.25),
+            "pp",
+            "percent_point",
+        ),
+        ("a 50bp cut", "50bp", j!(0.5), "pp", "percent_point"),
+        (
+            "raised two million dollars",
+            "two million dollars",
+            j!(2000000),
+            "USD",
+            "money",
+        ),
+        (
+            "cut half a million dollars",
+            "half a million dollars",
+            j!(500000),
+            "USD",
+            "money",
+        ),
+        (
+            "zero percent interest",
+            "zero percent",
+            j!(0),
+            "%",
+            "percent",
+        ),
+        (
+            "twenty-five euros a month",
+            "twenty-five euros",
+            j!(25),
+            "EUR",
+            "money",
+        ),
+        ("a dozen euros", "a dozen euros", j!(12), "EUR", "money"),
+        (
+            "a ticket costs ¥1000 in Osaka",
+            "¥1000",
+            j!(1000),
+            "JPY",
+            "money",
+        ),
+        ("a bowl is ¥9 in yuan terms", "¥9", j!(9), "CNY", "money"),
+        (
+            "paid 1.00 US dollar",
+            "1.00 US dollar",
+            j!(1),
+            "USD",
+            "money",
+        ),
+        ("worth 4.3 francs", "4.3 francs", j!(4.3), "CHF", "money"),
+        (
+            "paid $20 and 43c in all",
+            "$20 and 43c",
+            j!(20.43),
+            "USD",
+            "money",
+        ),
+        ("白菜三块半一斤", "三块半", j!(3.5), "CNY", "money"),
+    ] {
+        let (t, v, u, k) = one(text);
+        assert_eq!(
+            (t.as_str(), &v, u.as_str(), k.as_str()),
+            (surface, &value, unit, kind),
+            "{text}"
+        );
+    }
+    // A change between two figures is two figures; a fall is no range.
+    let two = figures_of("debt increased from 60 percent to 75 percent of GDP");
+    assert_eq!(two.len(), 2, "{two:?}");
+    let two = figures_of("prices cut 5% to 3% this year");
+    assert_eq!(two.len(), 2, "{two:?}");
+    // Numbers grouped the European way give no wrong value: nothing rather than 0 or 19万.
+    assert!(figures_of("花了两个半小时").is_empty());
+    for text in ["249,00 EUR", "valued 10 000 dollars", "筹集4,19万欧元善款"] {
+        let got = figures_of(text);
+        assert!(
+            got.iter().all(|f| f.1 != j!(0) && f.1 != j!(190000)),
+            "{text}: {got:?}"
+        );
+    }
+}

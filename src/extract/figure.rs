@@ -181,7 +181,12 @@ const PER: &[&str] = &["/日", "/天", "/年", "/小时", "/时", "/月"];
 
 /// Currency signs written before a number.
 const SIGNS: &[(&str, &str)] = &[
+    ("SGD$", "SGD"),
     ("US$", "USD"),
+    ("AU$", "AUD"),
+    ("CA$", "CAD"),
+    ("MX$", "MXN"),
+    ("SG$", "SGD"),
     ("HK$", "HKD"),
     ("NT$", "TWD"),
     ("NZ$", "NZD"),
@@ -267,7 +272,211 @@ pub fn figures(text: &str) -> Vec<Figure> {
         }
     }
     yen_by_context(text, &mut out);
+    negatives(&chars, &mut out);
+    let out = english_ranges(&chars, out);
+    yen_in_english(text, out)
+}
+
+/// A minus right before a figure that starts a word (`−0.25%`, `-$123.46M`, `(-15€`) makes it
+/// negative; a hyphen between two numbers is a range, not a sign.
+fn negatives(chars: &[char], figures: &mut [Figure]) {
+    let mut floor = 0;
+    for f in figures.iter_mut() {
+        let s = f.char_start;
+        let minus = s > floor
+            && matches!(chars[s - 1], '-' | '−')
+            && (s == 1 || matches!(chars[s - 2], ' ' | '(' | '（' | '\n' | '\t'))
+            && f.kind != FigureKind::Quantity
+            && matches!(f.value, Amount::One(_));
+        if minus {
+            if let Some(v) = f.value.map(|v| v.mul_int(-1)) {
+                f.value = v;
+                f.char_start -= 1;
+                f.text = chars[f.char_start..f.char_end].iter().collect();
+            }
+        }
+        floor = f.char_end;
+    }
+}
+
+/// `¥` in English text (no Han in it) is the yen's sign, unless the text speaks of China's
+/// money.
+fn yen_in_english(text: &str, mut figures: Vec<Figure>) -> Vec<Figure> {
+    let signed = |f: &Figure| f.unit == "CNY" && f.text.starts_with(['¥', '￥']);
+    if !figures.iter().any(signed) || text.chars().any(crate::text::script::is_han) {
+        return figures;
+    }
+    let lower = text.to_lowercase();
+    let china = ["yuan", "rmb", "renminbi", "china", "chinese", "cny"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if !china {
+        for f in figures.iter_mut().filter(|f| signed(f)) {
+            f.unit = "JPY".into();
+        }
+    }
+    figures
+}
+
+/// What joins the two ends of an English range (`$50 - $100`, `5 to 10 percent`); `and` only
+/// after `between`.
+const RANGE_WORDS: &[&str] = &[" - ", "-", " – ", "–", " to ", "to "];
+
+/// Whether `chars[a..b]` joins two ends of a range; `between` says a `between` opens the range
+/// before `low_start`.
+fn range_joint(chars: &[char], a: usize, b: usize, low_start: usize) -> bool {
+    let between: String = chars.get(a..b).unwrap_or_default().iter().collect();
+    // `from 60 percent to 75 percent` is a change between two figures, not a range.
+    if RANGE_WORDS.contains(&between.as_str()) {
+        return !opened_by(chars, low_start, "from ");
+    }
+    between == " and " && opened_by_between(chars, low_start)
+}
+
+/// Whether `word` (ignoring ASCII case) is written right before `start`.
+fn opened_by(chars: &[char], start: usize, word: &str) -> bool {
+    let n = word.chars().count();
+    start >= n
+        && chars[start - n..start]
+            .iter()
+            .zip(word.chars())
+            .all(|(c, w)| c.eq_ignore_ascii_case(&w))
+}
+
+/// Whether `low` is below `high` (a range runs upwards; `cut 5% to 3%` is no range).
+fn ascending(low: Dec, high: Dec) -> bool {
+    let (l, h): (f64, f64) = (
+        low.to_string().parse().unwrap_or(f64::NAN),
+        high.to_string().parse().unwrap_or(f64::NAN),
+    );
+    l < h
+}
+
+/// Whether `between ` is written right before `start`.
+fn opened_by_between(chars: &[char], start: usize) -> bool {
+    opened_by(chars, start, "between ")
+}
+
+/// The power of ten (−2..=12) by which `raw` becomes `value`.
+fn scale_between(raw: Dec, value: Dec) -> Option<i32> {
+    let v = value.to_string();
+    (-2..=12).find(|&p: &i32| {
+        let scaled = if p >= 0 {
+            raw.mul_pow10(p as u32)
+        } else {
+            raw.div_pow10((-p) as u32)
+        };
+        scaled.is_some_and(|x| x.to_string() == v)
+    })
+}
+
+/// English ranges whose ends are written apart: two figures of one kind and unit joined by a
+/// range word (`$50 - $100`, `¥290 to ¥300`, `between $2 and $18`), or a bare number before a
+/// figure (`5 to 10 percent`, `between 10 and 20 million dollars`: the low end takes the high
+/// end's scale).
+fn english_ranges(chars: &[char], figures: Vec<Figure>) -> Vec<Figure> {
+    let mut out: Vec<Figure> = Vec::with_capacity(figures.len());
+    let mut it = figures.into_iter().peekable();
+    while let Some(mut f) = it.next() {
+        let money_or_percent = f.kind != FigureKind::Quantity;
+        if let (Some(g), Amount::One(low), true) = (it.peek(), f.value, money_or_percent) {
+            if let Amount::One(high) = g.value {
+                if g.kind == f.kind
+                    && g.unit == f.unit
+                    && ascending(low, high)
+                    && range_joint(chars, f.char_end, g.char_start, f.char_start)
+                {
+                    let g = it.next().unwrap_or_else(|| unreachable!());
+                    f.value = Amount::Range(low, high);
+                    f.char_end = g.char_end;
+                    f.text = chars[f.char_start..f.char_end].iter().collect();
+                    f.modifier = f.modifier.or(g.modifier);
+                    out.push(f);
+                    continue;
+                }
+            }
+        }
+        // `$20 and 43c`: dollars and cents, one sum.
+        if let (Some(g), Amount::One(dollars)) = (it.peek(), f.value) {
+            let between: String = chars[f.char_end..g.char_start].iter().collect();
+            if let (Amount::One(cents), true) = (g.value, between == " and ") {
+                if f.kind == FigureKind::Money
+                    && f.unit == g.unit
+                    && f.text.contains('$')
+                    && g.text.ends_with(['c', '¢'])
+                    && !g.text.contains('.')
+                {
+                    if let Some(sum) = dollars.checked_add(cents) {
+                        let g = it.next().unwrap_or_else(|| unreachable!());
+                        f.value = Amount::One(sum);
+                        f.char_end = g.char_end;
+                        f.text = chars[f.char_start..f.char_end].iter().collect();
+                        out.push(f);
+                        continue;
+                    }
+                }
+            }
+        }
+        let floor = out.last().map_or(0, |p| p.char_end);
+        if let (Amount::One(high), true) = (f.value, money_or_percent) {
+            if let Some((low, start)) = bare_low_end(chars, f.char_start, floor, &f.text, high) {
+                f.value = Amount::Range(low, high);
+                f.char_start = start;
+                f.text = chars[f.char_start..f.char_end].iter().collect();
+            }
+        }
+        out.push(f);
+    }
     out
+}
+
+/// A bare number ending in a range word right before a figure at `start` (`5 to ` before
+/// `10 percent`), at or after `floor`: its value at the figure's scale, and where it starts.
+fn bare_low_end(
+    chars: &[char],
+    start: usize,
+    floor: usize,
+    text: &str,
+    high: Dec,
+) -> Option<(Dec, usize)> {
+    // The separator, then digits (with , and .) before it.
+    for joint in RANGE_WORDS.iter().copied().chain([" and "]) {
+        let n = joint.chars().count();
+        if start < n + 1 + floor || !ends_with_at(chars, start, joint) {
+            continue;
+        }
+        let end = start - n;
+        let mut b = end;
+        while b > floor && (chars[b - 1].is_ascii_digit() || matches!(chars[b - 1], ',' | '.')) {
+            b -= 1;
+        }
+        if b == end || !chars[b].is_ascii_digit() || (b > 0 && chars[b - 1].is_alphanumeric()) {
+            return None;
+        }
+        if joint == " and " && !opened_by_between(chars, b) {
+            return None;
+        }
+        if joint == "-" && b > 0 && matches!(chars[b - 1], '-' | '/') {
+            return None;
+        }
+        let digits: String = chars[b..end].iter().collect();
+        let low = super::number::parse(&digits)?;
+        // The high end's own number, and so its scale (`20 million dollars` is 20 × 10^6).
+        let raw: String = text
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '.'))
+            .collect();
+        let raw = super::number::parse(raw.trim_end_matches(['.', ',']))?;
+        let p = scale_between(raw, high)?;
+        let low = if p >= 0 {
+            low.mul_pow10(p as u32)?
+        } else {
+            low.div_pow10((-p) as u32)?
+        };
+        return ascending(low, high).then_some((low, b));
+    }
+    None
 }
 
 /// `¥` is the yen's sign as much as the yuan's: in a text that speaks of Japan it is JPY.
@@ -345,6 +554,9 @@ fn figure_at(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize)> 
     if let Some(f) = english_figure(chars, i, floor) {
         return Some(f);
     }
+    if let Some(f) = written_figure(chars, i) {
+        return Some(f);
+    }
     if !number_may_start(chars, i, floor) {
         return None;
     }
@@ -410,6 +622,21 @@ fn number_may_start(chars: &[char], i: usize, floor: usize) -> bool {
     if arabic_digit(prev).is_some() || matches!(prev, '.' | '．' | '第' | '/' | '／') {
         return false;
     }
+    // The decimals after a decimal comma (249,00 EUR), or a group of three after a space that
+    // groups thousands (10 000 dollars), are no number of their own.
+    let digit_before = i >= 2 && chars[i - 2].is_ascii_digit();
+    if digit_before && prev == ',' {
+        return false;
+    }
+    if digit_before
+        && prev == ' '
+        && chars[i..].iter().take_while(|c| c.is_ascii_digit()).count() == 3
+        && chars
+            .get(i + 3)
+            .is_none_or(|c| !c.is_ascii_digit() && !matches!(c, '.' | ','))
+    {
+        return false;
+    }
     if chinese_digit(c).is_some() && (chinese_digit(prev).is_some() || prev == '十') {
         return false;
     }
@@ -434,6 +661,10 @@ fn unit_at(chars: &[char], i: usize) -> Option<(FigureKind, String, usize)> {
     let mut end = i + text.chars().count();
     // A Latin unit must end a Latin word: 5kg, not 5kgs.
     if text.is_ascii() && chars.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    // 两个半小时 is two and a half hours, not two of anything: a count before 半 is none.
+    if *kind == FigureKind::Quantity && chars.get(end) == Some(&'半') {
         return None;
     }
     let mut unit = unit.to_string();
@@ -466,15 +697,52 @@ fn signed_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
         return None;
     }
     let mut at = i + sign.chars().count();
-    if sign.ends_with(|c: char| c.is_ascii_alphabetic() || c == '.') && chars.get(at) == Some(&' ')
+    // One space may follow a sign before its digits: `$ 22.00`, `NT$ 1,160`.
+    if chars.get(at) == Some(&' ')
+        && chars
+            .get(at + 1)
+            .is_some_and(|c| arabic_digit(*c).is_some())
     {
+        at += 1;
+    }
+    // A minus after the sign: `$-99.99`.
+    let negative = matches!(chars.get(at), Some('-' | '−'))
+        && chars.get(at + 1).is_some_and(|c| c.is_ascii_digit());
+    if negative {
         at += 1;
     }
     let (amount, end, num) = amount_at(chars, at)?;
     if num.chinese {
         return None;
     }
-    let (amount, end) = scaled(chars, amount, end, num.multiplier)?;
+    let (mut amount, mut end) = scaled(chars, amount, end, num.multiplier)?;
+    // B and T in capitals touching a signed amount: `€10B`, `$2.174T`.
+    if end == num.end && num.multiplier == 0 {
+        for (letter, p) in [('B', 9), ('T', 12)] {
+            if chars.get(end) == Some(&letter)
+                && chars.get(end + 1).is_none_or(|c| !c.is_alphanumeric())
+            {
+                amount = amount.map(|v| v.mul_pow10(p))?;
+                end += 1;
+            }
+        }
+    }
+    if negative {
+        amount = amount.map(|v| v.mul_int(-1))?;
+    }
+    // A code after a dollar amount says which dollar: `$1,190.00 AUD`.
+    let mut unit = *unit;
+    if chars.get(end) == Some(&' ') {
+        if let Some((code, e)) = CODES
+            .iter()
+            .find_map(|c| word_at(chars, end + 1, c).map(|e| (*c, e)))
+        {
+            if unit == "USD" && sign.ends_with('$') && *sign == "$" {
+                unit = if code == "RMB" { "CNY" } else { code };
+                end = e;
+            }
+        }
+    }
     let modifier = num.more.then_some(Modifier::MoreThan);
     let f = make(chars, FigureKind::Money, i, end, amount, unit, modifier);
     Some((f, end))
@@ -518,6 +786,15 @@ const CURRENCY_AFTER: &[(&str, &str)] = &[
     ("yen", "JPY"),
     ("rupees", "INR"),
     ("swiss francs", "CHF"),
+    ("us dollar", "USD"),
+    ("francs", "CHF"),
+    ("franc", "CHF"),
+    ("rand", "ZAR"),
+    ("rupiah", "IDR"),
+    ("ringgit", "MYR"),
+    ("baht", "THB"),
+    ("dirhams", "AED"),
+    ("riyals", "SAR"),
     ("roubles", "RUB"),
     ("rubles", "RUB"),
 ];
@@ -525,7 +802,8 @@ const CURRENCY_AFTER: &[(&str, &str)] = &[
 /// ISO codes written before (EUR 20) or after (20 EUR) a number.
 const CODES: &[&str] = &[
     "USD", "EUR", "GBP", "JPY", "CNY", "RMB", "HKD", "TWD", "AUD", "CAD", "CHF", "INR", "KRW",
-    "SGD", "NZD", "RUB", "BRL", "MOP",
+    "SGD", "NZD", "RUB", "BRL", "MOP", "AED", "SAR", "MXN", "ZAR", "SEK", "NOK", "DKK", "PLN",
+    "THB", "MYR", "IDR", "PHP", "VND", "ILS",
 ];
 
 /// Percent words after a number.
@@ -626,9 +904,51 @@ fn english_figure(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usi
             return Some((make(chars, kind, i, e, amount, unit, None), e));
         }
     }
+    if !has_scale {
+        for word in ["basis points", "basis point", "bps", "bp"] {
+            let spaced = word != "bp";
+            let at = if spaced { at } else { end };
+            if let Some(e) = word_at(chars, at, word) {
+                let value = amount.map(|v| v.div_pow10(2))?;
+                return Some((
+                    make(chars, FigureKind::PercentPoint, i, e, value, "pp", None),
+                    e,
+                ));
+            }
+        }
+    }
     for &(word, code) in CURRENCY_AFTER {
         if let Some(e) = word_at(chars, at, word) {
             return Some((make(chars, FigureKind::Money, i, e, amount, code, None), e));
+        }
+    }
+    // A sign after the number, as much of Europe writes it: `15.00 €`, `34.99€`.
+    if let Some(&c) = chars.get(at) {
+        let unit = match c {
+            '€' => Some("EUR"),
+            '£' => Some("GBP"),
+            '₹' => Some("INR"),
+            _ => None,
+        };
+        if let Some(unit) = unit {
+            return Some((
+                make(chars, FigureKind::Money, i, at + 1, amount, unit, None),
+                at + 1,
+            ));
+        }
+    }
+    // Cents and pence: `99¢`, `5.65 cents`, `50 pence`.
+    if !has_scale {
+        let cents = if chars.get(end) == Some(&'¢') {
+            Some((end + 1, "USD"))
+        } else if let Some(e) = word_at(chars, at, "cents").or_else(|| word_at(chars, at, "cent")) {
+            Some((e, "USD"))
+        } else {
+            word_at(chars, at, "pence").map(|e| (e, "GBP"))
+        };
+        if let Some((e, unit)) = cents {
+            let value = amount.map(|v| v.div_pow10(2))?;
+            return Some((make(chars, FigureKind::Money, i, e, value, unit, None), e));
         }
     }
     // 43c: cents, when the number is a whole one below 100 touching the c.
@@ -662,6 +982,183 @@ fn english_figure(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usi
                 let unit = if *code == "RMB" { "CNY" } else { code };
                 return Some((make(chars, FigureKind::Money, i, e, amount, unit, None), e));
             }
+        }
+    }
+    None
+}
+
+/// English number words and their values.
+const NUMBER_WORDS: &[(&str, u32)] = &[
+    ("zero", 0),
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("eleven", 11),
+    ("twelve", 12),
+    ("thirteen", 13),
+    ("fourteen", 14),
+    ("fifteen", 15),
+    ("sixteen", 16),
+    ("seventeen", 17),
+    ("eighteen", 18),
+    ("nineteen", 19),
+    ("twenty", 20),
+    ("thirty", 30),
+    ("forty", 40),
+    ("fifty", 50),
+    ("sixty", 60),
+    ("seventy", 70),
+    ("eighty", 80),
+    ("ninety", 90),
+];
+
+/// A number written in English words at `i` (`two million`, `twenty-five`, `a dozen`,
+/// `half a million`, `one hundred and five`): its value and end. `a`/`an`/`half a` count only
+/// before a scale word.
+fn written_number(chars: &[char], i: usize) -> Option<(Dec, usize)> {
+    if i > 0 && chars[i - 1].is_alphanumeric() {
+        return None;
+    }
+    let word = |at: usize| -> Option<(&'static str, usize)> {
+        let mut best = None;
+        for w in [
+            "hundred", "thousand", "million", "billion", "trillion", "dozen", "half", "and", "an",
+            "a",
+        ] {
+            if let Some(e) = word_at(chars, at, w) {
+                best = Some((w, e));
+                break;
+            }
+        }
+        best.or_else(|| {
+            NUMBER_WORDS
+                .iter()
+                .find_map(|(w, _)| word_at(chars, at, w).map(|e| (*w, e)))
+        })
+    };
+    let value_of = |w: &str| NUMBER_WORDS.iter().find(|(n, _)| *n == w).map(|(_, v)| *v);
+    let mut total = Dec::ZERO; // finished groups (× thousand and up)
+    let mut group = Dec::ZERO; // the group being read (below a thousand)
+    let mut any = false;
+    let mut article = false; // a / an / half a read, waiting for a scale
+    let mut half = false;
+    let mut at = i;
+    let mut end = i;
+    while let Some((w, e)) = word(at) {
+        match w {
+            "a" | "an" if !any || half => {
+                article = true;
+            }
+            "half" if !any => {
+                half = true;
+            }
+            "and" if any && !article => {}
+            "hundred" | "thousand" | "million" | "billion" | "trillion" | "dozen" => {
+                let base = if article && !any {
+                    Dec::from_int(1)
+                } else {
+                    group
+                };
+                if !any && !article {
+                    break;
+                }
+                let p = match w {
+                    "hundred" => 2,
+                    "thousand" => 3,
+                    "million" => 6,
+                    "billion" => 9,
+                    "trillion" => 12,
+                    _ => 0,
+                };
+                if w == "dozen" {
+                    group = base.mul_int(12)?;
+                } else if p == 2 {
+                    group = base.mul_pow10(2)?;
+                } else {
+                    total = total.checked_add(base.mul_pow10(p)?)?;
+                    group = Dec::ZERO;
+                }
+                any = true;
+                article = false;
+                end = e;
+            }
+            n => {
+                let v = value_of(n)?;
+                if article {
+                    break;
+                }
+                group = group.checked_add(Dec::from_int(i128::from(v)))?;
+                any = true;
+                end = e;
+                // twenty-five
+                if v >= 20 && chars.get(e) == Some(&'-') {
+                    if let Some((u, e2)) = word(e + 1) {
+                        if let Some(u) = value_of(u).filter(|u| (1..10).contains(u)) {
+                            group = group.checked_add(Dec::from_int(i128::from(u)))?;
+                            end = e2;
+                            at = e2;
+                            if chars.get(at) == Some(&' ') {
+                                at += 1;
+                                continue;
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        at = e;
+        if chars.get(at) == Some(&' ') {
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut value = total.checked_add(group)?;
+    if half {
+        value = value.mul_int(5)?.div_pow10(1)?;
+    }
+    Some((value, end))
+}
+
+/// Money or a percentage written in words: `two million dollars`, `zero percent`,
+/// `half a million dollars`, `fifty pence`, `One Rand`.
+fn written_figure(chars: &[char], i: usize) -> Option<(Figure, usize)> {
+    if !chars.get(i).is_some_and(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let (value, end) = written_number(chars, i)?;
+    let at = after_space(chars, end);
+    let amount = Amount::One(value);
+    for &(word, kind) in PERCENT_WORDS {
+        if let Some(e) = word_at(chars, at, word) {
+            let unit = if kind == FigureKind::PercentPoint {
+                "pp"
+            } else {
+                "%"
+            };
+            return Some((make(chars, kind, i, e, amount, unit, None), e));
+        }
+    }
+    for &(word, code) in CURRENCY_AFTER {
+        if let Some(e) = word_at(chars, at, word) {
+            return Some((make(chars, FigureKind::Money, i, e, amount, code, None), e));
+        }
+    }
+    for (word, unit) in [("cents", "USD"), ("pence", "GBP")] {
+        if let Some(e) = word_at(chars, at, word) {
+            let v = Amount::One(value.div_pow10(2)?);
+            return Some((make(chars, FigureKind::Money, i, e, v, unit, None), e));
         }
     }
     None
@@ -797,6 +1294,11 @@ fn spoken_money(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usize
                 }
             }
         }
+    } else if chars.get(k) == Some(&'半') && chars.get(k + 1) != Some(&'年') {
+        // 三块半: and a half.
+        value = value.checked_add(dec(5, 1))?;
+        k += 1;
+        spoken = true;
     } else if unit == '块' && chars.get(k) == Some(&'钱') {
         // 十块钱 is the 块钱 unit's: left to it.
         return None;
