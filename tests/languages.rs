@@ -795,6 +795,29 @@ fn english_figures_in_every_written_form() {
             "money",
         ),
         ("白菜三块半一斤", "三块半", j!(3.5), "CNY", "money"),
+        (
+            "pumped 2 million barrels a day",
+            "2 million barrels",
+            j!(2000000),
+            "barrel",
+            "quantity",
+        ),
+        ("a 1.2 GW plant", "1.2 GW", j!(1.2), "GW", "quantity"),
+        (
+            "300 square metres of space",
+            "300 square metres",
+            j!(300),
+            "m2",
+            "quantity",
+        ),
+        (
+            "shipped 5.5 million tonnes",
+            "5.5 million tonnes",
+            j!(5500000),
+            "t",
+            "quantity",
+        ),
+        ("a road of 12 km", "12 km", j!(12), "km", "quantity"),
     ] {
         let (t, v, u, k) = one(text);
         assert_eq!(

@@ -799,6 +799,45 @@ const CURRENCY_AFTER: &[(&str, &str)] = &[
     ("rubles", "RUB"),
 ];
 
+/// English units after a number and a space: (as written, unit reported, case-sensitive), longest
+/// first. `m` and `pounds` are left out: 5 m and 10 pounds are as often a distance or a weight
+/// as anything.
+const UNITS_EN: &[(&str, &str, bool)] = &[
+    ("square kilometres", "km2", false),
+    ("square kilometers", "km2", false),
+    ("square metres", "m2", false),
+    ("square meters", "m2", false),
+    ("square feet", "ft2", false),
+    ("cubic metres", "m3", false),
+    ("cubic meters", "m3", false),
+    ("kilometres", "km", false),
+    ("kilometers", "km", false),
+    ("kilograms", "kg", false),
+    ("megawatts", "MW", false),
+    ("gigawatts", "GW", false),
+    ("hectares", "ha", false),
+    ("barrels", "barrel", false),
+    ("barrel", "barrel", false),
+    ("tonnes", "t", false),
+    ("tonne", "t", false),
+    ("tons", "t", false),
+    ("miles", "mile", false),
+    ("acres", "acre", false),
+    ("sq km", "km2", true),
+    ("sq m", "m2", true),
+    ("km2", "km2", true),
+    ("kWh", "kWh", true),
+    ("MWh", "MWh", true),
+    ("GWh", "GWh", true),
+    ("TWh", "TWh", true),
+    ("MW", "MW", true),
+    ("GW", "GW", true),
+    ("kW", "kW", true),
+    ("km", "km", true),
+    ("kg", "kg", true),
+    ("bpd", "barrel/day", true),
+];
+
 /// ISO codes written before (EUR 20) or after (20 EUR) a number.
 const CODES: &[&str] = &[
     "USD", "EUR", "GBP", "JPY", "CNY", "RMB", "HKD", "TWD", "AUD", "CAD", "CHF", "INR", "KRW",
@@ -920,6 +959,25 @@ fn english_figure(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usi
     for &(word, code) in CURRENCY_AFTER {
         if let Some(e) = word_at(chars, at, word) {
             return Some((make(chars, FigureKind::Money, i, e, amount, code, None), e));
+        }
+    }
+    // Quantities in English units after a space (touching symbols such as 5MW are the unit
+    // table's): `2 million barrels`, `300 square metres`, `1.2 GW`.
+    if at > end_scaled {
+        for &(word, unit, exact) in UNITS_EN {
+            let e = if exact {
+                starts_with_at(chars, at, word)
+                    .then(|| at + word.chars().count())
+                    .filter(|&e| chars.get(e).is_none_or(|c| !c.is_alphanumeric()))
+            } else {
+                word_at(chars, at, word)
+            };
+            if let Some(e) = e {
+                return Some((
+                    make(chars, FigureKind::Quantity, i, e, amount, unit, None),
+                    e,
+                ));
+            }
         }
     }
     // A sign after the number, as much of Europe writes it: `15.00 €`, `34.99€`.
