@@ -191,7 +191,11 @@ impl Piece {
 /// `to`/`至` are one range; a weekday next to a date is part of that date's mention.
 pub fn dates(text: &str, reference: &Reference) -> Vec<DateMention> {
     let mut pieces = chinese_pieces(text, reference);
-    if text.bytes().any(|b| b.is_ascii_alphabetic()) {
+    // Numeric forms (12/30/2016, 9/2012) need no letters.
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_alphabetic() || b == b'/' || b == b'-' || b == b'.')
+    {
         let english = english_pieces(text, reference);
         if !english.is_empty() {
             let overlaps = |e: &Piece| pieces.iter().any(|c| e.start < c.end && c.start < e.end);
@@ -368,8 +372,9 @@ fn written_value(w: Written) -> Option<String> {
 /// Month names, any case but `may` (the modal verb).
 const MONTHS: &str = r"(?:(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)|May|MAY)";
 const WEEKDAYS: &str = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)";
-/// A day of the month, with an ordinal suffix or none.
-const D: &str = r"[0-3]?[0-9](?:st|nd|rd|th)?";
+/// A day of the month, with an ordinal suffix or none, or an ordinal word (`eighth`,
+/// `twenty-fourth`: [`day_number`]).
+const D: &str = r"[0-3]?[0-9](?:st|nd|rd|th)?|(?i:(?:twenty|thirty)[-\s]?)?(?i:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)";
 /// A year: four digits, or two (`96`, `'96`: see [`two_digit_year`]).
 const Y: &str = r"[12][0-9]{3}|'?[0-9]{2}";
 /// Between a month and a day or year: `, ` `-` `/` or a space.
@@ -437,6 +442,50 @@ fn ordinal(word: &str) -> Option<u32> {
     }
 }
 
+/// A day of the month in digits (`24`, `24th`) or words (`twenty-fourth`).
+fn day_number(s: &str) -> Option<u32> {
+    let lower = s.to_ascii_lowercase();
+    if let Ok(n) = lower.trim_end_matches(char::is_alphabetic).parse() {
+        return Some(n);
+    }
+    let words = [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+    ];
+    let (tens, unit) = if let Some(rest) = lower.strip_prefix("twenty") {
+        (20, rest.trim_start_matches(['-', ' ']))
+    } else if let Some(rest) = lower.strip_prefix("thirty") {
+        (30, rest.trim_start_matches(['-', ' ']))
+    } else {
+        (0, lower.as_str())
+    };
+    match unit {
+        "thirtieth" => Some(30),
+        u => words
+            .iter()
+            .position(|w| *w == u)
+            .map(|i| tens + i as u32 + 1),
+    }
+}
+
 /// A count in digits or words (`5`, `a`, `ten`).
 fn count(word: &str) -> Option<i64> {
     let words = [
@@ -480,6 +529,10 @@ fn nearest_month_year(m: u32, r: &Reference) -> i32 {
 fn two_digit_year(text: &str, digits: &str, end: usize, r: &Reference) -> Option<i32> {
     let quoted = digits.starts_with('\'');
     let yy: i32 = digits.trim_start_matches('\'').parse().ok()?;
+    if text[end..].starts_with(':') {
+        // 7 May 11:00: a time, no year.
+        return None;
+    }
     let rest = text[end..].trim_start();
     let next = rest.chars().next();
     let ends = quoted
@@ -602,6 +655,7 @@ fn read_english(
         })
     };
     let uint = |name: &str| int(name).and_then(|v| u32::try_from(v).ok());
+    let dayn = |name: &str| caps.name(name).and_then(|m| day_number(m.as_str()));
     // A year group: four digits as written, two digits nearest the reference.
     let year_of = |name: &str| -> Option<Option<i32>> {
         let Some(m) = caps.name(name) else {
@@ -649,10 +703,10 @@ fn read_english(
         let a = Written {
             year,
             month,
-            day: Some(uint(d1)?),
+            day: Some(dayn(d1)?),
         };
         let b = Written {
-            day: Some(uint(d2)?),
+            day: Some(dayn(d2)?),
             ..a
         };
         return range(a, b, end);
@@ -661,7 +715,7 @@ fn read_english(
         let w = Written {
             year: int("cy"),
             month: month_number(caps.name("cm")?.as_str())?,
-            day: uint("cd"),
+            day: dayn("cd"),
         };
         return day_of(w, end);
     }
@@ -673,7 +727,7 @@ fn read_english(
             continue;
         }
         let month = month_number(caps.name(m)?.as_str())?;
-        let day = Some(uint(d)?);
+        let day = Some(dayn(d)?);
         return match year_of(y) {
             Some(year) => day_of(Written { year, month, day }, end),
             // A two-digit number that is no year ends the date before it.
@@ -979,7 +1033,13 @@ fn chinese_pieces(text: &str, reference: &Reference) -> Vec<Piece> {
                 break;
             };
             let next = Written { day: Some(d), ..w };
-            let Some(v) = written_value(next) else { break };
+            let year = next.year.unwrap_or(reference.date.year());
+            let Some(v) = written_value(Written {
+                year: Some(year),
+                ..next
+            }) else {
+                break;
+            };
             let day_start = at
                 + all
                     .as_str()
@@ -1028,13 +1088,15 @@ fn day_mark_ok(text: &str, end: usize) -> bool {
     }
 }
 
-/// A date must not be cut out of a longer number (12023年, 13月).
+/// A date must not be cut out of a longer number (12023年, 13月): no digit before it, and
+/// none after it if it ends with one (a time may follow 上个礼拜五16时, 今天5点).
 fn boundary_ok(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
+    let last = text[..end].chars().next_back();
     let digit =
         |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
-    !digit(before) && (!digit(after) || text[start..end].ends_with(['日', '号', '年', '月', '度']))
+    !digit(before) && (!digit(after) || !digit(last))
 }
 
 type Found = (DateValue, Grain, ResolvedFrom);
