@@ -392,6 +392,7 @@ static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
         | (?P<ymd>(?P<cy>[12][0-9]{{3}})[\s/-](?P<cm>{MONTHS})\.?[\s/-](?P<cd>{D})\b)
         | (?P<mdy>(?P<m1>{MONTHS})\.?{SEP}(?P<d1>{D})\b(?P<y1p>{SEP}(?P<y1>{Y})\b)?)
         | (?P<dmy>(?P<d2>{D})(?:\sof\s|[\s/-])?(?P<m2>{MONTHS})\b\.?(?P<y2p>{SEP}(?P<y2>{Y})\b)?)
+        | (?P<numr>(?P<r1>[0-9]{{1,2}})/(?P<r2>[0-9]{{1,2}})/(?P<r3>[12][0-9]{{3}}){RANGE}(?P<r4>[0-9]{{1,2}})/(?P<r5>[0-9]{{1,2}})/(?P<r6>[12][0-9]{{3}})\b)
         | (?P<num>(?P<n1>[0-9]{{1,2}})(?P<s1>[-/.])(?P<n2>[0-9]{{1,2}})[-/.](?P<n3>[0-9]{{4}}|[0-9]{{2}})\b)
         | (?P<nmy>(?P<n4>[0-9]{{1,2}})/(?P<n5>[12][0-9]{{3}})\b)
         | (?P<my>(?P<m3>{MONTHS})\.?{SEP}(?P<y3>{Y})\b)
@@ -544,11 +545,17 @@ fn two_digit_year(text: &str, digits: &str, end: usize, r: &Reference) -> Option
     if !ends {
         return None;
     }
+    Some(nearest_century(yy, r))
+}
+
+/// The year ending in the two digits `yy` nearest the reference's.
+fn nearest_century(yy: i32, r: &Reference) -> i32 {
     let y = r.date.year();
     let c = y.div_euclid(100) * 100;
     [c - 100 + yy, c + yy, c + 100 + yy]
         .into_iter()
         .min_by_key(|cand| (cand - y).abs())
+        .unwrap_or(c + yy)
 }
 
 /// English dates: `Jan. 30`, `January 30, 2024`, `30 January 2024`, `2018 March 18`,
@@ -741,6 +748,35 @@ fn read_english(
             ),
         };
     }
+    if caps.name("numr").is_some() {
+        // 8/10/2012 - 8/15/2012: both ends are written in one order, month/day or day/month,
+        // which one end may settle for the other.
+        let ends = [
+            (uint("r1")?, uint("r2")?, int("r3")?),
+            (uint("r4")?, uint("r5")?, int("r6")?),
+        ];
+        let read = |month_first: bool| -> Option<(String, String)> {
+            let [a, b] = ends.map(|(x, y, yr)| {
+                if month_first {
+                    day(yr, x, y)
+                } else {
+                    day(yr, y, x)
+                }
+            });
+            Some((a?, b?)).filter(|(a, b)| a < b)
+        };
+        let (a, b) = match (read(true), read(false)) {
+            (Some(md), None) => md,
+            (None, Some(dm)) => dm,
+            (Some(md), Some(dm)) if md == dm => md,
+            _ => return None,
+        };
+        return Some((
+            end,
+            (DateValue::Range(a, b), Grain::Day, ResolvedFrom::Text),
+            None,
+        ));
+    }
     if caps.name("num").is_some() {
         // 12/30/2016, 30-12-16: the order is month/day or day/month, whichever the numbers
         // allow; where both do, only a weekday before the date settles it.
@@ -752,7 +788,7 @@ fn read_english(
         let year = if y3.len() == 4 {
             y3.parse().ok()?
         } else {
-            two_digit_year(text, y3, end, r)?
+            nearest_century(y3.parse().ok()?, r)
         };
         let md = day(year, a, b);
         let dm = day(year, b, a);
@@ -1008,14 +1044,7 @@ fn chinese_pieces(text: &str, reference: &Reference) -> Vec<Piece> {
             continue;
         }
         let weekday = caps.name("wk").is_some();
-        // 每周一, 一周一次: a repetition or a length, no date.
-        if weekday
-            && caps.name("wkm").is_none()
-            && text[..start]
-                .chars()
-                .next_back()
-                .is_some_and(|c| "每一二三四五六七八九十两几0123456789".contains(c))
-        {
+        if !chinese_date_stands(text, &caps, start) {
             continue;
         }
         let mut piece = Piece::new(start, end, found);
@@ -1060,6 +1089,40 @@ fn chinese_pieces(text: &str, reference: &Reference) -> Vec<Piece> {
         }
     }
     out
+}
+
+/// Whether a Chinese match is a date of its own, not a repetition, a length, a phrase or a
+/// time counted from some event: not 每周一, 一周一次, 均为周一 (a bare weekday after a
+/// numeral, 每, 为, 是 or 逢); not 每年12月 (a month without a year after 每年/每月); not 人间四月
+/// (a month in Chinese numerals needs 份 or a day); not 确诊7天后 (a time after, unlike a time
+/// ago, counts from the reference only at the start of a clause).
+fn chinese_date_stands(text: &str, caps: &Captures, start: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    if caps.name("wk").is_some() && caps.name("wkm").is_none() {
+        return !before.is_some_and(|c| "每一二三四五六七八九十两几为是逢0123456789".contains(c));
+    }
+    if caps.name("md").is_some() || caps.name("mrg").is_some() {
+        if text[..start].ends_with("每年") || text[..start].ends_with("每月") {
+            return false;
+        }
+        if let Some(m) = caps.name("m2") {
+            let chinese = !m
+                .as_str()
+                .starts_with(|c: char| c.is_ascii_digit() || ('０'..='９').contains(&c));
+            let whole = caps.name("md").map_or("", |w| w.as_str());
+            if chinese && caps.name("d2").is_none() && !whole.ends_with('份') {
+                return false;
+            }
+        }
+    }
+    if let Some(od) = caps.name("od") {
+        if !od.as_str().ends_with('前') {
+            return before.is_none_or(|c| {
+                c.is_whitespace() || c.is_ascii_punctuation() || "，。、；：（“".contains(c)
+            });
+        }
+    }
+    true
 }
 
 /// The end of a day written without 日/号 (`2016年6月29`), and the end of its month.
@@ -1572,5 +1635,158 @@ mod tests {
         assert_eq!(got.source, ResolvedFrom::Config);
         let got = reference([], None, mtime);
         assert_eq!((got.date, got.source), (mtime, ResolvedFrom::Mtime));
+    }
+    fn at(y: i32, m: u8, d: u8) -> Reference {
+        Reference {
+            date: Date::from_calendar_date(y, Month::try_from(m).unwrap(), d).unwrap(),
+            source: ResolvedFrom::Dateline,
+        }
+    }
+
+    /// (surface, value) of every date of `text` read against `r`; a range as `start/end`.
+    fn read_at(text: &str, r: &Reference) -> Vec<(String, String)> {
+        dates(text, r)
+            .into_iter()
+            .map(|d| {
+                let v = match d.value {
+                    DateValue::One(v) => v,
+                    DateValue::Range(a, b) => format!("{a}/{b}"),
+                };
+                (d.text, v)
+            })
+            .collect()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn english_weekday_dates_two_digit_years_and_ranges() {
+        let r = at(2012, 8, 10);
+        for (text, want) in [
+            (
+                "Thursday, December 15, 2011 rates",
+                vec![("Thursday, December 15, 2011", "2011-12-15")],
+            ),
+            ("3 Aug 96", vec![("3 Aug 96", "1996-08-03")]),
+            ("Aug 9, 96", vec![("Aug 9, 96", "1996-08-09")]),
+            ("7 May 11:00", vec![("7 May", "2012-05-07")]),
+            ("2018 March 18", vec![("2018 March 18", "2018-03-18")]),
+            ("10-August 2012", vec![("10-August 2012", "2012-08-10")]),
+            (
+                "10 - 22 August 2012",
+                vec![("10 - 22 August 2012", "2012-08-10/2012-08-22")],
+            ),
+            (
+                "August 10 - 22, 2012",
+                vec![("August 10 - 22, 2012", "2012-08-10/2012-08-22")],
+            ),
+            (
+                "Aug 10 to Nov 12, 2013",
+                vec![("Aug 10 to Nov 12, 2013", "2013-08-10/2013-11-12")],
+            ),
+            (
+                "10 August - 12 September 2013",
+                vec![("10 August - 12 September 2013", "2013-08-10/2013-09-12")],
+            ),
+            ("May eighth, 2010", vec![("May eighth, 2010", "2010-05-08")]),
+            ("5 days ago", vec![("5 days ago", "2012-08-05")]),
+            (
+                "the day after tomorrow",
+                vec![("the day after tomorrow", "2012-08-12")],
+            ),
+            (
+                "12-30-16 and 25/05/2015",
+                vec![("12-30-16", "2016-12-30"), ("25/05/2015", "2015-05-25")],
+            ),
+            (
+                "sales in 2010 fell in May",
+                vec![("2010", "2010"), ("May", "2012-05")],
+            ),
+        ] {
+            assert_eq!(read_at(text, &r), pairs(&want), "{text}");
+        }
+        // Day or month first cannot be told apart: nothing rather than a guess.
+        assert!(read_at("on 8/10/2012", &r).is_empty());
+        assert_eq!(
+            read_at("8/10/2012 - 8/15/2012", &r),
+            pairs(&[("8/10/2012 - 8/15/2012", "2012-08-10/2012-08-15")])
+        );
+        // A two-digit number before a word is no year; a count is no year.
+        assert_eq!(
+            read_at("on Aug 9 96 people", &r),
+            pairs(&[("Aug 9", "2012-08-09")])
+        );
+        assert!(read_at("the 2010 people", &r).len() == 1);
+        assert!(read_at("sold 2010 units", &r).is_empty());
+        // This Saturday is the reference's week's; today - next friday is a range.
+        let tue = at(2022, 8, 2);
+        assert_eq!(
+            read_at("This Saturday", &tue),
+            pairs(&[("This Saturday", "2022-08-06")])
+        );
+        let sat = at(2012, 8, 4);
+        assert_eq!(
+            read_at("today - next friday", &sat),
+            pairs(&[("today - next friday", "2012-08-04/2012-08-10")])
+        );
+    }
+
+    #[test]
+    fn chinese_spaces_mark_less_days_weekdays_and_ranges() {
+        let r = at(2014, 9, 1); // a Monday
+        for (text, want) in [
+            ("2016年6月29", vec![("2016年6月29", "2016-06-29")]),
+            (
+                "2019 年 10 月 30 日",
+                vec![("2019 年 10 月 30 日", "2019-10-30")],
+            ),
+            ("2014年, 3月5日早上", vec![("2014年, 3月5日", "2014-03-05")]),
+            (
+                "二零一六年，九月三号",
+                vec![("二零一六年，九月三号", "2016-09-03")],
+            ),
+            ("十一月廿六日", vec![("十一月廿六日", "2014-11-26")]),
+            (
+                "大前天和大后天",
+                vec![("大前天", "2014-08-29"), ("大后天", "2014-09-04")],
+            ),
+            (
+                "7天后，3周前",
+                vec![("7天后", "2014-09-08"), ("3周前", "2014-08-11")],
+            ),
+            ("星期四", vec![("星期四", "2014-09-04")]),
+            ("上个礼拜三16时", vec![("上个礼拜三", "2014-08-27")]),
+            ("下星期六", vec![("下星期六", "2014-09-13")]),
+            (
+                "2016年9月3号-2017年10月24号",
+                vec![("2016年9月3号-2017年10月24号", "2016-09-03/2017-10-24")],
+            ),
+            ("去年9~12月", vec![("去年9~12月", "2013-09/2013-12")]),
+            (
+                "2018年前三季度",
+                vec![("2018年前三季度", "2018-Q1/2018-Q3")],
+            ),
+            ("上季度", vec![("上季度", "2014-Q2")]),
+            ("下个月9号", vec![("下个月9号", "2014-10-09")]),
+            ("9月21日，星期二", vec![("9月21日，星期二", "2014-09-21")]),
+            (
+                "8月14日、15日",
+                vec![("8月14日", "2014-08-14"), ("15日", "2014-08-15")],
+            ),
+            ("民國101年5月25日", vec![("民國101年5月25日", "2012-05-25")]),
+        ] {
+            assert_eq!(read_at(text, &r), pairs(&want), "{text}");
+        }
+        // A number of days or a repetition is no date; a count of months is no month.
+        assert!(read_at("每周一开会", &r).is_empty());
+        assert!(read_at("今年6月30家企业", &r) == pairs(&[("今年6月", "2014-06")]));
+        assert!(read_at("每年12月", &r).is_empty());
+        assert!(read_at("人间四月天", &r).is_empty());
+        assert!(read_at("确诊7天后", &r).is_empty());
+        assert!(read_at("均为周一", &r).is_empty());
     }
 }
