@@ -696,7 +696,7 @@ fn read_english(
         let (DateValue::One(va), DateValue::One(vb)) = (fa.0, fb.0) else {
             return None;
         };
-        (va < vb).then(|| (end, (DateValue::Range(va, vb), Grain::Day, fa.2), None))
+        (va < vb).then_some((end, (DateValue::Range(va, vb), Grain::Day, fa.2), None))
     };
     if caps.name("ddm").is_some() || caps.name("mdd").is_some() {
         // 10 - 22 August 2012, August 10 - 22, 2012: two days of one month.
@@ -1247,7 +1247,7 @@ fn read<'t>(
     }
     if let Some(m) = caps.name("mrg") {
         let (a, b) = (num("mr1")?, num("mr2")?);
-        if !(1..=12).contains(&a) || !(a < b && b <= 12) {
+        if !months_in_order(a, b) {
             return None;
         }
         let y = r.date.year();
@@ -1258,7 +1258,7 @@ fn read<'t>(
         let y = r.date.year();
         if let Some(e) = num("me2") {
             let a = num("m2")?;
-            if !(1..=12).contains(&a) || !(a < e && e <= 12) {
+            if !months_in_order(a, e) {
                 return None;
             }
             let v = DateValue::Range(format!("{y:04}-{a:02}"), format!("{y:04}-{e:02}"));
@@ -1371,6 +1371,11 @@ fn read<'t>(
     None
 }
 
+/// Months `a` before `b`, both of the year: the ends of a month range.
+fn months_in_order(a: u32, b: u32) -> bool {
+    (1..=12).contains(&a) && a < b && b <= 12
+}
+
 /// The shift from weekday `today` to the nearest weekday `target` (0 = Monday), past or
 /// future, a tie going to the past.
 fn nearest_weekday(today: i64, target: i64) -> i64 {
@@ -1393,7 +1398,7 @@ fn within_year(
     let g = |name: &str| caps.name(&format!("{name}{s}"));
     let num = |name: &str| g(name).and_then(|m| small(m.as_str()));
     let month_range = |a: u32, b: u32| -> Option<(Found, Option<Written>)> {
-        if !(1..=12).contains(&a) || !(a < b && b <= 12) {
+        if !months_in_order(a, b) {
             return None;
         }
         let v = DateValue::Range(format!("{y:04}-{a:02}"), format!("{y:04}-{b:02}"));
