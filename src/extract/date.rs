@@ -1094,15 +1094,21 @@ fn chinese_pieces(text: &str, reference: &Reference) -> Vec<Piece> {
 /// Whether a Chinese match is a date of its own, not a repetition, a length, a phrase or a
 /// time counted from some event: not 每周一, 一周一次, 均为周一 (a bare weekday after a
 /// numeral, 每, 为, 是 or 逢); not 每年12月 (a month without a year after 每年/每月); not 人间四月
-/// (a month in Chinese numerals needs 份 or a day); not 确诊7天后 (a time after, unlike a time
-/// ago, counts from the reference only at the start of a clause).
+/// (a month in Chinese numerals needs 份 or a day); not 每年12月至次年6月; not 确诊7天后 (a time
+/// after, unlike a time ago, counts from the reference only where it stands alone: at the start
+/// of the text or after a space).
 fn chinese_date_stands(text: &str, caps: &Captures, start: usize) -> bool {
     let before = text[..start].chars().next_back();
     if caps.name("wk").is_some() && caps.name("wkm").is_none() {
-        return !before.is_some_and(|c| "每一二三四五六七八九十两几为是逢0123456789".contains(c));
+        // 每周一至周五: the 每 reaches over the range.
+        let near: String = text[..start].chars().rev().take(4).collect();
+        return !before.is_some_and(|c| "一二三四五六七八九十两几为是逢0123456789".contains(c))
+            && !near.contains('每');
     }
     if caps.name("md").is_some() || caps.name("mrg").is_some() {
-        if text[..start].ends_with("每年") || text[..start].ends_with("每月") {
+        // 每年12月, 次年6月, 当年3月: a recurring month, or one of a year the text gave before.
+        let years = ["每年", "每月", "次年", "翌年", "当年", "當年", "同年"];
+        if years.iter().any(|y| text[..start].ends_with(y)) {
             return false;
         }
         if let Some(m) = caps.name("m2") {
@@ -1116,10 +1122,9 @@ fn chinese_date_stands(text: &str, caps: &Captures, start: usize) -> bool {
         }
     }
     if let Some(od) = caps.name("od") {
+        // In running text (确诊7天后, 。52天后，) it counts from the event just told.
         if !od.as_str().ends_with('前') {
-            return before.is_none_or(|c| {
-                c.is_whitespace() || c.is_ascii_punctuation() || "，。、；：（“".contains(c)
-            });
+            return before.is_none_or(char::is_whitespace);
         }
     }
     true
@@ -1793,5 +1798,7 @@ mod tests {
         assert!(read_at("人间四月天", &r).is_empty());
         assert!(read_at("确诊7天后", &r).is_empty());
         assert!(read_at("均为周一", &r).is_empty());
+        assert!(read_at("每周一至周五", &r).is_empty());
+        assert!(read_at("每年12月至次年6月", &r).is_empty());
     }
 }
