@@ -1,10 +1,16 @@
-//! Dates: absolute (2023年2月17日, 2022年, 2月17日, 2023-2028年) and relative (今年, 去年1月,
-//! 上半年, 一季度, 近日), resolved against the document's reference date.
+//! Dates: absolute (2023年2月17日, 2022年, 2月17日, 2023-2028年, 民國101年, 20世纪二十年代,
+//! `January 30, 2024`, `3 Aug 96`, `12/30/2016`) and relative (今年, 去年1月, 上半年, 一季度,
+//! 近日, 大前天, 下星期六, 上季度, 3周前, `last Thursday`, `5 days ago`), resolved against the
+//! document's reference date. Two dates joined by a dash or `to`/`至` are one range (`Aug 10 to
+//! Nov 12, 2013`, 2016年9月3号-2017年10月24号), as are day and month spans written once (`10 - 22
+//! August 2012`, 去年9~12月, 前三季度); a weekday next to a date is part of its mention.
 //!
 //! The reference is the first of: a date with an explicit year in the page's datelines, the
 //! `extract.reference_date` setting, the file's mtime ([`Reference`] says which). Values are
 //! ISO 8601 at the grain the text gives: `2023-02-17` (day), `2023-02` (month), `2023-Q1`
-//! (quarter), `2023-H1` (half), `2023` (year); a range is `[start, end]`.
+//! (quarter), `2023-H1` (half), `2023` (year); a range is `[start, end]`. Where the text
+//! leaves the value open (`8/10/2012`: day or month first), no date is given rather than a
+//! guess. Times of day stay out of the mention.
 
 use std::sync::LazyLock;
 
@@ -1092,18 +1098,23 @@ fn chinese_pieces(text: &str, reference: &Reference) -> Vec<Piece> {
 }
 
 /// Whether a Chinese match is a date of its own, not a repetition, a length, a phrase or a
-/// time counted from some event: not 每周一, 一周一次, 均为周一 (a bare weekday after a
-/// numeral, 每, 为, 是 or 逢); not 每年12月 (a month without a year after 每年/每月); not 人间四月
-/// (a month in Chinese numerals needs 份 or a day); not 每年12月至次年6月; not 确诊7天后 (a time
-/// after, unlike a time ago, counts from the reference only where it stands alone: at the start
-/// of the text or after a space).
+/// time counted from some event:
+/// - not 每周一, 一周一次, 均为周一, 周一、三、五 (a bare weekday after a numeral, 每, 为, 是
+///   or 逢, or in a list);
+/// - not 每年12月, 次年6月 (a month without a year after 每年, 每月, 次年, 当年…);
+/// - not 人间四月 (a month in Chinese numerals needs 份 or a day);
+/// - not 确诊7天后 (a time after, unlike a time ago, counts from the reference only where it
+///   stands alone: at the start of the text or after a space).
 fn chinese_date_stands(text: &str, caps: &Captures, start: usize) -> bool {
     let before = text[..start].chars().next_back();
     if caps.name("wk").is_some() && caps.name("wkm").is_none() {
-        // 每周一至周五: the 每 reaches over the range.
+        // 每周一至周五: the 每 reaches over the range. 周一、三、五: a list of weekdays is a
+        // timetable.
         let near: String = text[..start].chars().rev().take(4).collect();
-        return !before.is_some_and(|c| "一二三四五六七八九十两几为是逢0123456789".contains(c))
-            && !near.contains('每');
+        let after = caps.name("wk").map_or("", |w| &text[w.end()..]);
+        return !before.is_some_and(|c| "一二三四五六七八九十两几为是逢、0123456789".contains(c))
+            && !near.contains('每')
+            && !after.starts_with('、');
     }
     if caps.name("md").is_some() || caps.name("mrg").is_some() {
         // 每年12月, 次年6月, 当年3月: a recurring month, or one of a year the text gave before.
@@ -1799,6 +1810,7 @@ mod tests {
         assert!(read_at("确诊7天后", &r).is_empty());
         assert!(read_at("均为周一", &r).is_empty());
         assert!(read_at("每周一至周五", &r).is_empty());
+        assert!(read_at("分别为周一、周三、周五执飞", &r).is_empty());
         assert!(read_at("每年12月至次年6月", &r).is_empty());
     }
 }
