@@ -421,9 +421,10 @@ static ENGLISH: LazyLock<Regex> = LazyLock::new(|| {
 /// after a word that makes it one (`in 2010`, `by 2015`, `late 2012`, `the 2008 election`).
 static BARE: LazyLock<Regex> = LazyLock::new(|| {
     let p = r"(?x)
-        \b(?P<p>(?i:in|since|by|until|till|from|through|during|of|early|late|mid|before|after|around|last|next|this|the|a|circa|to|and|or|summer|spring|autumn|fall|winter))[\s-]+
-          (?:(?P<pm>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?
-            |(?P<y>1[89][0-9]{2}|20[0-9]{2})\b)
+        \b(?i:in|since|by|until|till|from|through|during|of|early|late|mid|before|after|around|last|next|this)[\s-]+
+          (?P<pm>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b
+      | \b(?i:in|since|by|until|till|from|through|during|of|early|late|mid|before|after|around|the|a|circa|to|and|or|summer|spring|autumn|fall|winter)[\s-]+
+          (?P<y>1[89][0-9]{2}|20[0-9]{2})\b
       | \b(?P<m>January|February|April|June|July|August|September|October|November|December)\b";
     Regex::new(p).expect("bare month or year")
 });
@@ -1743,6 +1744,7 @@ mod tests {
         );
         assert!(read_at("the 2010 people", &r).len() == 1);
         assert!(read_at("sold 2010 units", &r).is_empty());
+        assert!(read_at("The March on Washington. May I ask?", &r).is_empty());
         // This Saturday is the reference's week's; today - next friday is a range.
         let tue = at(2022, 8, 2);
         assert_eq!(
