@@ -343,3 +343,115 @@ fn english_news_paragraphs() {
     figs.print("en-news.jsonl figures");
     ds.print("en-news.jsonl dates");
 }
+
+/// English entities by the rules and gazetteers alone on CoNLL-2003 English dev (beside the
+/// project in `../shared/corpus/ner-train/`; skipped when absent). Exact span and type over
+/// PER/ORG/LOC, MISC ignored; each document is one page (names propagate within it).
+#[test]
+#[ignore]
+fn english_entities_on_conll_dev() {
+    use std::collections::HashSet;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/ner-train/conll2003-en-dev.txt");
+    let Ok(data) = std::fs::read_to_string(&path) else {
+        println!("{} absent: skipped", path.display());
+        return;
+    };
+    // Documents of sentences of (token, tag).
+    let mut docs: Vec<Vec<Vec<(String, String)>>> = vec![Vec::new()];
+    let mut sent = Vec::new();
+    for line in data.lines() {
+        if line.starts_with("-DOCSTART-") {
+            docs.push(Vec::new());
+            continue;
+        }
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        if parts.is_empty() {
+            if !sent.is_empty() {
+                docs.last_mut().unwrap().push(std::mem::take(&mut sent));
+            }
+            continue;
+        }
+        sent.push((parts[0].to_string(), parts[parts.len() - 1].to_string()));
+    }
+    let kinds = [("PER", "person"), ("ORG", "organization"), ("LOC", "place")];
+    let mut counts = std::collections::BTreeMap::<&str, (usize, usize, usize)>::new();
+    for doc in docs.iter().filter(|d| !d.is_empty()) {
+        // Each sentence as text: tokens joined by spaces, with each token's char span.
+        let mut texts = Vec::new();
+        let mut gold: Vec<HashSet<(usize, usize, &str)>> = Vec::new();
+        for s in doc {
+            let mut text = String::new();
+            let mut spans = Vec::new();
+            for (w, _) in s {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                let a = text.chars().count();
+                text.push_str(w);
+                spans.push((a, text.chars().count()));
+            }
+            let mut g = HashSet::new();
+            let mut open: Option<(usize, usize, &str)> = None;
+            for (k, (_, tag)) in s.iter().enumerate() {
+                let ty = tag.get(2..).unwrap_or("");
+                let ours = kinds.iter().find(|(c, _)| *c == ty).map(|(_, o)| *o);
+                let cont = tag.starts_with("I-") && open.is_some_and(|o| Some(o.2) == ours);
+                if cont {
+                    if let Some(o) = open.as_mut() {
+                        o.1 = spans[k].1;
+                    }
+                    continue;
+                }
+                if let Some(o) = open.take() {
+                    g.insert(o);
+                }
+                if let Some(o) = ours {
+                    open = Some((spans[k].0, spans[k].1, o));
+                }
+            }
+            if let Some(o) = open.take() {
+                g.insert(o);
+            }
+            texts.push(text);
+            gold.push(g);
+        }
+        let input: Vec<(&str, &[String])> = texts.iter().map(|t| (t.as_str(), &[][..])).collect();
+        let found =
+            sluice::extract::entity::page_entities(&input, sluice::text::words::shared(), false);
+        for (g, f) in gold.iter().zip(found) {
+            let f: HashSet<(usize, usize, &str)> = sluice::extract::entity::outermost(&f)
+                .iter()
+                .map(|e| (e.char_start, e.char_end, e.kind.name()))
+                .collect();
+            for (_, o) in kinds {
+                let c = counts.entry(o).or_default();
+                let gs: HashSet<_> = g.iter().filter(|x| x.2 == o).collect();
+                let fs: HashSet<_> = f.iter().filter(|x| x.2 == o).collect();
+                c.0 += gs.intersection(&fs).count();
+                c.1 += fs.len();
+                c.2 += gs.len();
+            }
+        }
+    }
+    let mut all = (0, 0, 0);
+    for (kind, (tp, found, gold)) in &counts {
+        let (p, r) = (
+            *tp as f64 / *found.max(&1) as f64,
+            *tp as f64 / *gold.max(&1) as f64,
+        );
+        println!(
+            "conll dev {kind:<12} P {p:.3} R {r:.3} F1 {:.3}",
+            2.0 * p * r / (p + r).max(1e-9)
+        );
+        all = (all.0 + tp, all.1 + found, all.2 + gold);
+    }
+    let (p, r) = (
+        all.0 as f64 / all.1.max(1) as f64,
+        all.0 as f64 / all.2.max(1) as f64,
+    );
+    println!(
+        "conll dev all          P {p:.3} R {r:.3} F1 {:.3}",
+        2.0 * p * r / (p + r).max(1e-9)
+    );
+}

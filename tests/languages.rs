@@ -796,6 +796,28 @@ fn english_figures_in_every_written_form() {
         ),
         ("白菜三块半一斤", "三块半", j!(3.5), "CNY", "money"),
         (
+            "a price of 249,00 EUR",
+            "249,00 EUR",
+            j!(249),
+            "EUR",
+            "money",
+        ),
+        (
+            "für 9.990,00 € netto",
+            "9.990,00 €",
+            j!(9990),
+            "EUR",
+            "money",
+        ),
+        (
+            "valued 10 000 dollars",
+            "10 000 dollars",
+            j!(10000),
+            "USD",
+            "money",
+        ),
+        ("only $.75 each", "$.75", j!(0.75), "USD", "money"),
+        (
             "pumped 2 million barrels a day",
             "2 million barrels",
             j!(2000000),
@@ -833,7 +855,11 @@ fn english_figures_in_every_written_form() {
     assert_eq!(two.len(), 2, "{two:?}");
     // Numbers grouped the European way give no wrong value: nothing rather than 0 or 19万.
     assert!(figures_of("花了两个半小时").is_empty());
-    for text in ["249,00 EUR", "valued 10 000 dollars", "筹集4,19万欧元善款"] {
+    for text in [
+        "a list of 4,19 and 20",
+        "in 2019 300 people",
+        "筹集4,19万欧元善款",
+    ] {
         let got = figures_of(text);
         assert!(
             got.iter().all(|f| f.1 != j!(0) && f.1 != j!(190000)),

@@ -705,6 +705,30 @@ fn signed_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
     {
         at += 1;
     }
+    // Cents written as a fraction of the sign's unit: `$.75`.
+    if chars.get(at) == Some(&'.') && sign.ends_with('$') {
+        let n = chars[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if n == 2 && chars.get(at + 3).is_none_or(|c| !c.is_alphanumeric()) {
+            let cents: String = chars[at + 1..at + 3].iter().collect();
+            let value = super::number::parse(&cents)?.div_pow10(2)?;
+            let end = at + 3;
+            return Some((
+                make(
+                    chars,
+                    FigureKind::Money,
+                    i,
+                    end,
+                    Amount::One(value),
+                    unit,
+                    None,
+                ),
+                end,
+            ));
+        }
+    }
     // A minus after the sign: `$-99.99`.
     let negative = matches!(chars.get(at), Some('-' | '−'))
         && chars.get(at + 1).is_some_and(|c| c.is_ascii_digit());
@@ -922,6 +946,9 @@ fn english_figure(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usi
     }
     if !chars.get(i).is_some_and(|c| c.is_ascii_digit()) || !number_may_start(chars, i, floor) {
         return None;
+    }
+    if let Some(f) = grouped_money(chars, i) {
+        return Some(f);
     }
     let (amount, end, num) = amount_at(chars, i)?;
     if num.chinese || num.multiplier > 0 {
@@ -1220,6 +1247,76 @@ fn written_figure(chars: &[char], i: usize) -> Option<(Figure, usize)> {
         }
     }
     None
+}
+
+/// Money written with a decimal comma (`249,00 EUR`, `9.990,00 €`: points group thousands) or
+/// with spaces grouping thousands (`10 000 dollars`), read only where a currency follows, so
+/// that a list such as `4,19` is never taken for a number.
+fn grouped_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
+    let digits = |at: usize| {
+        chars[at.min(chars.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let lead = digits(i);
+    if !(1..=3).contains(&lead) {
+        return None;
+    }
+    let mut k = i + lead;
+    let mut int = chars[i..k].iter().collect::<String>();
+    // Groups of three after '.' or ' ', all with the same separator.
+    let sep = *chars.get(k)?;
+    let mut groups = 0;
+    if matches!(sep, '.' | ' ') {
+        while chars.get(k) == Some(&sep) && digits(k + 1) == 3 {
+            int.extend(&chars[k + 1..k + 4]);
+            k += 4;
+            groups += 1;
+        }
+    }
+    let mut value = super::number::parse(&int)?;
+    let decimal_comma = chars.get(k) == Some(&',') && digits(k + 1) == 2 && sep != ' ';
+    if decimal_comma {
+        let cents: String = chars[k + 1..k + 3].iter().collect();
+        value = value.checked_add(super::number::parse(&cents)?.div_pow10(2)?)?;
+        k += 3;
+    } else if !(sep == ' ' && groups > 0) {
+        return None;
+    }
+    if chars
+        .get(k)
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, ',' | '.'))
+    {
+        return None;
+    }
+    let at = after_space(chars, k);
+    let unit = match chars.get(at) {
+        Some('€') => Some(("EUR", at + 1)),
+        Some('£') => Some(("GBP", at + 1)),
+        _ => CODES
+            .iter()
+            .find_map(|c| word_at(chars, at, c).map(|e| (*c, e)))
+            .or_else(|| {
+                CURRENCY_AFTER
+                    .iter()
+                    .find_map(|(w, c)| word_at(chars, at, w).map(|e| (*c, e)))
+            }),
+    };
+    let (unit, end) = unit?;
+    let unit = if unit == "RMB" { "CNY" } else { unit };
+    Some((
+        make(
+            chars,
+            FigureKind::Money,
+            i,
+            end,
+            Amount::One(value),
+            unit,
+            None,
+        ),
+        end,
+    ))
 }
 
 /// English modifiers written before a figure (and the space after them), longest first.
