@@ -51,7 +51,11 @@ fn main() {
     let mb = bytes as f64 / 1e6;
     let words = shared();
     let _ = words.cut("预热"); // load the dictionary outside the timings
+    let t = Instant::now();
+    sluice::extract::entity::model::warm_up();
+    let load = t.elapsed().as_secs_f64();
     sluice::extract::warm_up(); // and the extractors' tables and patterns
+    println!("English entity model load: {:.1} ms", load * 1e3);
     let mtime = time::macros::date!(2020 - 04 - 01);
     let options = Options::default();
 
@@ -199,6 +203,30 @@ fn english(words: &sluice::text::words::Words, options: &Options, mtime: time::D
         }
     }
     let both = t.elapsed().as_secs_f64();
+    // Entities of the same segments by the rules alone, and by rules and the trained model.
+    let pages: Vec<_> = texts.iter().map(|t| analyze(t)).collect();
+    let segs: Vec<&str> = pages
+        .iter()
+        .flat_map(|p| p.segments.iter().map(|s| s.text.as_str()))
+        .collect();
+    let t = Instant::now();
+    let mut n = 0;
+    for s in &segs {
+        n += sluice::extract::entity::page_entities(&[(s, &[][..])], words, false)[0].len();
+    }
+    let rules = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut m = 0;
+    for s in &segs {
+        m += sluice::extract::entity::page_entities_in(
+            &[(s, &[][..])],
+            words,
+            sluice::extract::entity::model::Language::English,
+            None,
+        )[0]
+        .len();
+    }
+    let model = t.elapsed().as_secs_f64();
     println!(
         "english: bench/eval/en-news.jsonl repeated: {} pages, {mb:.2} MB, {segments} segments",
         texts.len()
@@ -210,5 +238,13 @@ fn english(words: &sluice::text::words::Words, options: &Options, mtime: time::D
     println!(
         "segmentation + extraction: {:8.2} MB/s ({both:.2} s; {figures} figures, {dates} dates, {entities} entities)",
         mb / both
+    );
+    println!(
+        "  entities by rules alone            {:8.2} MB/s ({rules:.3} s; {n} entities)",
+        mb / rules
+    );
+    println!(
+        "  entities by rules and the model    {:8.2} MB/s ({model:.3} s; {m} entities)",
+        mb / model
     );
 }

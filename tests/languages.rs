@@ -867,3 +867,30 @@ fn english_figures_in_every_written_form() {
         );
     }
 }
+
+#[test]
+fn english_names_without_context_come_from_the_trained_model() {
+    // Made-up names: no gazetteer, title or known given name says what they are.
+    let found = entities_of(
+        "Deals\n\nZorvan Klemtis told reporters in Quezon City that the deal would close.\n\n\
+         Shares of Halvorsen Petroleum fell after Ingrid Vasquez-Moreau resigned.\n",
+    );
+    for (kind, text) in [
+        ("person", "Zorvan Klemtis"),
+        ("place", "Quezon City"),
+        ("organization", "Halvorsen Petroleum"),
+        ("person", "Ingrid Vasquez-Moreau"),
+    ] {
+        assert!(has(&found, kind, text), "{kind} {text}: {found:?}");
+    }
+    // The rules alone find none of the first three.
+    let rules = sluice::extract::entity::page_entities(
+        &[(
+            "Zorvan Klemtis told reporters in Quezon City that Halvorsen Petroleum fell.",
+            &[][..],
+        )],
+        shared(),
+        false,
+    );
+    assert!(rules[0].is_empty(), "{:?}", rules[0]);
+}

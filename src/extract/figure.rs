@@ -1136,11 +1136,19 @@ fn written_number(chars: &[char], i: usize) -> Option<(Dec, usize)> {
     let mut half = false;
     let mut at = i;
     let mut end = i;
+    // A written number is a few words long: no run of words is read past a dozen (and an
+    // article takes only a scale word after it), so a text of "a a a …" costs linear time.
+    let mut read = 0;
     while let Some((w, e)) = word(at) {
+        read += 1;
+        if read > 12 {
+            break;
+        }
         match w {
-            "a" | "an" if !any || half => {
+            "a" | "an" if (!any || half) && !article => {
                 article = true;
             }
+            "a" | "an" => break,
             "half" if !any => {
                 half = true;
             }

@@ -249,7 +249,12 @@ fn extract_shadowed(
                         ranked[a].push_more(&tags);
                     }
                 }
-                let next = entity::find_tagged(piece, &tags, credited);
+                let next = entity::find_tagged_in(
+                    piece,
+                    &tags,
+                    credited,
+                    entity::model::Language::of(s.language),
+                );
                 found = Some(match found {
                     None => next,
                     Some(f) => f.join(&s.text, next, offset),

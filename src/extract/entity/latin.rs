@@ -210,6 +210,9 @@ const ORG_HEADS: &[&str] = &[
     "Party",
 ];
 
+/// The most words a name of the rules' may have.
+const MAX_NAME_WORDS: usize = 12;
+
 /// Small words that may sit inside a name (`Bank of America`, `Ludwig van Beethoven`).
 const CONNECTORS: &[&str] = &[
     "of", "for", "de", "du", "da", "van", "von", "der", "la", "&",
@@ -631,6 +634,12 @@ fn classify(
     if run.is_empty() {
         return;
     }
+    // No name is a dozen capitalized words long: a longer run is a headline or a list, and
+    // only the known names inside it are taken.
+    if run.len() > MAX_NAME_WORDS {
+        known_inside(t, run, places, orgs);
+        return;
+    }
     let whole = key(run);
     if lists.orgs.contains(whole.as_str()) {
         orgs.extend(span(t, EntityType::Organization, run));
@@ -836,4 +845,50 @@ pub(super) fn person_words(text: &str) -> Option<usize> {
         "St", "Street", "Road", "Rd", "Ave", "Avenue", "City", "County",
     ];
     (!street.iter().any(|s| last.ends_with(s))).then_some(count)
+}
+
+/// Gazetteer marks of each word, as bits: 1/2 a known place begins/continues here (longest
+/// match), 4/8 the same for a known organization, 16 a known given name, 32 a title, 64 an
+/// organization suffix, 128 a word that is never a name by itself (`The`, months).
+pub(super) fn marks(words: &[&str]) -> Vec<u64> {
+    let lists = &*LISTS;
+    let mut marks = vec![0u64; words.len()];
+    for (i, w) in words.iter().enumerate() {
+        if lists.given.contains(w) {
+            marks[i] |= 16;
+        }
+        if lists.titles.contains(w) {
+            marks[i] |= 32;
+        }
+        if ORG_SUFFIXES.contains(w) {
+            marks[i] |= 64;
+        }
+        if NOT_NAMES.contains(w) || DATE_WORDS.contains(w) {
+            marks[i] |= 128;
+        }
+    }
+    for (set, begin) in [(&lists.places, 1u64), (&lists.orgs, 4)] {
+        let mut i = 0;
+        while i < words.len() {
+            let n = (1..=lists.longest.min(words.len() - i))
+                .rev()
+                .find(|&n| set.contains(words[i..i + n].join(" ").as_str()));
+            match n {
+                Some(n) => {
+                    marks[i] |= begin;
+                    for m in &mut marks[i + 1..i + n] {
+                        *m |= begin * 2;
+                    }
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+    }
+    marks
+}
+
+/// Whether a word is written with a period after it as an abbreviation (`Inc`, `Calif`).
+pub(super) fn takes_period(word: &str) -> bool {
+    LISTS.abbreviations.contains(format!("{word}.").as_str())
 }

@@ -24,6 +24,7 @@ use crate::text::script::is_han as han;
 use crate::text::words::Words;
 
 mod latin;
+pub mod model;
 mod orgs;
 mod people;
 mod places;
@@ -35,8 +36,14 @@ use people::{context_people, tagged_people};
 use places::places;
 pub use text::tag;
 use text::{toks, Text};
+pub use words::is_known_place;
 use words::GAZETTEER;
-pub use words::{is_known_place, warm_up};
+
+/// Builds the gazetteers and loads the trained models now, so the first page does not pay.
+pub fn warm_up() {
+    words::warm_up();
+    model::warm_up();
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -130,7 +137,10 @@ impl PageNames {
             .filter(|(n, _)| !n.is_empty())
             .collect();
         names.sort();
+        // A contiguous NFA: built in time linear in the names (a DFA's build grows with
+        // states × alphabet, and a page may name a hundred thousand things).
         let automaton = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .match_kind(aho_corasick::MatchKind::Standard)
             .build(names.iter().map(|(n, _)| n))
             .ok();
@@ -198,20 +208,50 @@ pub struct Found<'a> {
     people: Vec<Entity>,
     /// People by jieba's `nr` tag alone (used only when asked: see [`Found::resolve`]).
     tagged: Vec<Entity>,
+    /// What the trained model found (nothing where no model reads the language).
+    model: Vec<Entity>,
+    /// People the layout credits (bylines, signatures).
+    credited: Vec<Entity>,
+    language: model::Language,
 }
 
 /// First pass over one text, given its tags from [`tag`]: places, organizations, people with
 /// context. `credited` are names the layout credits (bylines, signatures), always people.
 pub fn find_tagged<'a>(text: &'a str, tags: &[Tag<'a>], credited: &[String]) -> Found<'a> {
+    find_tagged_in(text, tags, credited, model::Language::Other)
+}
+
+/// [`find_tagged`] with the trained model of `language` beside the rules: the model's entities
+/// come first, the rules add what it did not find (and the places inside its organizations);
+/// names the layout credits are people whatever the model says.
+pub fn find_tagged_in<'a>(
+    text: &'a str,
+    tags: &[Tag<'a>],
+    credited: &[String],
+    language: model::Language,
+) -> Found<'a> {
+    find_tagged_by(text, tags, credited, language, None)
+}
+
+/// [`find_tagged_in`] with a given model in place of the shipped one for `language`.
+pub fn find_tagged_by<'a>(
+    text: &'a str,
+    tags: &[Tag<'a>],
+    credited: &[String],
+    language: model::Language,
+    by: Option<&model::Model>,
+) -> Found<'a> {
     let t = Text::new(text, toks(tags));
     let places = places(&t);
     let mut orgs = suffixed_orgs(&t, &places);
     orgs.extend(known_orgs(&t));
     let (mut people, title_orgs) = context_people(&t, &orgs, &places);
     orgs.extend(title_orgs);
+    let mut layout = Vec::new();
     for name in credited {
-        people.extend(occurrences(&t, name, EntityType::Person));
+        layout.extend(occurrences(&t, name, EntityType::Person));
     }
+    people.extend(layout.iter().cloned());
     let (latin_places, latin_orgs, latin_people) = latin::find(&t);
     let mut places = places;
     places.extend(latin_places);
@@ -223,6 +263,12 @@ pub fn find_tagged<'a>(text: &'a str, tags: &[Tag<'a>], credited: &[String]) -> 
         places,
         orgs,
         people,
+        model: match by {
+            Some(m) => model::entities_by(m, text, tags, language),
+            None => model::model_entities(text, tags, language),
+        },
+        credited: layout,
+        language,
     }
 }
 
@@ -242,6 +288,8 @@ impl<'a> Found<'a> {
         self.orgs.extend(shift(later.orgs));
         self.people.extend(shift(later.people));
         self.tagged.extend(shift(later.tagged));
+        self.model.extend(shift(later.model));
+        self.credited.extend(shift(later.credited));
         self
     }
 
@@ -263,6 +311,17 @@ impl<'a> Found<'a> {
                 .map(str::to_string),
         );
         names.orgs.extend(self.orgs.iter().map(|e| e.text.clone()));
+        let english = self.language == model::Language::English;
+        for e in &self.model {
+            if e.kind == EntityType::Person && !english && !person_shaped(&e.text) {
+                continue;
+            }
+            match e.kind {
+                EntityType::Person => names.people.insert(e.text.clone()),
+                EntityType::Organization => names.orgs.insert(e.text.clone()),
+                EntityType::Place => false,
+            };
+        }
     }
 
     /// Second pass: every entity of the text, page names applied, overlaps settled.
@@ -273,6 +332,9 @@ impl<'a> Found<'a> {
             mut orgs,
             mut people,
             tagged,
+            model,
+            credited,
+            language,
         } = self;
         names.find(text, &mut people, &mut orgs);
         if use_tags {
@@ -282,7 +344,10 @@ impl<'a> Found<'a> {
             .into_iter()
             .partition(|o| GAZETTEER.orgs.contains(&o.text));
         let settled = settle(orgs, known, places, people);
-        glossed(text, settled)
+        glossed(
+            text,
+            combine_with_model(model, &credited, settled, language),
+        )
     }
 }
 
@@ -379,6 +444,130 @@ fn settle(
     all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
     all.dedup();
     all
+}
+
+/// How the trained model's entities and the rules' combine (measured on People's Daily dev by
+/// `cargo run --release --example train_entities`, and held to the seed page's gold by
+/// tests/extract_gold.rs):
+///
+/// - English: the model's entities first, then each of the rules' that overlaps none of them;
+/// - Chinese: the rules' entities first (their suffix-built organizations and gazetteer places
+///   are whole where the model cuts them short: 海口高新区), then the model's that overlap
+///   none of them; a person of the model's only where it has a Chinese name's shape (a
+///   surname, two or three characters, no known place or non-name word) or is written in
+///   another script.
+///
+/// Either way names the layout credits are people whatever the model says, and the rules'
+/// places inside a kept organization stay (nested).
+pub fn combine_with_model(
+    model: Vec<Entity>,
+    credited: &[Entity],
+    rules: Vec<Entity>,
+    language: model::Language,
+) -> Vec<Entity> {
+    if model.is_empty() {
+        return rules;
+    }
+    // Every test below is a lookup in sorted spans: a segment with a hundred thousand names
+    // costs n log n, not n².
+    let layout = Spans::new(credited.iter());
+    let model: Vec<Entity> = model
+        .into_iter()
+        .filter(|m| !layout.overlaps(m.char_start, m.char_end))
+        .collect();
+    let (first, then) = match language {
+        model::Language::English => {
+            // A name of the rules' that spans more than the model's pieces of it is whole
+            // (University of Hong Kong over University + Hong Kong). The model's spans do not
+            // overlap one another: those inside a rule's span are found by binary search.
+            let mut by_start: Vec<(usize, usize)> =
+                model.iter().map(|m| (m.char_start, m.char_end)).collect();
+            by_start.sort_unstable();
+            let covers_some = |r: &Entity| {
+                let from = by_start.partition_point(|&(s, _)| s < r.char_start);
+                by_start[from..]
+                    .iter()
+                    .take_while(|&&(s, _)| s < r.char_end)
+                    .any(|&(s, e)| e <= r.char_end && e - s < r.char_end - r.char_start)
+            };
+            let (wide, rest): (Vec<Entity>, Vec<Entity>) = rules
+                .into_iter()
+                .partition(|r| r.kind != EntityType::Place && covers_some(r));
+            let wide_spans = Within::new(wide.iter());
+            let mut first: Vec<Entity> = model
+                .into_iter()
+                .filter(|m| !wide_spans.contains(m.char_start, m.char_end))
+                .collect();
+            first.extend(wide);
+            (first, rest)
+        }
+        _ => {
+            let shaped: Vec<Entity> = model
+                .into_iter()
+                .filter(|m| m.kind != EntityType::Person || person_shaped(&m.text))
+                .collect();
+            (rules, shaped)
+        }
+    };
+    let taken = Spans::new(first.iter());
+    let orgs = Within::new(first.iter().filter(|m| m.kind == EntityType::Organization));
+    let exact: HashSet<(usize, usize)> = first.iter().map(|e| (e.char_start, e.char_end)).collect();
+    let mut all = first.clone();
+    for r in then {
+        let free = !taken.overlaps(r.char_start, r.char_end);
+        let nested = r.kind == EntityType::Place
+            && orgs.contains(r.char_start, r.char_end)
+            && !exact.contains(&(r.char_start, r.char_end));
+        if free || nested {
+            all.push(r);
+        }
+    }
+    all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
+    all.dedup();
+    all
+}
+
+/// Spans, sorted by start, answering "does one of them hold [a, b)?" in O(log n).
+struct Within {
+    starts: Vec<usize>,
+    /// The largest end among the spans up to each index.
+    max_end: Vec<usize>,
+}
+
+impl Within {
+    fn new<'a>(spans: impl Iterator<Item = &'a Entity>) -> Within {
+        let s = Spans::new(spans);
+        Within {
+            starts: s.starts,
+            max_end: s.max_end,
+        }
+    }
+
+    fn contains(&self, a: usize, b: usize) -> bool {
+        let upto = self.starts.partition_point(|&s| s <= a);
+        upto > 0 && self.max_end[upto - 1] >= b
+    }
+}
+
+/// Whether a name the model calls a person looks like one: in Han script, a surname and two or
+/// three characters in all (four after a two-character surname: 欧阳小雨), or a transliteration
+/// with its dot (乔治·奇米尔); no known place and no word that is never a name; any name in
+/// another script.
+fn person_shaped(name: &str) -> bool {
+    if !name.chars().any(han) {
+        return true;
+    }
+    if name.contains(['·', '•']) {
+        return name.chars().all(|c| han(c) || matches!(c, '·' | '•'));
+    }
+    let n = name.chars().count();
+    let two = name.chars().take(2).collect::<String>();
+    let long_surname = GAZETTEER.surnames.contains(&two);
+    ((2..=3).contains(&n) || n == 4 && long_surname)
+        && name.chars().all(han)
+        && people::has_surname(name)
+        && !words::NOT_NAMES_SET.contains(name)
+        && !is_known_place(name)
 }
 
 /// A name glossed in the other script in parentheses right after it (`库克(Tim Cook)`,
@@ -478,6 +667,23 @@ pub fn page_entities_tagged<'a>(
         .map(|((t, credited), tags)| find_tagged(t, tags, credited))
         .collect();
     resolve_page(found, use_tags)
+}
+
+/// [`page_entities`] as the pipeline finds them in a language: rules and the trained model
+/// (`by`, or the shipped one) combined.
+pub fn page_entities_in(
+    texts: &[(&str, &[String])],
+    words: &Words,
+    language: model::Language,
+    by: Option<&model::Model>,
+) -> Vec<Vec<Entity>> {
+    let tags: Vec<Vec<Tag>> = texts.iter().map(|(t, _)| tag(words, t)).collect();
+    let found: Vec<Found> = texts
+        .iter()
+        .zip(&tags)
+        .map(|((t, credited), tags)| find_tagged_by(t, tags, credited, language, by))
+        .collect();
+    resolve_page(found, false)
 }
 
 /// The second pass over a page's texts ([`find_tagged`] of each): every name found anywhere on
