@@ -762,7 +762,7 @@ fn signed_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
             .find_map(|c| word_at(chars, end + 1, c).map(|e| (*c, e)))
         {
             if unit == "USD" && sign.ends_with('$') && *sign == "$" {
-                unit = if code == "RMB" { "CNY" } else { code };
+                unit = iso(code);
                 end = e;
             }
         }
@@ -862,6 +862,15 @@ const UNITS_EN: &[(&str, &str, bool)] = &[
     ("bpd", "barrel/day", true),
 ];
 
+/// The ISO code of a currency code as written: RMB is CNY.
+fn iso(code: &str) -> &str {
+    if code == "RMB" {
+        "CNY"
+    } else {
+        code
+    }
+}
+
 /// ISO codes written before (EUR 20) or after (20 EUR) a number.
 const CODES: &[&str] = &[
     "USD", "EUR", "GBP", "JPY", "CNY", "RMB", "HKD", "TWD", "AUD", "CAD", "CHF", "INR", "KRW",
@@ -934,7 +943,7 @@ fn english_figure(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usi
                 {
                     let (amount, end, num) = amount_at(chars, e + 1)?;
                     let (amount, end) = scaled(chars, amount, end, num.multiplier)?;
-                    let unit = if *code == "RMB" { "CNY" } else { code };
+                    let unit = iso(code);
                     return Some((
                         make(chars, FigureKind::Money, i, end, amount, unit, None),
                         end,
@@ -1064,7 +1073,7 @@ fn english_figure(chars: &[char], i: usize, floor: usize) -> Option<(Figure, usi
     if chars.get(at.saturating_sub(1)) == Some(&' ') || at == end_scaled {
         for code in CODES {
             if let Some(e) = word_at(chars, at, code) {
-                let unit = if *code == "RMB" { "CNY" } else { code };
+                let unit = iso(code);
                 return Some((make(chars, FigureKind::Money, i, e, amount, unit, None), e));
             }
         }
@@ -1312,7 +1321,7 @@ fn grouped_money(chars: &[char], i: usize) -> Option<(Figure, usize)> {
             }),
     };
     let (unit, end) = unit?;
-    let unit = if unit == "RMB" { "CNY" } else { unit };
+    let unit = iso(unit);
     Some((
         make(
             chars,

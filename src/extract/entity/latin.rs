@@ -218,7 +218,8 @@ const CONNECTORS: &[&str] = &[
     "of", "for", "de", "du", "da", "van", "von", "der", "la", "&",
 ];
 
-/// Capitalized words that are not names: sentence openers, pronouns, months and weekdays.
+/// Capitalized words that are not names: sentence openers, pronouns, short weekday forms (the
+/// months and weekdays are [`DATE_WORDS`]).
 const NOT_NAMES: &[&str] = &[
     "The",
     "A",
@@ -300,37 +301,6 @@ const NOT_NAMES: &[&str] = &[
     "Three",
     "First",
     "Second",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Sept",
-    "Oct",
-    "Nov",
-    "Dec",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
     "Mon",
     "Tue",
     "Wed",
@@ -619,7 +589,8 @@ fn classify(
     let mut run = run;
     // Sentence openers and other capitalized non-names in front.
     while let Some(w) = run.first() {
-        if NOT_NAMES.contains(&w.text.as_str()) || CONNECTORS.contains(&w.text.as_str()) {
+        let t = w.text.as_str();
+        if NOT_NAMES.contains(&t) || DATE_WORDS.contains(&t) || CONNECTORS.contains(&t) {
             run = &run[1..];
         } else {
             break;

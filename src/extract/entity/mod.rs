@@ -395,6 +395,12 @@ impl Spans {
         }
     }
 
+    /// Whether one of the spans holds [a, b) whole.
+    fn holds(&self, a: usize, b: usize) -> bool {
+        let upto = self.starts.partition_point(|&s| s <= a);
+        upto > 0 && self.max_end[upto - 1] >= b
+    }
+
     fn overlaps(&self, a: usize, b: usize) -> bool {
         let before_b = self.starts.partition_point(|&s| s < b);
         before_b > 0 && self.max_end[before_b - 1] > a
@@ -493,10 +499,10 @@ pub fn combine_with_model(
             let (wide, rest): (Vec<Entity>, Vec<Entity>) = rules
                 .into_iter()
                 .partition(|r| r.kind != EntityType::Place && covers_some(r));
-            let wide_spans = Within::new(wide.iter());
+            let wide_spans = Spans::new(wide.iter());
             let mut first: Vec<Entity> = model
                 .into_iter()
-                .filter(|m| !wide_spans.contains(m.char_start, m.char_end))
+                .filter(|m| !wide_spans.holds(m.char_start, m.char_end))
                 .collect();
             first.extend(wide);
             (first, rest)
@@ -510,13 +516,13 @@ pub fn combine_with_model(
         }
     };
     let taken = Spans::new(first.iter());
-    let orgs = Within::new(first.iter().filter(|m| m.kind == EntityType::Organization));
+    let orgs = Spans::new(first.iter().filter(|m| m.kind == EntityType::Organization));
     let exact: HashSet<(usize, usize)> = first.iter().map(|e| (e.char_start, e.char_end)).collect();
-    let mut all = first.clone();
+    let mut all = first;
     for r in then {
         let free = !taken.overlaps(r.char_start, r.char_end);
         let nested = r.kind == EntityType::Place
-            && orgs.contains(r.char_start, r.char_end)
+            && orgs.holds(r.char_start, r.char_end)
             && !exact.contains(&(r.char_start, r.char_end));
         if free || nested {
             all.push(r);
@@ -525,28 +531,6 @@ pub fn combine_with_model(
     all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
     all.dedup();
     all
-}
-
-/// Spans, sorted by start, answering "does one of them hold [a, b)?" in O(log n).
-struct Within {
-    starts: Vec<usize>,
-    /// The largest end among the spans up to each index.
-    max_end: Vec<usize>,
-}
-
-impl Within {
-    fn new<'a>(spans: impl Iterator<Item = &'a Entity>) -> Within {
-        let s = Spans::new(spans);
-        Within {
-            starts: s.starts,
-            max_end: s.max_end,
-        }
-    }
-
-    fn contains(&self, a: usize, b: usize) -> bool {
-        let upto = self.starts.partition_point(|&s| s <= a);
-        upto > 0 && self.max_end[upto - 1] >= b
-    }
 }
 
 /// Whether a name the model calls a person looks like one: in Han script, a surname and two or
