@@ -608,6 +608,23 @@ fn english_pieces(text: &str, r: &Reference) -> Vec<Piece> {
             {
                 continue;
             }
+            // A count of things (the 2000 people, by 2000 votes), unless the word before is
+            // one only a year follows (in 2000, since 2000).
+            let yearly = [
+                "in", "since", "during", "until", "till", "through", "early", "late",
+            ]
+            .iter()
+            .chain(&[
+                "mid", "circa", "summer", "spring", "autumn", "fall", "winter",
+            ])
+            .any(|w| {
+                caps[0]
+                    .get(..w.len())
+                    .is_some_and(|b| b.eq_ignore_ascii_case(w))
+            });
+            if !yearly && counted(after) {
+                continue;
+            }
             (
                 DateValue::One(m.as_str().to_string()),
                 Grain::Year,
@@ -639,6 +656,95 @@ fn english_pieces(text: &str, r: &Reference) -> Vec<Piece> {
         out.sort_by_key(|p| p.start);
     }
     out
+}
+
+/// Whether the text after a number starts with a noun that is counted, not dated: `people`,
+/// `workers`, `votes` (the 2000 people), unlike `the 2012 elections`, `the 2008 crisis`.
+fn counted(after: &str) -> bool {
+    const COUNTED: &[&str] = &[
+        "people",
+        "persons",
+        "men",
+        "women",
+        "children",
+        "workers",
+        "employees",
+        "staff",
+        "jobs",
+        "votes",
+        "voters",
+        "units",
+        "cases",
+        "deaths",
+        "troops",
+        "soldiers",
+        "students",
+        "residents",
+        "homes",
+        "houses",
+        "households",
+        "cars",
+        "vehicles",
+        "shares",
+        "tons",
+        "tonnes",
+        "points",
+        "copies",
+        "miles",
+        "kilometres",
+        "kilometers",
+        "metres",
+        "meters",
+        "feet",
+        "acres",
+        "hectares",
+        "barrels",
+        "passengers",
+        "visitors",
+        "tourists",
+        "patients",
+        "members",
+        "customers",
+        "participants",
+        "delegates",
+        "officers",
+        "police",
+        "protesters",
+        "refugees",
+        "migrants",
+        "animals",
+        "cattle",
+        "birds",
+        "trees",
+        "items",
+        "pieces",
+        "words",
+        "pages",
+        "signatures",
+        "applications",
+        "complaints",
+        "calls",
+        "rooms",
+        "beds",
+        "seats",
+        "tickets",
+        "dollars",
+        "euros",
+        "yuan",
+        "pounds",
+        "yen",
+        "rupees",
+        "others",
+        "more",
+    ];
+    let Some(word) = after.strip_prefix(' ') else {
+        return false;
+    };
+    let word = word
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default();
+    COUNTED.contains(&word)
 }
 
 /// The weekday (0 = Monday) written just before byte `start`, if any.
@@ -1115,7 +1221,8 @@ fn chinese_date_stands(text: &str, caps: &Captures, start: usize) -> bool {
         let after = caps.name("wk").map_or("", |w| &text[w.end()..]);
         return !before.is_some_and(|c| "一二三四五六七八九十两几为是逢、0123456789".contains(c))
             && !near.contains('每')
-            && !after.starts_with('、');
+            && !after.starts_with('、')
+            && !timetable(text, start, after);
     }
     if caps.name("md").is_some() || caps.name("mrg").is_some() {
         // 每年12月, 次年6月, 当年3月: a recurring month, or one of a year the text gave before.
@@ -1134,12 +1241,45 @@ fn chinese_date_stands(text: &str, caps: &Captures, start: usize) -> bool {
         }
     }
     if let Some(od) = caps.name("od") {
-        // In running text (确诊7天后, 。52天后，) it counts from the event just told.
+        // In running text (确诊7天后, 。52天后，, a paragraph's 9天后，他…) it counts from the
+        // event just told; after 将于, 预计 it counts from the day of the report.
         if !od.as_str().ends_with('前') {
-            return before.is_none_or(char::is_whitespace);
+            let future = [
+                "将于", "将在", "将", "預計", "预计", "計劃", "计划", "再过", "再過",
+            ]
+            .iter()
+            .any(|w| text[..start].ends_with(w));
+            let after = caps.get(0).map_or("", |w| &text[w.end()..]);
+            return future
+                || before.is_none_or(char::is_whitespace) && !after.starts_with(['，', ',', '、']);
         }
     }
     true
+}
+
+/// Whether a bare weekday belongs to a timetable, not to one day: its sentence lists weekdays
+/// (周二、四、六出行，周日居家), says 每周 or 逢, names opening hours (工作时间, 营业时间), or a
+/// clock time follows the weekday or its range (周一至周五09:00-12:00).
+fn timetable(text: &str, start: usize, after: &str) -> bool {
+    const ENDS: [char; 6] = ['。', '！', '？', '；', '!', '?'];
+    let from = text[..start]
+        .rfind(|c: char| ENDS.contains(&c) || c == '\n')
+        .map_or(0, |i| {
+            i + text[i..].chars().next().map_or(1, char::len_utf8)
+        });
+    let to = after
+        .find(|c: char| ENDS.contains(&c) || c == '\n')
+        .map_or(text.len(), |i| text.len() - after.len() + i);
+    let sentence = &text[from..to];
+    static LISTED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:周|星期|礼拜|禮拜)[一二三四五六日天][、和及][一二三四五六日天周星礼禮]|每周|每週|每逢|逢周|逢星期|工作时间|工作時間|营业时间|營業時間|开放时间|開放時間|办公时间|辦公時間|工作日")
+            .expect("timetable words")
+    });
+    static CLOCK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:(?:至|到|-|~|—|－)(?:周|星期|礼拜|禮拜)?[一二三四五六日天])?[(（\s]*[0-9０-９]{1,2}[:：][0-9０-９]{2}")
+            .expect("clock after a weekday")
+    });
+    LISTED.is_match(sentence) || CLOCK.is_match(after)
 }
 
 /// The end of a day written without 日/号 (`2016年6月29`), and the end of its month.
@@ -1742,7 +1882,16 @@ mod tests {
             read_at("on Aug 9 96 people", &r),
             pairs(&[("Aug 9", "2012-08-09")])
         );
-        assert!(read_at("the 2010 people", &r).len() == 1);
+        assert!(read_at("the 2010 people", &r).is_empty());
+        assert!(read_at("by 2000 votes and 1999 workers", &r).is_empty());
+        assert_eq!(
+            read_at("the 2008 crisis and the 2012 elections", &r),
+            pairs(&[("2008", "2008"), ("2012", "2012")])
+        );
+        assert_eq!(
+            read_at("in 2000 sales fell", &r),
+            pairs(&[("2000", "2000")])
+        );
         assert!(read_at("sold 2010 units", &r).is_empty());
         assert!(read_at("The March on Washington. May I ask?", &r).is_empty());
         // This Saturday is the reference's week's; today - next friday is a range.
@@ -1778,9 +1927,10 @@ mod tests {
                 vec![("大前天", "2014-08-29"), ("大后天", "2014-09-04")],
             ),
             (
-                "7天后，3周前",
+                "7天后开幕，3周前",
                 vec![("7天后", "2014-09-08"), ("3周前", "2014-08-11")],
             ),
+            ("他将于7天后出院", vec![("7天后", "2014-09-08")]),
             ("星期四", vec![("星期四", "2014-09-04")]),
             ("上个礼拜三16时", vec![("上个礼拜三", "2014-08-27")]),
             ("下星期六", vec![("下星期六", "2014-09-13")]),
@@ -1810,6 +1960,15 @@ mod tests {
         assert!(read_at("每年12月", &r).is_empty());
         assert!(read_at("人间四月天", &r).is_empty());
         assert!(read_at("确诊7天后", &r).is_empty());
+        assert!(read_at("9天后，他在专栏写道", &r).is_empty());
+        // A timetable is no day: a list of weekdays, opening hours, a clock after a range.
+        assert!(read_at("男性为周二、四、六出行，周日只能居家。", &r).is_empty());
+        assert!(read_at("工作时间(周一至周五09:00-12:00)", &r).is_empty());
+        assert!(read_at("营业时间为周六上午", &r).is_empty());
+        assert_eq!(
+            read_at("外长周二抵达。周二、四出行。", &r),
+            pairs(&[("周二", "2014-09-02")])
+        );
         assert!(read_at("均为周一", &r).is_empty());
         assert!(read_at("每周一至周五", &r).is_empty());
         assert!(read_at("分别为周一、周三、周五执飞", &r).is_empty());
