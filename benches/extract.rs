@@ -55,7 +55,10 @@ fn main() {
     sluice::extract::entity::model::warm_up();
     let load = t.elapsed().as_secs_f64();
     sluice::extract::warm_up(); // and the extractors' tables and patterns
-    println!("English entity model load: {:.1} ms", load * 1e3);
+    println!(
+        "entity models (Chinese, English) load: {:.1} ms",
+        load * 1e3
+    );
     let mtime = time::macros::date!(2020 - 04 - 01);
     let options = Options::default();
 
@@ -78,6 +81,15 @@ fn main() {
         }
     }
     let both = t.elapsed().as_secs_f64();
+    let rules_only = Options {
+        entity_models: false,
+        ..Options::default()
+    };
+    let t = Instant::now();
+    for text in &texts {
+        std::hint::black_box(extract_page(&analyze(text), words, &rules_only, mtime));
+    }
+    let without = t.elapsed().as_secs_f64();
 
     // Each extractor alone over the same segments (laid out once, outside the timings).
     let pages: Vec<_> = texts.iter().map(|t| analyze(t)).collect();
@@ -121,6 +133,17 @@ fn main() {
             .len();
         }
     });
+    let ents_model = time(&mut || {
+        for (s, t) in segs.iter().zip(&tags) {
+            let found = sluice::extract::entity::find_tagged_in(
+                s,
+                t,
+                &[],
+                sluice::extract::entity::model::Language::Chinese,
+            );
+            n += sluice::extract::entity::resolve_page(vec![found], false).len();
+        }
+    });
     let figs = time(&mut || {
         for s in &segs {
             n += sluice::extract::figure::figures(s).len();
@@ -150,16 +173,21 @@ fn main() {
         "segmentation + extraction: {:8.2} MB/s ({both:.2} s; {figures} figures, {dates} dates, {entities} entities)",
         mb / both
     );
+    println!(
+        "  the same without the entity models: {:8.2} MB/s ({without:.2} s)",
+        mb / without
+    );
     for (what, secs) in [
         ("jieba cut (HMM), whole files", cut_pages),
         ("jieba cut (HMM), per segment", cut),
         ("jieba tag (HMM), per segment", tag),
-        ("entities, given tags", ents),
+        ("entities by rules, given tags", ents),
+        ("entities by rules + model, given tags", ents_model),
         ("figures", figs),
         ("dates", dats),
         ("keywords (TextRank), given tags", keys),
     ] {
-        println!("  {what:<32} {:8.2} MB/s ({secs:.3} s)", mb / secs);
+        println!("  {what:<38} {:8.2} MB/s ({secs:.3} s)", mb / secs);
     }
     english(words, &options, mtime);
 }

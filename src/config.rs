@@ -104,6 +104,9 @@ pub struct ExtractSettings {
     /// Keywords per article (0 turns keywords off).
     pub keywords: usize,
     pub keyword_method: crate::extract::KeywordMethod,
+    /// Whether the trained entity taggers (data/entities/) run beside the rules; off, entities
+    /// come from the rules alone (faster, fewer people found).
+    pub entity_models: bool,
 }
 
 impl Default for ExtractSettings {
@@ -112,6 +115,7 @@ impl Default for ExtractSettings {
             reference_date: None,
             keywords: 8,
             keyword_method: crate::extract::KeywordMethod::Textrank,
+            entity_models: true,
         }
     }
 }
@@ -123,6 +127,7 @@ impl ExtractSettings {
             reference_date: self.reference_date,
             keywords: self.keywords,
             keyword_method: self.keyword_method,
+            entity_models: self.entity_models,
         }
     }
 }

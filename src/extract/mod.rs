@@ -35,6 +35,8 @@ pub struct Options {
     /// Keywords per article.
     pub keywords: usize,
     pub keyword_method: KeywordMethod,
+    /// Whether the trained entity taggers run beside the rules (`extract.entity_models`).
+    pub entity_models: bool,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             reference_date: None,
             keywords: 8,
             keyword_method: KeywordMethod::Textrank,
+            entity_models: true,
         }
     }
 }
@@ -249,12 +252,12 @@ fn extract_shadowed(
                         ranked[a].push_more(&tags);
                     }
                 }
-                let next = entity::find_tagged_in(
-                    piece,
-                    &tags,
-                    credited,
-                    entity::model::Language::of(s.language),
-                );
+                let language = if options.entity_models {
+                    entity::model::Language::of(s.language)
+                } else {
+                    entity::model::Language::Other
+                };
+                let next = entity::find_tagged_in(piece, &tags, credited, language);
                 found = Some(match found {
                     None => next,
                     Some(f) => f.join(&s.text, next, offset),

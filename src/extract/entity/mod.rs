@@ -252,6 +252,15 @@ pub fn find_tagged_by<'a>(
         layout.extend(occurrences(&t, name, EntityType::Person));
     }
     people.extend(layout.iter().cloned());
+    let model = match (language, by.or_else(|| model::shipped(language))) {
+        (model::Language::Chinese, Some(m)) => chinese_model_people(m, text, tags)
+            .into_iter()
+            .filter(|&(_, sure)| sure >= ZH_PERSON_MARGIN)
+            .map(|(e, _)| e)
+            .collect(),
+        (_, Some(m)) => model::entities_by(m, text, tags, language),
+        (_, None) => Vec::new(),
+    };
     let (latin_places, latin_orgs, latin_people) = latin::find(&t);
     let mut places = places;
     places.extend(latin_places);
@@ -263,10 +272,7 @@ pub fn find_tagged_by<'a>(
         places,
         orgs,
         people,
-        model: match by {
-            Some(m) => model::entities_by(m, text, tags, language),
-            None => model::model_entities(text, tags, language),
-        },
+        model,
         credited: layout,
         language,
     }
@@ -311,11 +317,7 @@ impl<'a> Found<'a> {
                 .map(str::to_string),
         );
         names.orgs.extend(self.orgs.iter().map(|e| e.text.clone()));
-        let english = self.language == model::Language::English;
         for e in &self.model {
-            if e.kind == EntityType::Person && !english && !person_shaped(&e.text) {
-                continue;
-            }
             match e.kind {
                 EntityType::Person => names.people.insert(e.text.clone()),
                 EntityType::Organization => names.orgs.insert(e.text.clone()),
@@ -458,10 +460,9 @@ fn settle(
 ///
 /// - English: the model's entities first, then each of the rules' that overlaps none of them;
 /// - Chinese: the rules' entities first (their suffix-built organizations and gazetteer places
-///   are whole where the model cuts them short: 海口高新区), then the model's that overlap
-///   none of them; a person of the model's only where it has a Chinese name's shape (a
-///   surname, two or three characters, no known place or non-name word) or is written in
-///   another script.
+///   are whole where the model cuts them short: 海口高新区), then the model's people that
+///   overlap none of them (only people with a Chinese name's shape reach here: a surname, two
+///   or three characters, no known place or non-name word, or a name in another script).
 ///
 /// Either way names the layout credits are people whatever the model says, and the rules'
 /// places inside a kept organization stay (nested).
@@ -507,13 +508,7 @@ pub fn combine_with_model(
             first.extend(wide);
             (first, rest)
         }
-        _ => {
-            let shaped: Vec<Entity> = model
-                .into_iter()
-                .filter(|m| m.kind != EntityType::Person || person_shaped(&m.text))
-                .collect();
-            (rules, shaped)
-        }
+        _ => (rules, model),
     };
     let taken = Spans::new(first.iter());
     let orgs = Spans::new(first.iter().filter(|m| m.kind == EntityType::Organization));
@@ -531,6 +526,89 @@ pub fn combine_with_model(
     all.sort_by_key(|e| (e.char_start, std::cmp::Reverse(e.char_end), e.kind));
     all.dedup();
     all
+}
+
+/// The least margin ([`model::scored_entities`]) of a Chinese model's person kept in events,
+/// chosen on People's Daily dev by cross-validation (`cargo run --release --example
+/// train_entities`, which prints people's precision and recall at each margin).
+pub const ZH_PERSON_MARGIN: f32 = 50.0;
+
+/// The people the Chinese model finds in `text` that events may keep, with their margins: of
+/// the Chinese model only people are taken — its organizations and places, measured against
+/// the rules' on 2020 news, are more often wrong (中方, a single 中 or 美, 福建 cut from
+/// 福建省; docs/entities.md) — and of those only names with a name's shape ([`person_shaped`])
+/// that jieba reads as one ([`jieba_name`]).
+pub fn chinese_model_people(m: &model::Model, text: &str, tags: &[Tag]) -> Vec<(Entity, f32)> {
+    // Sentence by sentence, as the model was trained, and only where jieba sees a name: a
+    // person kept must hold a word jieba tags as a name ([`jieba_name`]; or be written in
+    // another script), so elsewhere the model has nothing to give.
+    let mut found = Vec::new();
+    let (mut s_char, mut s_byte, mut k) = (0, 0, 0);
+    let mut chars = text.char_indices().enumerate().peekable();
+    while let Some((ci, (bi, c))) = chars.next() {
+        if !(matches!(c, '。' | '！' | '？' | '；' | '!' | '?' | '\n') || chars.peek().is_none())
+        {
+            continue;
+        }
+        let (e_char, e_byte) = (ci + 1, bi + c.len_utf8());
+        let from = k;
+        while k < tags.len() && tags[k].start < e_char {
+            k += 1;
+        }
+        let sentence = &text[s_byte..e_byte];
+        let named = tags[from..k].iter().any(|t| t.tag.starts_with("nr"))
+            || sentence.contains(['·', '•'])
+            || sentence.contains(|c: char| c.is_ascii_uppercase());
+        if named {
+            let shifted: Vec<Tag> = tags[from..k]
+                .iter()
+                .filter(|t| t.start >= s_char && t.end <= e_char)
+                .map(|t| Tag {
+                    start: t.start - s_char,
+                    end: t.end - s_char,
+                    byte_start: t.byte_start - s_byte,
+                    byte_end: t.byte_end - s_byte,
+                    ..*t
+                })
+                .collect();
+            found.extend(
+                model::scored_entities(m, sentence, &shifted, model::Language::Chinese)
+                    .into_iter()
+                    .map(|(mut e, sure)| {
+                        e.char_start += s_char;
+                        e.char_end += s_char;
+                        (e, sure)
+                    }),
+            );
+        }
+        (s_char, s_byte) = (e_char, e_byte);
+    }
+    found.retain(|(e, _)| {
+        e.kind == EntityType::Person
+            && person_shaped(&e.text)
+            && (!e.text.chars().any(han) || jieba_name(tags, e.char_start, e.char_end))
+    });
+    found
+}
+
+/// Whether jieba reads chars `s..e` as a name: whole words (a name does not start or end
+/// inside a word: 健康宝 holds no 康宝, 长舒一口气 no 舒一), one of them tagged as a person's
+/// name (余/m 村/n is no name; 孔帆/nr, 王/nr 众/ng are), and no place or organization
+/// suffix at its end (林草局). Without jieba's words (`tags` empty) nothing is known against it.
+fn jieba_name(tags: &[Tag], s: usize, e: usize) -> bool {
+    if tags.is_empty() {
+        return true;
+    }
+    let from = tags.partition_point(|t| t.start < s);
+    let words: Vec<&Tag> = tags[from..].iter().take_while(|t| t.start < e).collect();
+    let whole =
+        tags.get(from).is_some_and(|t| t.start == s) && words.last().is_some_and(|t| t.end == e);
+    // A place's or an office's last character ends no one's name.
+    const SUFFIXES: &str = "村镇乡县市省区湖路街港湾站局厂园";
+    let last = words.last().and_then(|t| t.word.chars().next_back());
+    whole
+        && words.iter().any(|t| t.tag.starts_with("nr"))
+        && !last.is_some_and(|c| SUFFIXES.contains(c))
 }
 
 /// Whether a name the model calls a person looks like one: in Han script, a surname and two or
@@ -672,7 +750,24 @@ pub fn page_entities_in(
 
 /// The second pass over a page's texts ([`find_tagged`] of each): every name found anywhere on
 /// the page is looked for in every text.
-pub fn resolve_page(found: Vec<Found>, use_tags: bool) -> Vec<Vec<Entity>> {
+pub fn resolve_page(mut found: Vec<Found>, use_tags: bool) -> Vec<Vec<Entity>> {
+    // A Chinese model's person that begins a place or an organization the rules found on the
+    // page names that place (伊春 of 伊春市, 林草 of 林草局, 鹿鸣 of 鹿鸣林场), not a person.
+    let mut begins: HashSet<&str> = HashSet::new();
+    for f in &found {
+        for e in f.places.iter().chain(&f.orgs) {
+            for (i, _) in e.text.char_indices().skip(2).take(4) {
+                begins.insert(&e.text[..i]);
+            }
+            begins.insert(&e.text);
+        }
+    }
+    let begins: HashSet<String> = begins.into_iter().map(str::to_string).collect();
+    for f in &mut found {
+        if f.language == model::Language::Chinese {
+            f.model.retain(|m| !begins.contains(&m.text));
+        }
+    }
     let mut names = PageNames::default();
     for f in &found {
         f.collect(&mut names);
@@ -782,6 +877,37 @@ mod tests {
             .map(|e| e.text.as_str())
             .collect();
         assert_eq!(people, vec!["欧阳小雨"]);
+    }
+
+    fn people_in(text: &str, language: model::Language) -> Vec<String> {
+        page_entities_in(&[(text, &[][..])], shared(), language, None)[0]
+            .iter()
+            .filter(|e| e.kind == EntityType::Person)
+            .map(|e| e.text.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_chinese_model_adds_people_the_rules_cannot_see() {
+        // No title, no speech verb: the rules find no one; the model finds both.
+        let text = "王建国和李秀英昨天一起到达了成都，参观了三家工厂。";
+        assert!(people_in(text, model::Language::Other).is_empty());
+        assert_eq!(
+            people_in(text, model::Language::Chinese),
+            ["王建国", "李秀英"]
+        );
+        // A village, a common word, a word inside another are no people.
+        for text in [
+            "他们来到余村考察，看望余村的村民。",
+            "女性患者康复出院后回到家中。",
+            "市民进入商场前需出示北京健康宝。",
+        ] {
+            assert!(
+                people_in(text, model::Language::Chinese).is_empty(),
+                "{text}: {:?}",
+                people_in(text, model::Language::Chinese)
+            );
+        }
     }
 
     #[test]

@@ -98,12 +98,12 @@ impl Trainer {
 
     /// One sentence: `features[i]` are unit i's hashed features, `gold[i]` its tag. Decodes with
     /// the current weights and moves them towards the gold path where they differ.
-    pub fn learn(&mut self, features: &[Vec<u64>], gold: &[usize]) {
+    pub fn learn<F: AsRef<[u64]>>(&mut self, features: &[F], gold: &[usize]) {
         let scores: Vec<[f32; TAGS]> = features
             .iter()
             .map(|fs| {
                 let mut s = [0f32; TAGS];
-                for &f in fs {
+                for &f in fs.as_ref() {
                     let r = self.row(f);
                     for (t, v) in s.iter_mut().enumerate() {
                         *v += self.w[r + t];
@@ -119,7 +119,7 @@ impl Trainer {
                 if guess[i] == gold[i] {
                     continue;
                 }
-                for &f in fs {
+                for &f in fs.as_ref() {
                     let r = self.row(f);
                     self.w[r + gold[i]] += 1.0;
                     self.u[r + gold[i]] += step;
@@ -215,15 +215,70 @@ fn viterbi(scores: &[[f32; TAGS]], trans: &[f32]) -> Vec<usize> {
     path
 }
 
+/// The best path and, per unit, its margin: how much the best path's score exceeds that of
+/// the best path giving this unit another tag (max-marginals from a forward and a backward
+/// pass: linear in the units, like Viterbi).
+fn margins(scores: &[[f32; TAGS]], trans: &[f32]) -> (Vec<usize>, Vec<f32>) {
+    let n = scores.len();
+    let path = viterbi(scores, trans);
+    if n == 0 {
+        return (path, Vec::new());
+    }
+    let mut fwd = vec![[f32::NEG_INFINITY; TAGS]; n];
+    for t in 0..TAGS {
+        if allowed(None, t) {
+            fwd[0][t] = trans[t] + scores[0][t];
+        }
+    }
+    for i in 1..n {
+        for t in 0..TAGS {
+            let b = (0..TAGS)
+                .filter(|&p| allowed(Some(p), t))
+                .map(|p| fwd[i - 1][p] + trans[(p + 1) * TAGS + t])
+                .fold(f32::NEG_INFINITY, f32::max);
+            fwd[i][t] = b + scores[i][t];
+        }
+    }
+    let mut bwd = vec![[0f32; TAGS]; n];
+    for i in (0..n - 1).rev() {
+        for t in 0..TAGS {
+            bwd[i][t] = (0..TAGS)
+                .filter(|&u| allowed(Some(t), u))
+                .map(|u| trans[(t + 1) * TAGS + u] + scores[i + 1][u] + bwd[i + 1][u])
+                .fold(f32::NEG_INFINITY, f32::max);
+        }
+    }
+    let margin = (0..n)
+        .map(|i| {
+            let m = |t: usize| fwd[i][t] + bwd[i][t];
+            let rival = (0..TAGS)
+                .filter(|&t| t != path[i])
+                .map(m)
+                .fold(f32::NEG_INFINITY, f32::max);
+            m(path[i]) - rival
+        })
+        .collect();
+    (path, margin)
+}
+
 impl Model {
     /// The best tags for units with these features.
-    pub fn tag(&self, features: &[Vec<u64>]) -> Vec<usize> {
+    pub fn tag<F: AsRef<[u64]>>(&self, features: &[F]) -> Vec<usize> {
+        viterbi(&self.scores(features), &self.trans)
+    }
+
+    /// The best tags and each unit's margin ([`margins`]), in units of the quantized weights.
+    pub fn tag_with_margins<F: AsRef<[u64]>>(&self, features: &[F]) -> (Vec<usize>, Vec<f32>) {
+        margins(&self.scores(features), &self.trans)
+    }
+
+    fn scores<F: AsRef<[u64]>>(&self, features: &[F]) -> Vec<[f32; TAGS]> {
         let mask = (1usize << self.bits) - 1;
-        let scores: Vec<[f32; TAGS]> = features
+        features
             .iter()
             .map(|fs| {
                 let mut s = [0i32; TAGS];
-                for &f in fs {
+                for &f in fs.as_ref() {
                     let r = (f as usize & mask) * TAGS;
                     for (t, v) in s.iter_mut().enumerate() {
                         *v += i32::from(self.w[r + t]);
@@ -231,8 +286,7 @@ impl Model {
                 }
                 s.map(|v| v as f32)
             })
-            .collect();
-        viterbi(&scores, &self.trans)
+            .collect()
     }
 
     /// The file form: magic, bits, scale, transitions, weights (little-endian).
@@ -364,7 +418,7 @@ pub fn word_marks(tags: &[jieba_rs::Tag], chars: usize) -> Vec<WordMark> {
 /// The features of each character of a Chinese text: characters and bigrams in a window of
 /// two, character classes, and whether the character is a common surname or ends a common
 /// organization or place suffix (from the rules' own lists).
-pub fn chinese_features(chars: &[char], marks: &[u64], words: &[WordMark]) -> Vec<Vec<u64>> {
+pub fn chinese_features(chars: &[char], marks: &[u64], words: &[WordMark]) -> Vec<[u64; 20]> {
     let at = |i: isize| -> u64 {
         if i < 0 || i as usize >= chars.len() {
             0x11_0000 // out of the text
@@ -385,7 +439,7 @@ pub fn chinese_features(chars: &[char], marks: &[u64], words: &[WordMark]) -> Ve
             };
             let m = marks.get(i as usize).copied().unwrap_or(0);
             let w = words.get(i as usize).copied().unwrap_or_default();
-            vec![
+            [
                 hash(&[15, w.position, w.tag]),
                 hash(&[16, w.tag, c(0)]),
                 hash(&[17, w.before, w.position]),
@@ -597,6 +651,13 @@ static EN: std::sync::LazyLock<Option<Model>> = std::sync::LazyLock::new(|| {
     )
 });
 
+static ZH: std::sync::LazyLock<Option<Model>> = std::sync::LazyLock::new(|| {
+    load(
+        "data/entities/zh.model",
+        include_bytes!("../../../data/entities/zh.model"),
+    )
+});
+
 fn load(name: &str, bytes: &[u8]) -> Option<Model> {
     let m = Model::from_bytes(bytes);
     if m.is_none() {
@@ -610,7 +671,7 @@ fn load(name: &str, bytes: &[u8]) -> Option<Model> {
 
 /// Loads the shipped model now (it is decoded once per process).
 pub fn warm_up() {
-    let _ = &*EN;
+    let _ = (&*EN, &*ZH);
 }
 
 /// English words of a text with their char spans, cut as CoNLL-2003 cuts them: runs of letters
@@ -659,30 +720,38 @@ pub fn english_words(chars: &[char]) -> Vec<(usize, usize)> {
     out
 }
 
-/// The entities the model of `language` finds in `text` (spans in chars), given the text's
-/// jieba tags (used by the Chinese model).
-pub fn model_entities(
-    text: &str,
-    tags: &[jieba_rs::Tag],
-    language: Language,
-) -> Vec<super::Entity> {
-    // Only the English model ships: the Chinese one, trained on People's Daily 1998 and
-    // BosonNLP, scores better than the rules there, but on 2020 news it adds more wrong names
-    // than right ones (docs/entities.md); the training example builds and measures it.
-    let model = match language {
+/// The shipped model of `language`, loaded on first use.
+pub fn shipped(language: Language) -> Option<&'static Model> {
+    match language {
         Language::English => EN.as_ref(),
-        Language::Chinese | Language::Other => None,
-    };
-    model.map_or_else(Vec::new, |m| entities_by(m, text, tags, language))
+        Language::Chinese => ZH.as_ref(),
+        Language::Other => None,
+    }
 }
 
-/// [`model_entities`] by a given model (the training example scores its folds' models so).
+/// The entities `model` finds in `text` (spans in chars), given the text's jieba tags (used by
+/// the Chinese model).
 pub fn entities_by(
     model: &Model,
     text: &str,
     tags: &[jieba_rs::Tag],
     language: Language,
 ) -> Vec<super::Entity> {
+    scored_entities(model, text, tags, language)
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect()
+}
+
+/// [`entities_by`] with each entity's margin: the least margin of its units and of the unit
+/// after it (how sure the model is of its start, its inside and its end). Chinese only; an
+/// English entity's margin is infinite (not computed).
+pub fn scored_entities(
+    model: &Model,
+    text: &str,
+    tags: &[jieba_rs::Tag],
+    language: Language,
+) -> Vec<(super::Entity, f32)> {
     let chars: Vec<char> = text.chars().collect();
     let make = |s: usize, e: usize, kind: EntityType| -> super::Entity {
         super::entity(kind, chars[s..e].iter().collect(), s, e)
@@ -695,7 +764,8 @@ pub fn entities_by(
             // A person that jieba's dictionary knows as one common word (牛鼻子/n, an idiom's
             // "key point") is a misreading.
             let common = |s: usize, e: usize| {
-                tags.iter().any(|t| {
+                let from = tags.partition_point(|t| t.start < s);
+                tags[from..].iter().take_while(|t| t.start == s).any(|t| {
                     t.start == s
                         && t.end == e
                         && matches!(
@@ -729,11 +799,18 @@ pub fn entities_by(
                     && matches!(chars[s - 1], '“' | '「' | '‘' | '"' | '『')
                     && matches!(chars.get(e), Some('”' | '」' | '’' | '"' | '』'))
             };
-            spans(&model.tag(&f))
+            let (path, margin) = model.tag_with_margins(&f);
+            spans(&path)
                 .into_iter()
                 .filter(|&(s, e, _)| chars[s..e].iter().any(|c| c.is_alphanumeric()))
                 .filter(|&(s, e, k)| k != EntityType::Person || !(common(s, e) || quoted(s, e)))
-                .map(|(s, e, k)| make(s, e, k))
+                .map(|(s, e, k)| {
+                    let sure = margin[s..(e + 1).min(margin.len())]
+                        .iter()
+                        .copied()
+                        .fold(f32::INFINITY, f32::min);
+                    (make(s, e, k), sure)
+                })
                 .collect()
         }
         Language::English => {
@@ -775,7 +852,7 @@ pub fn entities_by(
                         if chars.get(end) == Some(&'.') && super::latin::takes_period(refs[e - 1]) {
                             end += 1;
                         }
-                        out.push(make(spans_w[s].0, end, kind));
+                        out.push((make(spans_w[s].0, end, kind), f32::INFINITY));
                     }
                 }
                 start = k + 1;
