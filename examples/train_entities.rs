@@ -1,6 +1,6 @@
 //! Trains the entity taggers shipped in `data/` and prints their scores.
 //!
-//! `cargo run --release --example train_entities -- ../shared/corpus [--bits 20] [--epochs 12] [--no-write] [--zh-only|--en-only] [--sets boson,pd] [--zh-out FILE]`
+//! `cargo run --release --example train_entities -- ../shared/corpus [--bits 20] [--epochs 30] [--no-write] [--zh-only|--en-only] [--sets boson,pd] [--zh-out FILE]`
 //!
 //! Writes the shipped models `data/entities/zh.model` (trained on all the Chinese sets) and
 //! `data/entities/en.model` unless `--no-write`; `--zh-out FILE` writes the Chinese one there
@@ -284,7 +284,7 @@ fn main() {
             .and_then(|i| args.get(i + 1))
     };
     let bits: u32 = value("--bits").map_or(20, |v| v.parse().expect("--bits N"));
-    let epochs: usize = value("--epochs").map_or(12, |v| v.parse().expect("--epochs N"));
+    let epochs: usize = value("--epochs").map_or(30, |v| v.parse().expect("--epochs N"));
     let write = !args.iter().any(|a| a == "--no-write");
     let sets: Vec<&str> = value("--sets").map_or(vec!["boson", "pd"], |v| v.split(',').collect());
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/entities");

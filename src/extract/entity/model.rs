@@ -509,6 +509,17 @@ pub fn english_features(words: &[&str], marks: &[u64]) -> Vec<Vec<u64>> {
             shape(words[i as usize])
         }
     };
+    // A headline in capitals (CoNLL's `RUGBY UNION - CUTTITTA BACK FOR ITALY`) capitalizes
+    // every word: there capitals say nothing of names.
+    let letters = words
+        .iter()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .count();
+    let upper = words
+        .iter()
+        .filter(|w| w.chars().any(char::is_alphabetic) && !w.chars().any(char::is_lowercase))
+        .count();
+    let shouting = u64::from(letters >= 2 && upper * 10 >= letters * 8);
     (0..words.len() as isize)
         .map(|i| {
             let w = words[i as usize];
@@ -523,8 +534,37 @@ pub fn english_features(words: &[&str], marks: &[u64]) -> Vec<Vec<u64>> {
                 hash(&part)
             };
             let m = marks.get(i as usize).copied().unwrap_or(0);
+            let mk = |d: isize| -> u64 {
+                let k = i + d;
+                if k < 0 {
+                    1 << 40
+                } else {
+                    marks.get(k as usize).copied().unwrap_or(1 << 41)
+                }
+            };
+            let cased = |d: isize| -> u64 {
+                let k = i + d;
+                if k < 0 || k as usize >= words.len() {
+                    1
+                } else {
+                    word_hash(words[k as usize])
+                }
+            };
             let first = u64::from(i == 0);
             vec![
+                hash(&[121, affix(4, false)]),
+                hash(&[122, affix(4, true)]),
+                hash(&[123, mk(-1)]),
+                hash(&[124, mk(1)]),
+                hash(&[125, cased(-1)]),
+                hash(&[126, cased(1)]),
+                hash(&[127, sh(-2)]),
+                hash(&[128, sh(2)]),
+                hash(&[129, lw(-1), sh(0)]),
+                hash(&[130, sh(0), lw(1)]),
+                hash(&[131, first, lw(0)]),
+                hash(&[132, shouting, sh(0)]),
+                hash(&[133, shouting, lw(0)]),
                 hash(&[101]),
                 hash(&[102, word_hash(w)]),
                 hash(&[103, lw(0)]),
