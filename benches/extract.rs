@@ -49,15 +49,24 @@ fn main() {
     let (name, texts) = corpus();
     let bytes: usize = texts.iter().map(String::len).sum();
     let mb = bytes as f64 / 1e6;
+    let t = Instant::now();
     let words = shared();
     let _ = words.cut("预热"); // load the dictionary outside the timings
+    println!(
+        "jieba dictionary load: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let t = Instant::now();
     sluice::extract::entity::model::warm_up();
-    let load = t.elapsed().as_secs_f64();
-    sluice::extract::warm_up(); // and the extractors' tables and patterns
     println!(
         "entity models (Chinese, English) load: {:.1} ms",
-        load * 1e3
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
+    sluice::extract::warm_up();
+    println!(
+        "extraction tables and patterns (models loaded): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
     );
     let mtime = time::macros::date!(2020 - 04 - 01);
     let options = Options::default();

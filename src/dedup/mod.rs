@@ -180,7 +180,7 @@ impl Dedup {
         sig: Option<&Signature>,
     ) -> Sketch {
         let sig = if folded.chars().count() >= min_chars.max(1) {
-            sig.map(compact)
+            sig.map(|bins| compact(&self.hasher.densified(bins.clone())))
         } else {
             None
         };
@@ -230,9 +230,10 @@ impl Dedup {
         }
         let started = Instant::now();
         let min = self.settings.min_segment_chars;
-        // Each segment's shingles are hashed once. The signature of an article or of the whole
-        // document is the position-wise minimum of its segments' signatures: exactly the MinHash
-        // of the union of their shingle sets (shingles never span two segments).
+        // Each segment's shingles are hashed once, into bins. The bins of an article or of the
+        // whole document are the position-wise minimum of its segments' bins: exactly the bins
+        // of the union of their shingle sets (shingles never span two segments); each unit's
+        // signature is its bins densified.
         let near = [Level::Document, Level::Article, Level::Segment]
             .into_iter()
             .any(|l| self.wants(l));
@@ -252,7 +253,7 @@ impl Dedup {
                 let sig = near
                     .then(|| {
                         self.hasher
-                            .signature_of(&self.hasher.shingle_set_of(normalized, &folded))
+                            .bins_of(&self.hasher.shingle_set_of(normalized, &folded))
                     })
                     .flatten();
                 (folded, sig)
@@ -294,7 +295,8 @@ impl Dedup {
     }
 }
 
-/// The position-wise minimum of signatures: the signature of the union of their sets.
+/// The position-wise minimum of bins ([`MinHasher::bins_of`]): the bins of the union of their
+/// sets.
 fn union(sigs: &[Option<Signature>]) -> Option<Signature> {
     let mut out: Option<Signature> = None;
     for sig in sigs.iter().flatten() {
@@ -620,12 +622,17 @@ mod tests {
             "据介绍，这些项目涵盖新能源、生物医药和智能制造等领域。",
             "The council approved the budget on Tuesday after a long debate.",
         ];
-        let sigs: Vec<Option<Signature>> = parts.iter().map(|p| h.signature(p)).collect();
+        let sigs: Vec<Option<Signature>> =
+            parts.iter().map(|p| h.bins_of(&h.shingle_set(p))).collect();
         let mut all: Vec<u64> = parts.iter().flat_map(|p| h.shingle_set(p)).collect();
         all.sort_unstable();
         all.dedup();
-        assert_eq!(union(&sigs), h.signature_of(&all));
+        assert_eq!(union(&sigs), h.bins_of(&all));
+        assert_eq!(union(&sigs).map(|b| h.densified(b)), h.signature_of(&all));
         assert_eq!(union(&sigs[..1]), sigs[0]);
+        // Densified signatures would not do: a bin one part borrowed must take the other's own.
+        let dense: Vec<Option<Signature>> = parts.iter().map(|p| h.signature(p)).collect();
+        assert_ne!(union(&dense), h.signature_of(&all));
         assert_eq!(union(&[None, None]), None);
     }
 }
