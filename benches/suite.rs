@@ -7,12 +7,15 @@
 //!   `SLUICE_BENCH_RUNS` runs of each (default 5), interleaved, as medians with their ranges, and
 //!   the median of the 2/1 ratios of each pair of runs;
 //! - the ceilings: sha256 of the corpus bytes and bare jieba-rs `cut` of its text;
-//! - the Python peer (`benches/peer/peer.py`: hashlib, jieba, regex figures, datasketch MinHash
-//!   LSH, JSON lines), installed into a venv by `benches/peer/setup.sh`, and the ratio.
+//! - two Python peers, installed into a venv by `benches/peer/setup.sh`, and the ratios:
+//!   `benches/peer/peer.py` (hashlib, jieba, regex figures, datasketch MinHash LSH, JSON lines)
+//!   and `benches/peer/peer_full.py` (the same plus jieba.posseg entities, textrank keywords,
+//!   JioNLP money and time parsing, LSH per paragraph: sluice's work, as a Python user would
+//!   do it).
 //!
 //! The corpus is `SLUICE_BENCH_CORPUS=DIR` (every file below it), or by default one generated from
-//! `seeds/` with variations so a fresh clone can run it. `SLUICE_BENCH_PEER=0` skips the peer; it
-//! runs up to 3 times (median).
+//! `seeds/` with variations so a fresh clone can run it. `SLUICE_BENCH_PEER=0` skips the peers;
+//! the first runs up to 3 times (median), the fuller one (about a minute) once.
 
 use std::path::Path;
 use std::process::Command;
@@ -329,9 +332,19 @@ fn end_to_end(c: &Corpus, t: &mut Table) -> f64 {
     best
 }
 
-fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
+/// A Python peer: `script` in benches/peer/, `what` it does (for the row), `runs` of it.
+struct Peer {
+    script: &'static str,
+    what: &'static str,
+    runs: usize,
+}
+
+fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64, p: &Peer) {
     if std::env::var("SLUICE_BENCH_PEER").is_ok_and(|v| v == "0") {
-        t.row("peer (Python)", "skipped (SLUICE_BENCH_PEER=0)");
+        t.row(
+            format!("peer: Python ({})", p.what),
+            "skipped (SLUICE_BENCH_PEER=0)",
+        );
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -358,7 +371,7 @@ fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let once = || {
         let out = Command::new(&python)
-            .arg(root.join("benches/peer/peer.py"))
+            .arg(root.join("benches/peer").join(p.script))
             .arg(&c.dir)
             .arg(tmp.path().join("peer.jsonl"))
             .output();
@@ -369,14 +382,17 @@ fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
                 .and_then(|s| s.trim().parse::<f64>().ok())
         })
     };
-    // Fewer runs than sluice's: one run takes seconds.
-    let n = runs().min(3);
+    // Fewer runs than sluice's: one run takes seconds (the fuller peer's, a minute).
+    let n = runs().min(p.runs);
     let mut secs: Vec<f64> = Vec::new();
     for _ in 0..n {
         match once() {
             Some(s) => secs.push(s),
             None => {
-                t.row("peer (Python)", "not run: peer.py printed no timing");
+                t.row(
+                    format!("peer: {}", p.script),
+                    "not run: it printed no timing",
+                );
                 return;
             }
         }
@@ -384,7 +400,7 @@ fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
     let (median, fastest, slowest) = spread(&mut secs);
     let mb = c.bytes as f64 / 1e6;
     t.row(
-        format!("peer: Python (hashlib, jieba, regex, datasketch LSH) (median of {n})"),
+        format!("peer: Python ({}) (median of {n})", p.what),
         format!(
             "{:.2} MB/s ({:.2}-{:.2}), {:.0} files/s, {median:.2} s",
             mb / median,
@@ -394,7 +410,7 @@ fn peer(c: &Corpus, t: &mut Table, sluice_mbps: f64) {
         ),
     );
     t.row(
-        "sluice (faster end to end median) / Python peer median",
+        format!("sluice (faster end to end median) / {} median", p.script),
         format!("{:.1}x", sluice_mbps / (mb / median)),
     );
 }
@@ -405,6 +421,21 @@ fn main() {
     let mut t = Table::for_corpus(&corpus);
     stages(&corpus, &mut t);
     let best = end_to_end(&corpus, &mut t);
-    peer(&corpus, &mut t, best);
+    // The first peer cuts words and matches money with a regex; the second does sluice's work
+    // with the libraries a Python user would pick for it (benches/peer/peer_full.py).
+    for p in [
+        Peer {
+            script: "peer.py",
+            what: "hashlib, jieba, regex, datasketch LSH",
+            runs: 3,
+        },
+        Peer {
+            script: "peer_full.py",
+            what: "+ jieba.posseg, textrank, JioNLP money and time, LSH per paragraph",
+            runs: 1,
+        },
+    ] {
+        peer(&corpus, &mut t, best, &p);
+    }
     t.print("sluice benchmark suite");
 }
