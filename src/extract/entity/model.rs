@@ -47,8 +47,13 @@ fn allowed(a: Option<usize>, b: usize) -> bool {
 
 /// FNV-1a over 64-bit words, then a final mix: stable across platforms and runs.
 pub fn hash(parts: &[u64]) -> u64 {
+    hash_iter(parts.iter().copied())
+}
+
+/// [`hash`] of parts given one by one (no slice to build).
+fn hash_iter(parts: impl Iterator<Item = u64>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &p in parts {
+    for p in parts {
         h ^= p;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -488,27 +493,26 @@ fn shape(w: &str) -> u64 {
 }
 
 fn word_hash(w: &str) -> u64 {
-    hash(&w.chars().map(|c| c as u64).collect::<Vec<_>>())
+    hash_iter(w.chars().map(u64::from))
 }
 
 /// The features of each token of an English sentence: the word, its lower case, shape, prefixes
 /// and suffixes, neighbours (two each side), and gazetteer marks (`marks[i]`, bits).
 pub fn english_features(words: &[&str], marks: &[u64]) -> Vec<Vec<u64>> {
+    // Each word's hashes once (a window reads each five times).
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-    let lw = |i: isize| -> u64 {
+    let lower_h: Vec<u64> = lower.iter().map(|w| word_hash(w)).collect();
+    let shape_h: Vec<u64> = words.iter().map(|w| shape(w)).collect();
+    let cased_h: Vec<u64> = words.iter().map(|w| word_hash(w)).collect();
+    let at = |v: &[u64], i: isize| -> u64 {
         if i < 0 || i as usize >= words.len() {
             1
         } else {
-            word_hash(&lower[i as usize])
+            v[i as usize]
         }
     };
-    let sh = |i: isize| -> u64 {
-        if i < 0 || i as usize >= words.len() {
-            1
-        } else {
-            shape(words[i as usize])
-        }
-    };
+    let lw = |i: isize| at(&lower_h, i);
+    let sh = |i: isize| at(&shape_h, i);
     // A headline in capitals (CoNLL's `RUGBY UNION - CUTTITTA BACK FOR ITALY`) capitalizes
     // every word: there capitals say nothing of names.
     let letters = words
@@ -522,16 +526,15 @@ pub fn english_features(words: &[&str], marks: &[u64]) -> Vec<Vec<u64>> {
     let shouting = u64::from(letters >= 2 && upper * 10 >= letters * 8);
     (0..words.len() as isize)
         .map(|i| {
-            let w = words[i as usize];
             let chars: Vec<char> = lower[i as usize].chars().collect();
             let affix = |n: usize, front: bool| -> u64 {
                 let n = n.min(chars.len());
-                let part: Vec<u64> = if front {
-                    chars[..n].iter().map(|&c| c as u64).collect()
+                let part = if front {
+                    &chars[..n]
                 } else {
-                    chars[chars.len() - n..].iter().map(|&c| c as u64).collect()
+                    &chars[chars.len() - n..]
                 };
-                hash(&part)
+                hash_iter(part.iter().map(|&c| u64::from(c)))
             };
             let m = marks.get(i as usize).copied().unwrap_or(0);
             let mk = |d: isize| -> u64 {
@@ -542,14 +545,7 @@ pub fn english_features(words: &[&str], marks: &[u64]) -> Vec<Vec<u64>> {
                     marks.get(k as usize).copied().unwrap_or(1 << 41)
                 }
             };
-            let cased = |d: isize| -> u64 {
-                let k = i + d;
-                if k < 0 || k as usize >= words.len() {
-                    1
-                } else {
-                    word_hash(words[k as usize])
-                }
-            };
+            let cased = |d: isize| at(&cased_h, i + d);
             let first = u64::from(i == 0);
             vec![
                 hash(&[121, affix(4, false)]),
@@ -566,7 +562,7 @@ pub fn english_features(words: &[&str], marks: &[u64]) -> Vec<Vec<u64>> {
                 hash(&[132, shouting, sh(0)]),
                 hash(&[133, shouting, lw(0)]),
                 hash(&[101]),
-                hash(&[102, word_hash(w)]),
+                hash(&[102, cased_h[i as usize]]),
                 hash(&[103, lw(0)]),
                 hash(&[104, sh(0)]),
                 hash(&[105, affix(2, false)]),
