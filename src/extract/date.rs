@@ -196,12 +196,20 @@ impl Piece {
 /// text with Latin letters, English ones ([`english_dates`]). Two dates joined by a dash or
 /// `to`/`至` are one range; a weekday next to a date is part of that date's mention.
 pub fn dates(text: &str, reference: &Reference) -> Vec<DateMention> {
+    // Without ASCII letters only the English numeric forms can match: 12/30/2016, 9/2012,
+    // 30.01.2024, 30-01-16, 2019-20. A segment whose only such bytes are in 3.5% or 2-3 is not
+    // run through the English patterns (they were a tenth of Chinese extraction).
+    static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"[0-9][-.][0-9]{1,2}[-/.][0-9]|[12][0-9]{3}\s?[-–]").expect("numeric date hint")
+    });
     let mut pieces = chinese_pieces(text, reference);
-    // Numeric forms (12/30/2016, 9/2012) need no letters.
-    if text
-        .bytes()
-        .any(|b| b.is_ascii_alphabetic() || b == b'/' || b == b'-' || b == b'.')
-    {
+    let (mut letters, mut slash, mut dash_or_dot) = (false, false, false);
+    for b in text.bytes() {
+        letters |= b.is_ascii_alphabetic();
+        slash |= b == b'/';
+        dash_or_dot |= b == b'-' || b == b'.';
+    }
+    if letters || slash || dash_or_dot && NUMERIC.is_match(text) {
         let english = english_pieces(text, reference);
         if !english.is_empty() {
             let overlaps = |e: &Piece| pieces.iter().any(|c| e.start < c.end && c.start < e.end);
@@ -1882,6 +1890,16 @@ mod tests {
             read_at("on Aug 9 96 people", &r),
             pairs(&[("Aug 9", "2012-08-09")])
         );
+        // Numeric forms in text without Latin letters still go through the English patterns.
+        assert_eq!(
+            read_at("日期：30.01.2024，增长3.5%", &r),
+            pairs(&[("30.01.2024", "2024-01-30")])
+        );
+        assert_eq!(
+            read_at("赛季 2019–20，增长3.5%", &r),
+            read_at("season 2019–20", &r)
+        );
+        assert!(read_at("增长3.5%，2-3个", &r).is_empty());
         assert!(read_at("the 2010 people", &r).is_empty());
         assert!(read_at("by 2000 votes and 1999 workers", &r).is_empty());
         assert_eq!(
