@@ -26,14 +26,9 @@ import jieba.posseg
 import jionlp
 from datasketch import MinHash, MinHashLSH
 
-NUM = r"[0-9０-９]+(?:[.,][0-9]+)*"
-PERCENT = re.compile(r"(" + NUM + r")\s*[%％]")
+from peer import PERCENT, shingles
+
 KINDS = {"nr": "person", "ns": "place", "nt": "organization"}
-
-
-def shingles(text, k=5):
-    text = re.sub(r"\s+", "", text)
-    return {text[i:i + k] for i in range(max(len(text) - k + 1, 1))}
 
 
 def minhash(text):

@@ -753,16 +753,15 @@ pub fn page_entities_in(
 pub fn resolve_page(mut found: Vec<Found>, use_tags: bool) -> Vec<Vec<Entity>> {
     // A Chinese model's person that begins a place or an organization the rules found on the
     // page names that place (伊春 of 伊春市, 林草 of 林草局, 鹿鸣 of 鹿鸣林场), not a person.
-    let mut begins: HashSet<&str> = HashSet::new();
+    let mut begins: HashSet<String> = HashSet::new();
     for f in &found {
         for e in f.places.iter().chain(&f.orgs) {
             for (i, _) in e.text.char_indices().skip(2).take(4) {
-                begins.insert(&e.text[..i]);
+                begins.insert(e.text[..i].to_string());
             }
-            begins.insert(&e.text);
+            begins.insert(e.text.clone());
         }
     }
-    let begins: HashSet<String> = begins.into_iter().map(str::to_string).collect();
     for f in &mut found {
         if f.language == model::Language::Chinese {
             f.model.retain(|m| !begins.contains(&m.text));

@@ -177,15 +177,16 @@ impl Trainer {
     }
 }
 
-/// The best tag path under emission `scores` and `trans` (the start row first), with I- tags
-/// only after their own type.
-fn viterbi(scores: &[[f32; TAGS]], trans: &[f32]) -> Vec<usize> {
+/// The best score of a path ending in each tag at each unit under emission `scores` and
+/// `trans` (the start row first), with I- tags only after their own type, and the tag before
+/// it on that path.
+fn forward(scores: &[[f32; TAGS]], trans: &[f32]) -> (Vec<[f32; TAGS]>, Vec<[u8; TAGS]>) {
     let n = scores.len();
-    if n == 0 {
-        return Vec::new();
-    }
     let mut best = vec![[f32::NEG_INFINITY; TAGS]; n];
     let mut back = vec![[0u8; TAGS]; n];
+    if n == 0 {
+        return (best, back);
+    }
     for t in 0..TAGS {
         if allowed(None, t) {
             best[0][t] = trans[t] + scores[0][t];
@@ -209,6 +210,15 @@ fn viterbi(scores: &[[f32; TAGS]], trans: &[f32]) -> Vec<usize> {
             back[i][t] = arg as u8;
         }
     }
+    (best, back)
+}
+
+/// The best tag path through [`forward`]'s scores.
+fn best_path(best: &[[f32; TAGS]], back: &[[u8; TAGS]]) -> Vec<usize> {
+    let n = best.len();
+    if n == 0 {
+        return Vec::new();
+    }
     let mut t = (0..TAGS)
         .max_by(|&a, &b| best[n - 1][a].total_cmp(&best[n - 1][b]))
         .unwrap_or(0);
@@ -220,29 +230,21 @@ fn viterbi(scores: &[[f32; TAGS]], trans: &[f32]) -> Vec<usize> {
     path
 }
 
+/// The best tag path under emission `scores` and `trans`.
+fn viterbi(scores: &[[f32; TAGS]], trans: &[f32]) -> Vec<usize> {
+    let (best, back) = forward(scores, trans);
+    best_path(&best, &back)
+}
+
 /// The best path and, per unit, its margin: how much the best path's score exceeds that of
-/// the best path giving this unit another tag (max-marginals from a forward and a backward
-/// pass: linear in the units, like Viterbi).
+/// the best path giving this unit another tag (max-marginals from the forward pass and a
+/// backward pass: linear in the units, like Viterbi).
 fn margins(scores: &[[f32; TAGS]], trans: &[f32]) -> (Vec<usize>, Vec<f32>) {
     let n = scores.len();
-    let path = viterbi(scores, trans);
+    let (fwd, back) = forward(scores, trans);
+    let path = best_path(&fwd, &back);
     if n == 0 {
         return (path, Vec::new());
-    }
-    let mut fwd = vec![[f32::NEG_INFINITY; TAGS]; n];
-    for t in 0..TAGS {
-        if allowed(None, t) {
-            fwd[0][t] = trans[t] + scores[0][t];
-        }
-    }
-    for i in 1..n {
-        for t in 0..TAGS {
-            let b = (0..TAGS)
-                .filter(|&p| allowed(Some(p), t))
-                .map(|p| fwd[i - 1][p] + trans[(p + 1) * TAGS + t])
-                .fold(f32::NEG_INFINITY, f32::max);
-            fwd[i][t] = b + scores[i][t];
-        }
     }
     let mut bwd = vec![[0f32; TAGS]; n];
     for i in (0..n - 1).rev() {
@@ -802,8 +804,7 @@ pub fn scored_entities(
             let common = |s: usize, e: usize| {
                 let from = tags.partition_point(|t| t.start < s);
                 tags[from..].iter().take_while(|t| t.start == s).any(|t| {
-                    t.start == s
-                        && t.end == e
+                    t.end == e
                         && matches!(
                             t.tag,
                             "n" | "v"
